@@ -1,0 +1,1 @@
+"""The pipeline: config, models, normalise, classify, geocode, dedup, store, harvest, schedule."""

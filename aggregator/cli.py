@@ -1,0 +1,346 @@
+"""The `agenda` command line: parse, harvest, serve, run, sources, db upgrade."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aggregator.config import AppConfig, ConfigError, SourceConfig, load_config
+from aggregator.settings import Settings
+
+app = typer.Typer(
+    help="National calendar of activities for overstappers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True)
+out = Console()
+
+
+class Exit(IntEnum):
+    """Exit statuses of DESIGN.md."""
+
+    OK = 0
+    SOURCE_FAILED = 1
+    USAGE = 2
+
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="AGENDA_CONFIG", help="sources.yaml (default: bundled sample)"),
+]
+NowOpt = Annotated[str | None, typer.Option("--now", help="ISO date-time to use as 'today'")]
+HorizonOpt = Annotated[int | None, typer.Option("--horizon-days", help="expand series this far")]
+
+
+def _settings(config: Path | None) -> Settings:
+    settings = Settings()
+    if config is not None:
+        settings.agenda_config = config
+    return settings
+
+
+def _load(settings: Settings) -> AppConfig:
+    try:
+        return load_config(
+            settings.agenda_config, settings.agenda_regions, settings.agenda_taxonomy
+        )
+    except ConfigError as exc:
+        err.print(f"[red]config error:[/red] {exc}", highlight=False)
+        raise typer.Exit(Exit.USAGE) from exc
+
+
+def _now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        err.print(f"[red]usage error:[/red] --now {value!r} is not an ISO 8601 date-time")
+        raise typer.Exit(Exit.USAGE) from exc
+    if parsed.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        parsed = parsed.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+    return parsed
+
+
+def _window(settings: Settings, now: datetime, horizon: int | None):  # type: ignore[no-untyped-def]
+    from crawlers.records import Window
+
+    return Window.around(
+        now,
+        past_days=settings.harvest_past_days,
+        horizon_days=horizon if horizon is not None else settings.harvest_horizon_days,
+    )
+
+
+def _fetcher(settings: Settings):  # type: ignore[no-untyped-def]
+    from crawlers.fetch import Fetcher
+
+    return Fetcher(
+        user_agent=settings.harvest_user_agent,
+        timeout=settings.harvest_timeout,
+        max_bytes=settings.harvest_max_bytes,
+        max_redirects=settings.harvest_max_redirects,
+    )
+
+
+def _guess_kind(location: str, body: bytes) -> str:
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \r\n\t").lower()
+    if head.startswith(b"begin:vcalendar"):
+        return "ics"
+    if b"<rss" in head or b"<rdf:rdf" in head:
+        return "rss"
+    if b"<feed" in head:
+        return "atom"
+    if head.startswith((b"{", b"[")):
+        return "tribe"
+    if b"<html" in head or b"<!doctype html" in head:
+        return "jsonld"
+    return Path(location).suffix.lstrip(".").lower() or "ics"
+
+
+@app.command()
+def parse(
+    location: Annotated[str, typer.Argument(help="path or URL of a calendar")],
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="ics, rss, atom, jsonld, tribe")
+    ] = None,
+    now: NowOpt = None,
+    horizon_days: HorizonOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Parse one source through reader and normaliser (no database); print JSON Lines."""
+    from aggregator.pipeline import build_stages, run_pipeline
+    from aggregator.store import preview_event
+    from crawlers.fetch import FetchError
+    from crawlers.records import FeedError
+    from crawlers.registry import UnsupportedKind, parse_document
+    from feeds.event_json import event_to_json
+
+    settings = _settings(config)
+    app_config = _load(settings)
+    moment = _now(now)
+    window = _window(settings, moment, horizon_days)
+    try:
+        with _fetcher(settings) as fetcher:
+            fetched = fetcher.fetch(location)
+        source = SourceConfig(
+            id="cli",
+            name=location,
+            kind=kind
+            or _guess_kind(  # type: ignore[arg-type]
+                location, fetched.body
+            ),
+            url=location,
+            region="landelijk",
+        )
+        result = parse_document(fetched.body, source, now=moment, window=window)
+    except (FetchError, FeedError, UnsupportedKind) as exc:
+        err.print(f"[red]{location}:[/red] {exc}", highlight=False)
+        raise typer.Exit(Exit.SOURCE_FAILED) from exc
+    for problem in result.problems:
+        err.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
+    for processed in run_pipeline(result.events, source, build_stages(app_config)):
+        if processed.dropped:
+            err.print(f"skipped {processed.draft.raw.uid}: {processed.dropped}", highlight=False)
+            continue
+        event, record = preview_event(processed.draft, now=moment)
+        sys.stdout.write(json.dumps(event_to_json(event, [record], {}), ensure_ascii=False) + "\n")
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from aggregator.db import make_engine, upgrade
+
+    upgrade(settings.database_url)
+    return make_engine(settings.database_url)
+
+
+def _summary(outcomes) -> Table:  # type: ignore[no-untyped-def]
+    table = Table(title="Harvest summary")
+    for column in ("source", "outcome", "seen", "new", "updated", "removed", "skipped", "error"):
+        table.add_column(
+            column,
+            justify="right"
+            if column in {"seen", "new", "updated", "removed", "skipped"}
+            else "left",
+        )
+    for o in outcomes:
+        colour = {"success": "green", "unchanged": "cyan", "failed": "red"}[o.outcome]
+        table.add_row(
+            o.source_id,
+            f"[{colour}]{o.outcome}[/{colour}]",
+            str(o.seen),
+            str(o.new),
+            str(o.updated),
+            str(o.removed),
+            str(o.skipped),
+            o.error or "",
+        )
+    return table
+
+
+@app.command()
+def harvest(
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="only this source id")
+    ] = None,
+    now: NowOpt = None,
+    horizon_days: HorizonOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Harvest all (or the named) sources once into the database."""
+    from rich.progress import Progress
+
+    from aggregator.harvest import harvest as run_harvest
+
+    settings = _settings(config)
+    app_config = _load(settings)
+    known = {s.id for s in app_config.sources}
+    for name in source or []:
+        if name not in known:
+            err.print(
+                f"[red]usage error:[/red] unknown source {name!r}; known: "
+                f"{', '.join(sorted(known))}"
+            )
+            raise typer.Exit(Exit.USAGE)
+    moment = _now(now)
+    engine = _engine(settings)
+    selected = [s for s in app_config.sources if not source or s.id in source]
+    with Progress(console=err, transient=True) as progress, _fetcher(settings) as fetcher:
+        task = progress.add_task("harvesting", total=len(selected))
+
+        def done(outcome) -> None:  # type: ignore[no-untyped-def]
+            progress.advance(task)
+            if outcome.outcome == "failed":
+                err.print(
+                    f"[red]{outcome.source_id}: failed:[/red] {outcome.error}", highlight=False
+                )
+            else:
+                err.print(
+                    f"{outcome.source_id}: {outcome.outcome} ({outcome.seen} seen, "
+                    f"{outcome.new} new, {outcome.updated} updated, {outcome.removed} "
+                    f"removed, {outcome.skipped} skipped)",
+                    highlight=False,
+                )
+
+        outcomes = run_harvest(
+            engine=engine,
+            config=app_config,
+            fetcher=fetcher,
+            now=moment,
+            window=_window(settings, moment, horizon_days),
+            source_ids=source or None,
+            on_done=done,
+        )
+    err.print(_summary(outcomes))
+    engine.dispose()
+    if any(o.outcome == "failed" for o in outcomes):
+        raise typer.Exit(Exit.SOURCE_FAILED)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the API and pages."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(config)
+    app_config = _load(settings)
+    engine = _engine(settings)
+    err.print(f"Serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        create_app(settings=settings, config=app_config, engine=engine),
+        host=host,
+        port=port,
+        log_level="info",
+    )
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    config: ConfigOpt = None,
+) -> None:
+    """The main job: harvest each source at its interval in the background while serving."""
+    import uvicorn
+
+    from aggregator.schedule import HarvestScheduler
+    from api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings(config)
+    app_config = _load(settings)
+    engine = _engine(settings)
+    scheduler = HarvestScheduler(engine=engine, config=app_config, settings=settings)
+    due = scheduler.harvest_never_harvested()
+    if due:
+        err.print(f"First harvest done for {len(due)} source(s).")
+    scheduler.start()
+    err.print(f"Serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
+    try:
+        uvicorn.run(
+            create_app(settings=settings, config=app_config, engine=engine),
+            host=host,
+            port=port,
+            log_level="info",
+        )
+    finally:
+        scheduler.shutdown()
+
+
+@app.command()
+def sources(config: ConfigOpt = None) -> None:
+    """List sources with health: last success, last error, events, next run."""
+    from aggregator.health import source_health
+
+    settings = _settings(config)
+    app_config = _load(settings)
+    engine = _engine(settings)
+    table = Table(title="Sources")
+    for column in ("id", "kind", "region", "events", "last success", "next run", "last error"):
+        table.add_column(column)
+    for row in source_health(engine=engine, config=app_config):
+        table.add_row(
+            row.id,
+            row.kind,
+            row.region,
+            str(row.events),
+            row.last_success or "never",
+            row.next_run or "now",
+            row.last_error or "",
+        )
+    out.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply database migrations (DATABASE_URL, default a SQLite file here)."""
+    from aggregator.db import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url, revision)
+    err.print(f"Database at {settings.database_url} is up to date.")
+
+
+if __name__ == "__main__":
+    app()

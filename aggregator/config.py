@@ -1,0 +1,337 @@
+"""Load and validate config/sources.yaml, regions.yaml and taxonomy.yaml.
+
+A wrong file stops the start with one message naming the file, the entry and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SourceKind = Literal["ics", "rss", "atom", "jsonld", "tribe", "selectors"]
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_INTERVAL_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class ConfigError(Exception):
+    """A configuration file is missing or invalid; the message names file, entry and reason."""
+
+    def __init__(self, path: Path | str, reason: str, entry: str | None = None) -> None:
+        self.path = str(path)
+        self.entry = entry
+        self.reason = reason
+        where = f"{self.path}: {entry}: " if entry else f"{self.path}: "
+        super().__init__(where + reason)
+
+
+def parse_interval(value: str | int | float) -> timedelta:
+    """Parse a harvest interval such as ``6h``, ``30m``, ``1d`` or a number of seconds."""
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _INTERVAL.match(value)
+        if not match:
+            raise ValueError(f"interval {value!r} is not like 30m, 6h or 1d")
+        seconds = timedelta(**{_INTERVAL_UNITS[match[2]]: int(match[1])}).total_seconds()
+    if seconds < 60:
+        raise ValueError("interval must be at least one minute")
+    return timedelta(seconds=seconds)
+
+
+class SourceDefaults(BaseModel):
+    """Values an event of this source gets when its own text says nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sectors: list[str] = Field(default_factory=list)
+    audiences: list[str] = Field(default_factory=list)
+    phases: list[str] = Field(default_factory=list)
+    activity_type: str | None = None
+    language: Literal["nl", "en"] | None = None
+    attendance: Literal["offline", "online", "mixed"] | None = None
+
+
+class SourceConfig(BaseModel):
+    """One entry of sources.yaml: where a calendar lives and how to read it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=SLUG_PATTERN)
+    name: str
+    kind: SourceKind
+    url: str
+    region: str
+    interval: timedelta = timedelta(hours=6)
+    defaults: SourceDefaults = Field(default_factory=SourceDefaults)
+    relevance: Literal["all", "keywords"] = "all"
+    organizer: str | None = None
+    organizer_url: str | None = None
+    # kind-specific settings
+    selectors: str | dict[str, Any] | None = None
+    default_duration: timedelta | None = None
+    timezone: str | None = None
+    max_pages: int = Field(default=50, ge=1, le=1000)
+    # where the file was loaded from, to resolve relative urls
+    base_dir: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("interval", "default_duration", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> Any:
+        if value is None or isinstance(value, timedelta):
+            return value
+        return parse_interval(value)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("url is empty")
+        scheme = (
+            value.split(":", 1)[0].lower() if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) else ""
+        )
+        if scheme and scheme not in {"http", "https", "webcal", "file"} and len(scheme) > 1:
+            raise ValueError(f"url scheme {scheme!r} is not one of http, https, webcal, file")
+        return value
+
+    def resolved_url(self) -> str:
+        """Return the url with relative paths made absolute against the sources file."""
+        if re.match(r"^(https?|webcal|file)://", self.url, re.IGNORECASE):
+            return self.url
+        path = Path(self.url)
+        if not path.is_absolute() and self.base_dir is not None:
+            path = self.base_dir / path
+        return str(path)
+
+
+class Region(BaseModel):
+    """A region: member municipalities (CBS code -> name) and/or other regions it includes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(pattern=SLUG_PATTERN)
+    name: str
+    name_en: str | None = None
+    code: str | None = None
+    description: str | None = None
+    municipalities: dict[str, str] = Field(default_factory=dict)
+    includes: list[str] = Field(default_factory=list)
+
+
+class Regions:
+    """All regions, with composite regions resolved to their member municipalities."""
+
+    def __init__(self, regions: list[Region]) -> None:
+        self.by_slug: dict[str, Region] = {r.slug: r for r in regions}
+        self._members: dict[str, frozenset[str]] = {}
+        for slug in self.by_slug:
+            self._members[slug] = frozenset(self._resolve(slug, ()))
+        # the "home" region of a municipality: the first partition region listing it
+        self.home_of: dict[str, str] = {}
+        for region in regions:
+            for code in region.municipalities:
+                self.home_of.setdefault(code, region.slug)
+
+    def _resolve(self, slug: str, seen: tuple[str, ...]) -> set[str]:
+        if slug in seen:
+            raise ValueError(f"region {slug!r} includes itself via {' -> '.join(seen)}")
+        region = self.by_slug[slug]
+        members = set(region.municipalities)
+        for child in region.includes:
+            members |= self._resolve(child, (*seen, slug))
+        return members
+
+    def members(self, slug: str) -> frozenset[str]:
+        """Return the CBS codes of the municipalities in a region (composites resolved)."""
+        return self._members[slug]
+
+    def containing(self, municipality_code: str) -> list[str]:
+        """Return every region slug whose area contains the municipality."""
+        return [slug for slug, members in self._members.items() if municipality_code in members]
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self.by_slug
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.by_slug.values())
+
+
+class TaxonomyTerm(BaseModel):
+    """One value of a taxonomy field with labels and matching keywords."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(pattern=SLUG_PATTERN)
+    nl: str
+    en: str
+    keywords: list[str] = Field(default_factory=list)
+    title_keywords: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    priority: int = 0
+
+
+class Taxonomy(BaseModel):
+    """The vocabularies of DESIGN.md plus the relevance rules (data, not code)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    activity_types: list[TaxonomyTerm]
+    sectors: list[TaxonomyTerm]
+    phases: list[TaxonomyTerm]
+    audiences: list[TaxonomyTerm]
+    relevance: dict[str, list[str]] = Field(default_factory=dict)
+    attendance: dict[str, list[str]] = Field(default_factory=dict)
+    phase_by_activity: dict[str, list[str]] = Field(default_factory=dict)
+
+    def slugs(self, field: str) -> list[str]:
+        """Return the slugs of one field (activity_types, sectors, phases, audiences)."""
+        return [term.slug for term in getattr(self, field)]
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ConfigError(path, "file not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise ConfigError(path, f"not valid YAML: {getattr(exc, 'problem', exc)}", where) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, f"not UTF-8 text: {exc.reason}") from exc
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in error["loc"])
+        parts.append(f"{loc}: {error['msg']}" if loc else error["msg"])
+    return "; ".join(parts)
+
+
+def load_regions(path: Path) -> Regions:
+    """Load regions.yaml; raise ConfigError naming the entry on any problem."""
+    data = _read_yaml(path)
+    items = data.get("regions") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ConfigError(path, "expected a mapping with a 'regions' list")
+    regions: list[Region] = []
+    for index, item in enumerate(items):
+        label = f"entry {index + 1}" + (f" ({item.get('slug')})" if isinstance(item, dict) else "")
+        try:
+            regions.append(Region.model_validate(item))
+        except ValidationError as exc:
+            raise ConfigError(path, _explain(exc), label) from exc
+    slugs = [r.slug for r in regions]
+    for region in regions:
+        if slugs.count(region.slug) > 1:
+            raise ConfigError(path, "slug is used twice", f"region {region.slug}")
+        for child in region.includes:
+            if child not in slugs:
+                raise ConfigError(
+                    path, f"includes unknown region {child!r}", f"region {region.slug}"
+                )
+    try:
+        return Regions(regions)
+    except ValueError as exc:
+        raise ConfigError(path, str(exc)) from exc
+
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    """Load taxonomy.yaml; raise ConfigError naming the entry on any problem."""
+    data = _read_yaml(path)
+    try:
+        return Taxonomy.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(path, _explain(exc)) from exc
+
+
+def load_sources(
+    path: Path, regions: Regions, taxonomy: Taxonomy | None = None
+) -> list[SourceConfig]:
+    """Load sources.yaml, check regions and taxonomy slugs; raise ConfigError on any problem."""
+    data = _read_yaml(path)
+    if isinstance(data, dict) and "sources" in data:
+        data = data["sources"]
+    if data is None:
+        data = []
+    if not isinstance(data, list):
+        raise ConfigError(path, "expected a list of sources")
+    sources: list[SourceConfig] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data):
+        label = f"entry {index + 1}"
+        if isinstance(item, dict) and item.get("id"):
+            label += f" ({item['id']})"
+        if not isinstance(item, dict):
+            raise ConfigError(path, "expected a mapping", label)
+        try:
+            source = SourceConfig.model_validate({**item, "base_dir": path.resolve().parent})
+        except ValidationError as exc:
+            raise ConfigError(path, _explain(exc), label) from exc
+        if source.id in seen:
+            raise ConfigError(path, f"source id {source.id!r} is used twice", label)
+        seen.add(source.id)
+        if source.region not in regions:
+            known = ", ".join(sorted(r.slug for r in regions))
+            raise ConfigError(
+                path, f"unknown region {source.region!r}; known regions: {known}", label
+            )
+        if taxonomy is not None:
+            _check_defaults(path, label, source, taxonomy)
+        if source.kind == "selectors" and not source.selectors:
+            raise ConfigError(path, "kind 'selectors' needs a 'selectors' mapping or file", label)
+        sources.append(source)
+    return sources
+
+
+def _check_defaults(path: Path, label: str, source: SourceConfig, taxonomy: Taxonomy) -> None:
+    checks = {
+        "sectors": (source.defaults.sectors, taxonomy.slugs("sectors")),
+        "audiences": (source.defaults.audiences, taxonomy.slugs("audiences")),
+        "phases": (source.defaults.phases, taxonomy.slugs("phases")),
+        "activity_type": (
+            [source.defaults.activity_type] if source.defaults.activity_type else [],
+            taxonomy.slugs("activity_types"),
+        ),
+    }
+    for field, (values, allowed) in checks.items():
+        for value in values:
+            if value not in allowed:
+                raise ConfigError(
+                    path,
+                    f"defaults.{field}: unknown value {value!r}; allowed: {', '.join(allowed)}",
+                    label,
+                )
+
+
+class AppConfig(BaseModel):
+    """Everything loaded from the three config files."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    sources_path: Path
+    sources: list[SourceConfig]
+    regions: Regions
+    taxonomy: Taxonomy
+
+    def source(self, source_id: str) -> SourceConfig:
+        """Return the source with this id, or raise KeyError."""
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+
+def load_config(sources_path: Path, regions_path: Path, taxonomy_path: Path) -> AppConfig:
+    """Load and cross-check the three config files."""
+    regions = load_regions(regions_path)
+    taxonomy = load_taxonomy(taxonomy_path)
+    sources = load_sources(sources_path, regions, taxonomy)
+    return AppConfig(sources_path=sources_path, sources=sources, regions=regions, taxonomy=taxonomy)

@@ -1,0 +1,189 @@
+"""Harvest: fetch each source, read it, run the pipeline and store the result.
+
+Every source is harvested in its own transaction and recorded as a HarvestRun. A source
+that cannot be fetched or read fails alone and leaves what was stored before untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from aggregator.config import AppConfig, SourceConfig
+from aggregator.db import session_scope
+from aggregator.models import HarvestRun, Source
+from aggregator.pipeline import Stage, build_stages, run_pipeline
+from aggregator.store import store_drafts, sync_sources
+from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
+from crawlers.records import FeedError, ParseResult, Window
+from crawlers.registry import UnsupportedKind, parse_document
+
+log = logging.getLogger(__name__)
+
+# Lines that change on every export without the events changing (RFC 5545 DTSTAMP etc.).
+_VOLATILE = re.compile(
+    rb"^(DTSTAMP|LAST-SYNC|X-WR-RELCALID|X-PUBLISHED-TTL-STAMP)[;:][^\n]*\n?",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class HarvestOutcome:
+    """The result of harvesting one source, for progress lines and the summary table."""
+
+    source_id: str
+    outcome: str  # success | unchanged | failed
+    seen: int = 0
+    new: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: int = 0
+    problems: int = 0
+    error: str | None = None
+    http_status: int | None = None
+    bytes: int | None = None
+
+
+def content_fingerprint(body: bytes) -> str:
+    """Hash a body without its volatile lines, so a DTSTAMP-only change counts as unchanged."""
+    normalised = body.replace(b"\r\n", b"\n")
+    return hashlib.sha256(_VOLATILE.sub(b"", normalised)).hexdigest()
+
+
+def _finish_run(
+    engine: Engine,
+    run_id: int,
+    outcome: HarvestOutcome,
+    *,
+    now: datetime,
+    fetched: FetchResult | None = None,
+) -> None:
+    """Record the run's end and the source's health in a transaction of its own.
+
+    Health timestamps use the wall clock; ``now`` (which --now may fix) only dates events.
+    """
+    del now
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        run = session.get(HarvestRun, run_id)
+        source = session.get(Source, outcome.source_id)
+        assert run is not None and source is not None
+        run.finished_at = datetime.now(UTC)
+        run.outcome = outcome.outcome
+        run.http_status = outcome.http_status
+        run.bytes = outcome.bytes
+        run.records_seen, run.records_new = outcome.seen, outcome.new
+        run.records_updated, run.records_removed = outcome.updated, outcome.removed
+        run.records_skipped = outcome.skipped
+        run.error = outcome.error
+        source.last_attempt_at = now
+        if outcome.outcome == "failed":
+            source.last_error = outcome.error
+            source.last_error_at = now
+        else:
+            source.last_success_at = now
+            source.last_error = None
+        if fetched is not None and outcome.outcome != "failed":
+            source.etag = fetched.etag or source.etag
+            source.http_last_modified = fetched.last_modified or source.http_last_modified
+        session.add(run)
+        session.add(source)
+
+
+def harvest_source(
+    *,
+    engine: Engine,
+    source: SourceConfig,
+    fetcher: Fetcher,
+    stages: list[Stage],
+    now: datetime,
+    window: Window,
+) -> HarvestOutcome:
+    """Harvest one source end to end; never raises for a bad source, reports it instead."""
+    with session_scope(engine) as session:
+        run = HarvestRun(source_id=source.id, started_at=datetime.now(UTC))
+        session.add(run)
+        session.flush()
+        run_id = run.id
+        state = session.get(Source, source.id)
+        validators = Validators(state.etag, state.http_last_modified) if state else Validators()
+        previous_fingerprint = state.content_fingerprint if state else None
+    assert run_id is not None
+    outcome = HarvestOutcome(source.id, "failed")
+    fetched: FetchResult | None = None
+    try:
+        fetched = fetcher.fetch(source.resolved_url(), validators)
+        outcome.http_status, outcome.bytes = fetched.status, fetched.size
+        if fetched.not_modified:
+            outcome.outcome = "unchanged"
+            return outcome
+        fingerprint = content_fingerprint(fetched.body)
+        if fingerprint == previous_fingerprint:
+            outcome.outcome = "unchanged"
+            return outcome
+        parsed: ParseResult = parse_document(fetched.body, source, now=now, window=window)
+        outcome.problems = len(parsed.problems)
+        for problem in parsed.problems:
+            log.warning("%s", problem)
+        drafts = []
+        for processed in run_pipeline(parsed.events, source, stages):
+            if processed.dropped:
+                outcome.skipped += 1
+            else:
+                drafts.append(processed.draft)
+        outcome.skipped += parsed.skipped
+        with session_scope(engine) as session:
+            counts = store_drafts(
+                session=session, source=source, drafts=drafts, now=now, window=window
+            )
+            state = session.get(Source, source.id)
+            assert state is not None
+            state.content_fingerprint = fingerprint
+            session.add(state)
+        outcome.outcome = "success"
+        outcome.seen, outcome.new = counts.seen, counts.new
+        outcome.updated, outcome.removed = counts.updated, counts.removed
+    except (FetchError, FeedError, UnsupportedKind) as exc:
+        outcome.outcome = "failed"
+        outcome.error = str(exc)
+        if isinstance(exc, FetchError):
+            outcome.http_status = exc.status
+    except Exception as exc:  # a bug in one source's path must not stop the others
+        log.exception("unexpected error harvesting %s", source.id)
+        outcome.outcome = "failed"
+        outcome.error = f"internal error: {type(exc).__name__}: {exc}"
+    finally:
+        _finish_run(engine, run_id, outcome, now=now, fetched=fetched)
+    return outcome
+
+
+def harvest(
+    *,
+    engine: Engine,
+    config: AppConfig,
+    fetcher: Fetcher,
+    now: datetime,
+    window: Window,
+    source_ids: list[str] | None = None,
+    on_done: Callable[[HarvestOutcome], None] | None = None,
+) -> list[HarvestOutcome]:
+    """Harvest the named sources (default: all) one after another."""
+    with session_scope(engine) as session:
+        sync_sources(session=session, sources=config.sources)
+    stages = build_stages(config)
+    selected = [s for s in config.sources if not source_ids or s.id in source_ids]
+    outcomes = []
+    for source in selected:
+        result = harvest_source(
+            engine=engine, source=source, fetcher=fetcher, stages=stages, now=now, window=window
+        )
+        outcomes.append(result)
+        if on_done:
+            on_done(result)
+    return outcomes

@@ -1,0 +1,60 @@
+"""Source health for `agenda sources` and the status pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
+
+from aggregator.config import AppConfig
+from aggregator.models import Event, Source, SourceRecord
+
+
+@dataclass(slots=True)
+class SourceHealth:
+    """One line of the sources overview."""
+
+    id: str
+    kind: str
+    region: str
+    events: int
+    last_success: str | None
+    last_error: str | None
+    next_run: str | None
+
+
+def _fmt(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else None
+
+
+def source_health(*, engine: Engine, config: AppConfig) -> list[SourceHealth]:
+    """Health of every configured source, from its stored state and live records."""
+    with Session(engine) as session:
+        counts = dict(
+            session.exec(
+                select(SourceRecord.source_id, func.count(func.distinct(SourceRecord.event_id)))
+                .join(Event, col(Event.id) == SourceRecord.event_id)
+                .where(col(SourceRecord.removed_at).is_(None), col(Event.removed_at).is_(None))
+                .group_by(SourceRecord.source_id)
+            ).all()
+        )
+        rows = []
+        for source in config.sources:
+            state = session.get(Source, source.id)
+            next_run = None
+            if state and state.last_attempt_at:
+                next_run = state.next_run_at or state.last_attempt_at + source.interval
+            rows.append(
+                SourceHealth(
+                    id=source.id,
+                    kind=source.kind,
+                    region=source.region,
+                    events=counts.get(source.id, 0),
+                    last_success=_fmt(state.last_success_at) if state else None,
+                    last_error=state.last_error if state else None,
+                    next_run=_fmt(next_run),
+                )
+            )
+        return rows

@@ -1,0 +1,121 @@
+"""Database tables: sources, canonical events, source records (provenance), harvest runs.
+
+Datetimes are timezone-aware and stored as UTC (sqlmodel's UTCDateTime) on SQLite and
+PostgreSQL alike. All-day events keep their dates in ``start_date``/``end_date`` (end
+exclusive) and ``start_at``/``end_at`` at local midnight for ordering and range filters.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Source(SQLModel, table=True):
+    """A configured source and its fetch state (validators, health)."""
+
+    id: str = Field(primary_key=True, max_length=100)
+    name: str
+    kind: str = Field(max_length=20)
+    url: str
+    region: str = Field(max_length=100)
+    etag: str | None = None
+    http_last_modified: str | None = None
+    content_fingerprint: str | None = Field(default=None, max_length=64)
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    last_error_at: datetime | None = None
+    next_run_at: datetime | None = None
+
+
+class Event(SQLModel, table=True):
+    """The canonical event: one real-world activity, merged from one or more records."""
+
+    id: str = Field(primary_key=True, max_length=40)
+    title: str
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    description_html: str | None = Field(default=None, sa_column=Column(Text))
+    start_at: datetime = Field(index=True)
+    end_at: datetime | None = None
+    all_day: bool = False
+    start_date: date | None = None
+    end_date: date | None = None
+    status: str = Field(default="confirmed", max_length=20)
+    attendance: str = Field(default="offline", max_length=20)
+    location_name: str | None = None
+    address: str | None = None
+    postcode: str | None = Field(default=None, max_length=10)
+    city: str | None = None
+    municipality: str | None = None
+    municipality_code: str | None = Field(default=None, max_length=10)
+    lat: float | None = None
+    lon: float | None = None
+    region: str | None = Field(default=None, index=True, max_length=100)
+    url: str | None = None
+    registration_url: str | None = None
+    organizer_name: str | None = None
+    organizer_url: str | None = None
+    activity_type: str | None = Field(default=None, max_length=40)
+    sectors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    phases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    audiences: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    language: str | None = Field(default=None, max_length=5)
+    is_free: bool | None = None
+    relevant: bool = True
+    sequence: int = 0
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_modified: datetime = Field(default_factory=utcnow)
+    removed_at: datetime | None = None
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class SourceRecord(SQLModel, table=True):
+    """One record as one source gave it, linked to its canonical event (provenance)."""
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "uid", "recurrence_id", name="uq_record_identity"),
+        Index("ix_record_event", "event_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", max_length=100)
+    uid: str
+    recurrence_id: str = Field(default="", max_length=40)
+    event_id: str = Field(foreign_key="event.id", max_length=40)
+    title: str
+    url: str | None = None
+    content_hash: str = Field(max_length=64)
+    sequence: int | None = None
+    source_last_modified: datetime | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    harvested_at: datetime = Field(default_factory=utcnow)
+    removed_at: datetime | None = None
+
+
+class HarvestRun(SQLModel, table=True):
+    """One harvest of one source: timing, outcome, HTTP facts and record counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True, max_length=100)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    outcome: str = Field(default="running", max_length=20)  # success | unchanged | failed
+    http_status: int | None = None
+    bytes: int | None = None
+    records_seen: int = 0
+    records_new: int = 0
+    records_updated: int = 0
+    records_removed: int = 0
+    records_skipped: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))

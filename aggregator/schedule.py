@@ -1,0 +1,111 @@
+"""Scheduler for `agenda run`: one interval job per source, one run at a time per source."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from aggregator.config import AppConfig, SourceConfig
+from aggregator.db import session_scope
+from aggregator.harvest import HarvestOutcome, harvest_source
+from aggregator.models import Source
+from aggregator.pipeline import build_stages
+from aggregator.settings import Settings
+from aggregator.store import sync_sources
+from crawlers.fetch import Fetcher
+from crawlers.records import Window
+
+log = logging.getLogger(__name__)
+
+
+class HarvestScheduler:
+    """Harvest every source at its configured interval in background threads."""
+
+    def __init__(self, *, engine: Engine, config: AppConfig, settings: Settings) -> None:
+        self.engine = engine
+        self.config = config
+        self.settings = settings
+        self.stages = build_stages(config)
+        self._scheduler = BackgroundScheduler(
+            timezone="UTC",
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": 3600,
+            },
+        )
+        self._lock = threading.Lock()
+        with session_scope(engine) as session:
+            sync_sources(session=session, sources=config.sources)
+
+    def _fetcher(self) -> Fetcher:
+        s = self.settings
+        return Fetcher(
+            user_agent=s.harvest_user_agent,
+            timeout=s.harvest_timeout,
+            max_bytes=s.harvest_max_bytes,
+            max_redirects=s.harvest_max_redirects,
+        )
+
+    def harvest_one(self, source: SourceConfig) -> HarvestOutcome:
+        """Harvest one source now (the job body)."""
+        now = datetime.now(UTC)
+        window = Window.around(
+            now,
+            past_days=self.settings.harvest_past_days,
+            horizon_days=self.settings.harvest_horizon_days,
+        )
+        with self._fetcher() as fetcher:
+            outcome = harvest_source(
+                engine=self.engine,
+                source=source,
+                fetcher=fetcher,
+                stages=self.stages,
+                now=now,
+                window=window,
+            )
+        with session_scope(self.engine) as session:
+            row = session.get(Source, source.id)
+            if row is not None:
+                row.next_run_at = now + source.interval
+                session.add(row)
+        log.info("harvested %s: %s %s", source.id, outcome.outcome, outcome.error or "")
+        return outcome
+
+    def harvest_never_harvested(self) -> list[HarvestOutcome]:
+        """Harvest, before serving, the sources that have never succeeded (a fresh database)."""
+        with session_scope(self.engine) as session:
+            fresh = [
+                s
+                for s in self.config.sources
+                if (row := session.get(Source, s.id)) is None or row.last_success_at is None
+            ]
+        return [self.harvest_one(source) for source in fresh]
+
+    def start(self) -> None:
+        """Schedule each source: first run when it is due, then every interval."""
+        now = datetime.now(UTC)
+        with session_scope(self.engine) as session:
+            for source in self.config.sources:
+                row = session.get(Source, source.id)
+                last = row.last_attempt_at if row else None
+                first = max(now, last + source.interval) if last else now
+                self._scheduler.add_job(
+                    self.harvest_one,
+                    "interval",
+                    args=[source],
+                    id=source.id,
+                    seconds=source.interval.total_seconds(),
+                    next_run_time=first + timedelta(seconds=1),
+                    replace_existing=True,
+                )
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        """Stop scheduling and wait for running harvests."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)

@@ -1,0 +1,56 @@
+"""The FastAPI application factory (nothing is created at import time)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+
+from aggregator.config import AppConfig
+from aggregator.settings import Settings
+from api import routes_api, routes_calendar
+
+
+def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> FastAPI:
+    """Build the app around a loaded configuration and a database engine."""
+    app = FastAPI(
+        title="Overstap Agenda API",
+        description="National calendar of orientation activities for people switching into "
+        "education work. Every list also exists as iCal (/calendar.ics) for subscriptions.",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.config = config
+    app.state.engine = engine
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET"],
+        allow_headers=["*"],
+        expose_headers=["ETag"],
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
+            problems.append(f"{where}: {error.get('msg')}")
+        return JSONResponse(
+            status_code=422, content={"detail": "invalid request: " + "; ".join(problems)}
+        )
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    app.include_router(routes_api.router)
+    app.include_router(routes_calendar.router)
+    return app

@@ -1,0 +1,33 @@
+"""Shared FastAPI dependencies: the database session and the loaded configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from aggregator.config import AppConfig
+from aggregator.settings import Settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A read session per request (publishers never write)."""
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def get_config(request: Request) -> AppConfig:
+    """The configuration the app was started with."""
+    return request.app.state.config
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was started with."""
+    return request.app.state.settings
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ConfigDep = Annotated[AppConfig, Depends(get_config)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,1 @@
+"""Harvesting: fetch bytes and turn them into raw records (no database, no clock)."""

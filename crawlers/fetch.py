@@ -1,0 +1,180 @@
+"""The one shared fetcher: paths, file://, http(s):// and webcal:// with bounded size and time.
+
+Sends conditional requests (ETag / If-Modified-Since) when it is given validators, accepts
+gzip, follows a bounded number of redirects, and never reads more than ``max_bytes``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import httpx
+
+from crawlers.records import FeedError
+
+
+class FetchError(Exception):
+    """The source could not be fetched (unreachable, HTTP error, too large, too slow)."""
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(slots=True)
+class Validators:
+    """HTTP cache validators remembered from the previous successful fetch."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """A fetched body (or a 304), with what the server said about it."""
+
+    url: str
+    body: bytes
+    status: int | None = None
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Number of body bytes received."""
+        return len(self.body)
+
+
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+
+
+def is_remote(location: str) -> bool:
+    """Whether a source location is fetched over HTTP (http, https or webcal)."""
+    match = _SCHEME.match(location)
+    return bool(match) and match.group(1).lower() in {"http", "https", "webcal"}
+
+
+def http_url(location: str) -> str:
+    """Turn ``webcal://`` into ``https://`` (the calendar-subscription spelling of HTTP)."""
+    if location.lower().startswith("webcal://"):
+        return "https://" + location[len("webcal://") :]
+    return location
+
+
+def local_path(location: str) -> Path:
+    """Return the filesystem path of a ``file://`` URL or a plain path."""
+    if location.lower().startswith("file://"):
+        return Path(unquote(urlparse(location).path))
+    return Path(location)
+
+
+class Fetcher:
+    """Fetch source bodies with limits; one instance can be shared by a harvest run."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        timeout: float = 30.0,
+        max_bytes: int = 20 * 1024 * 1024,
+        max_redirects: int = 5,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self._client = httpx.Client(
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
+            max_redirects=max_redirects,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch(self, location: str, validators: Validators | None = None) -> FetchResult:
+        """Fetch a location; a 304 gives ``not_modified=True`` and an empty body."""
+        if is_remote(location):
+            return self._fetch_http(http_url(location), validators)
+        return self._read_file(location)
+
+    def _read_file(self, location: str) -> FetchResult:
+        path = local_path(location)
+        try:
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                raise FeedError(f"file is {size} bytes, over the limit of {self.max_bytes} bytes")
+            return FetchResult(url=str(path), body=path.read_bytes())
+        except FileNotFoundError as exc:
+            raise FetchError(f"file not found: {path}") from exc
+        except IsADirectoryError as exc:
+            raise FetchError(f"is a directory, not a file: {path}") from exc
+        except PermissionError as exc:
+            raise FetchError(f"permission denied: {path}") from exc
+
+    def _fetch_http(self, url: str, validators: Validators | None) -> FetchResult:
+        headers = {}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                if response.status_code == 304:
+                    return FetchResult(
+                        url=str(response.url),
+                        body=b"",
+                        status=304,
+                        not_modified=True,
+                        etag=response.headers.get("etag")
+                        or (validators.etag if validators else None),
+                        last_modified=response.headers.get("last-modified")
+                        or (validators.last_modified if validators else None),
+                    )
+                if response.status_code >= 400:
+                    raise FetchError(
+                        f"HTTP {response.status_code} {response.reason_phrase} from {url}",
+                        status=response.status_code,
+                    )
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                    raise FeedError(
+                        f"response is {declared} bytes, over the limit of {self.max_bytes} bytes"
+                    )
+                chunks: list[bytes] = []
+                received = 0
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > self.max_bytes:
+                        raise FeedError(f"response exceeds the limit of {self.max_bytes} bytes")
+                    chunks.append(chunk)
+                return FetchResult(
+                    url=str(response.url),
+                    body=b"".join(chunks),
+                    status=response.status_code,
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    content_type=response.headers.get("content-type"),
+                )
+        except httpx.TooManyRedirects as exc:
+            raise FetchError(f"too many redirects from {url}") from exc
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"timed out fetching {url}") from exc
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"invalid URL {url}: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise FetchError(f"cannot reach {url}: {exc}") from exc
+        except httpx.DecodingError as exc:
+            raise FeedError(f"response from {url} cannot be decoded: {exc}") from exc

@@ -1,0 +1,36 @@
+"""Which reader handles which source kind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aggregator.config import SourceConfig
+from crawlers import ical
+from crawlers.records import ParseResult, Window
+
+Parser = Callable[..., ParseResult]
+
+# Kinds whose whole content is one fetched document: bytes in, records out.
+DOCUMENT_PARSERS: dict[str, Parser] = {
+    "ics": ical.parse,
+}
+
+
+class UnsupportedKind(Exception):
+    """No reader is installed for a source kind."""
+
+
+def document_parser(kind: str) -> Parser:
+    """Return the parser for a single-document kind, or raise UnsupportedKind."""
+    try:
+        return DOCUMENT_PARSERS[kind]
+    except KeyError:
+        raise UnsupportedKind(f"no reader for source kind {kind!r}") from None
+
+
+def parse_document(
+    body: bytes, source: SourceConfig, *, now: datetime, window: Window
+) -> ParseResult:
+    """Parse one fetched document with the reader for its source kind."""
+    return document_parser(source.kind)(body, source, now=now, window=window)
