@@ -1,0 +1,32 @@
+VENV ?= .venv
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint bench clean
+
+## setup: create the virtual environment and install the project with its dev tools
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[dev]"
+	touch $@
+
+## run: set up, migrate the SQLite default, harvest the bundled sample sources and serve
+run: setup
+	$(VENV)/bin/agenda db upgrade
+	$(VENV)/bin/agenda run --host $(HOST) --port $(PORT)
+
+## test: set up and run the whole test suite (SQLite, and PostgreSQL when reachable)
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest
+
+## bench: run the benchmarks (figures and ratios against a baseline measured in the same run)
+bench: setup
+	$(VENV)/bin/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache agenda.sqlite*
