@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from aggregator.config import AppConfig
 from aggregator.settings import Settings
-from api import routes_api, routes_calendar
+from api import metrics, routes_api, routes_calendar
 
 
 def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> FastAPI:
@@ -53,4 +53,5 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
 
     app.include_router(routes_api.router)
     app.include_router(routes_calendar.router)
+    app.include_router(metrics.router)
     return app

@@ -217,3 +217,16 @@ def test_cli_harvest_exit_1_when_a_source_fails(tmp_path, sample_dir) -> None:  
     assert result.returncode == 1
     assert "gone: failed: cannot reach" in " ".join(result.stderr.split())
     assert "twente: success" in " ".join(result.stderr.split())
+
+
+def test_health_and_metrics(engine, ics_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _harvest(engine, ics_config)
+    (tmp_path / "ua.ics").write_text("kapot")
+    _harvest(engine, ics_config)
+    client = TestClient(create_app(settings=Settings(), config=ics_config, engine=engine))
+    assert client.get("/healthz").json() == {"status": "ok"}
+    text = client.get("/metrics").text
+    assert 'agenda_events{status="confirmed"} 28.0' in text
+    assert 'agenda_source_failing{source="ua"} 1.0' in text
+    assert 'agenda_source_failing{source="twente"} 0.0' in text
+    assert 'agenda_harvest_runs{outcome="failed",source="ua"} 1.0' in text
