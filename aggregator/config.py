@@ -173,6 +173,8 @@ class TaxonomyTerm(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     title_keywords: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    # the term applies only when one of these also occurs (e.g. "open dag" of a training)
+    requires: list[str] = Field(default_factory=list)
     priority: int = 0
 
 
