@@ -9,7 +9,8 @@ What counts as a location, strongest first:
    a part that is a place name, "in <Place>", or a capitalised place word in it that is
    not a common word ("Praktijkschool Houten", but not "De Bonte Hoek");
 4. for events that are not online only: "in <Place>" or "(<Place>)" in the title, or a
-   place name closing it ("Meeloopdag speciaal onderwijs in Bennekom");
+   place name closing it ("Meeloopdag speciaal onderwijs in Bennekom"); then a
+   "Waar: ..." line or "in <Place>" in the description;
 5. the record's own coordinates, snapped to the nearest PC4 centre within 3 km;
 6. an optional online geocoder (off by default; see ``aggregator.geocoder_online``).
 
@@ -33,6 +34,10 @@ NATIONAL_REGION = "landelijk"
 _IN_PLACE = re.compile(
     r"\b(?:in|te|bij|locatie|location)\s+"
     r"((?:'s[- ])?[A-ZÀ-Ý][\w'’À-ÿ-]*(?:\s+[A-ZÀ-Ý][\w'’À-ÿ-]*){0,2})"
+)
+_WHERE = re.compile(
+    r"^\W*(?:waar|locatie|plaats|adres|where|location|venue)\s*:\s*(.+)$",
+    re.IGNORECASE | re.MULTILINE,
 )
 _PAREN = re.compile(r"\(([^()]{2,40})\)")
 _WORD = re.compile(r"(?:'s[- ])?[A-ZÀ-Ý][\w'’À-ÿ.-]*")
@@ -183,6 +188,13 @@ class Locator:
             place = self._title(draft.title, prefer)
             if place is not None:
                 return _place_hit(place, "title")
+        if draft.attendance != "online" and draft.description:
+            where = _WHERE.search(draft.description)
+            place = (self._location_parts(where.group(1), prefer) if where else None) or (
+                self._in_pattern(draft.description, prefer)
+            )
+            if place is not None:
+                return _place_hit(place, "description")
         if draft.lat is not None and draft.lon is not None:
             area = self.gaz.nearest_postcode(draft.lat, draft.lon)
             if area is not None:

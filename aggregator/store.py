@@ -11,12 +11,21 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from aggregator.config import SourceConfig
+from aggregator.dedup import (
+    START_TOLERANCE,
+    Fingerprint,
+    is_reminted,
+    match_score,
+    record_rank,
+    same_event,
+)
 from aggregator.draft import EventDraft
 from aggregator.models import Event, Source, SourceRecord
 from crawlers.records import Window
@@ -50,6 +59,8 @@ EVENT_FIELDS = (
     "language",
     "is_free",
 )
+
+TIME_FIELDS = ("all_day", "start_date", "end_date", "start_at", "end_at")
 
 
 @dataclass(slots=True)
@@ -151,28 +162,126 @@ def _is_older(draft: EventDraft, record: SourceRecord) -> bool:
     return False
 
 
-def _apply_to_event(event: Event, draft: EventDraft, now: datetime, *, bump: bool) -> None:
-    for name in EVENT_FIELDS:
-        setattr(event, name, getattr(draft, name))
+def record_fields(draft: EventDraft) -> dict[str, Any]:
+    """A draft's canonical fields as JSON (times as ISO strings), kept on its record."""
+    fields: dict[str, Any] = {name: getattr(draft, name) for name in EVENT_FIELDS}
     for name, value in draft_times(draft).items():
-        setattr(event, name, value)
-    event.relevant = draft.relevant
-    event.removed_at = None
+        fields[name] = value.isoformat() if isinstance(value, date) else value
+    fields["relevant"] = draft.relevant
+    return fields
+
+
+def _fields_fingerprint(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _event_fields(event: Event) -> dict[str, Any]:
+    fields: dict[str, Any] = {name: getattr(event, name) for name in EVENT_FIELDS}
+    for name in TIME_FIELDS:
+        value = getattr(event, name)
+        if isinstance(value, datetime):
+            value = to_utc(value)
+        fields[name] = value.isoformat() if isinstance(value, date) else value
+    return fields
+
+
+def _set_event_fields(event: Event, fields: dict[str, Any]) -> None:
+    for name in EVENT_FIELDS:
+        setattr(event, name, fields.get(name))
+    for name in ("sectors", "phases", "audiences"):
+        setattr(event, name, list(fields.get(name) or []))
+    event.description = fields.get("description") or ""
+    event.title = fields.get("title") or event.title
+    event.status = fields.get("status") or "confirmed"
+    event.attendance = fields.get("attendance") or "offline"
+    event.all_day = bool(fields.get("all_day"))
+    for name in ("start_at", "end_at"):
+        value = fields.get(name)
+        setattr(event, name, datetime.fromisoformat(value) if value else None)
+    for name in ("start_date", "end_date"):
+        value = fields.get(name)
+        setattr(event, name, date.fromisoformat(value) if value else None)
+    event.relevant = bool(fields.get("relevant", True))
     event.search_text = " ".join(
-        part
-        for part in (
-            draft.title,
-            draft.description,
-            draft.location_name,
-            draft.city,
-            draft.municipality,
-            draft.organizer_name,
-        )
-        if part
+        str(fields[name])
+        for name in ("title", "description", "location_name", "city", "municipality")
+        if fields.get(name)
     )
-    if bump:
-        event.sequence += 1
+
+
+def merge_fields(ranked: list[dict[str, Any]]) -> dict[str, Any]:
+    """The canonical fields of an event from its records' fields, best-ranked first.
+
+    Times, title and status come together from the best record; each other field from the
+    best record that has a value (``dedup.record_rank`` documents the ranking). An end
+    time is borrowed only from a record that starts at the same moment.
+    """
+    best = ranked[0]
+    merged = dict(best)
+    for name in EVENT_FIELDS:
+        if name in {"title", "status", "attendance"}:
+            continue
+        if merged.get(name) in (None, "", []):
+            for other in ranked[1:]:
+                if other.get(name) not in (None, "", []):
+                    merged[name] = other[name]
+                    break
+    if not merged.get("end_at") and not merged.get("all_day"):
+        for other in ranked[1:]:
+            if other.get("start_at") == best.get("start_at") and other.get("end_at"):
+                merged["end_at"] = other["end_at"]
+                break
+    if any(f.get("attendance") == "mixed" for f in ranked):
+        merged["attendance"] = "mixed"
+    return merged
+
+
+def recompute_event(
+    *, session: Session, event: Event, now: datetime, created: bool = False
+) -> bool:
+    """Set an event's fields from its live records; bump SEQUENCE when what shows changed.
+
+    An event with no live record left is marked removed (and keeps its last fields).
+    Returns whether the event changed.
+    """
+    records = session.exec(select(SourceRecord).where(SourceRecord.event_id == event.id)).all()
+    live = [r for r in records if r.removed_at is None and r.fields]
+    if not live:
+        if event.removed_at is None and not any(r.removed_at is None for r in records):
+            event.removed_at = now
+            event.sequence += 1
+            event.last_modified = now
+            session.add(event)
+            return True
+        return False
+    regions = _source_regions(session, {r.source_id for r in live})
+    live.sort(
+        key=lambda r: record_rank(
+            source_region=regions.get(r.source_id),
+            fields=r.fields,
+            source_id=r.source_id,
+            uid=f"{r.uid}\x1f{r.recurrence_id}",
+        )
+    )
+    merged = merge_fields([r.fields for r in live])
+    before = _fields_fingerprint(_event_fields(event))
+    was_removed = event.removed_at is not None
+    _set_event_fields(event, merged)
+    event.removed_at = None
+    event.merged_into = None
+    changed = was_removed or before != _fields_fingerprint(_event_fields(event))
+    if changed:
+        event.sequence += 0 if created else 1
         event.last_modified = now
+    session.add(event)
+    return changed
+
+
+def _source_regions(session: Session, source_ids: set[str]) -> dict[str, str]:
+    if not source_ids:
+        return {}
+    rows = session.exec(select(Source).where(col(Source.id).in_(source_ids))).all()
+    return {row.id: row.region for row in rows}
 
 
 def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[str, object]:
@@ -185,10 +294,41 @@ def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[s
         "sequence": raw.sequence,
         "source_last_modified": to_utc(modified) if modified and modified.tzinfo else None,
         "data": raw.to_dict(),
+        "fields": record_fields(draft),
         "last_seen": now,
         "harvested_at": now,
         "removed_at": None,
     }
+
+
+def find_duplicate(
+    *, session: Session, draft: EventDraft, source_id: str, tolerance: timedelta = START_TOLERANCE
+) -> Event | None:
+    """The live canonical event of other sources that a new record duplicates, if any."""
+    fields = record_fields(draft)
+    fingerprint = Fingerprint.from_fields(fields)
+    start = datetime.fromisoformat(fields["start_at"])
+    candidates = session.exec(
+        select(SourceRecord, Event)
+        .join(Event, col(Event.id) == col(SourceRecord.event_id))
+        .where(
+            col(Event.removed_at).is_(None),
+            col(SourceRecord.removed_at).is_(None),
+            col(Event.start_at) >= start - tolerance - timedelta(days=1),
+            col(Event.start_at) <= start + tolerance + timedelta(days=1),
+        )
+    ).all()
+    own_events = {e.id for r, e in candidates if r.source_id == source_id}
+    best: tuple[float, str, Event] | None = None
+    for record, event in candidates:
+        if event.id in own_events or not record.fields:
+            continue  # a source does not duplicate itself
+        other = Fingerprint.from_fields(record.fields)
+        if same_event(fingerprint, other, tolerance=tolerance):
+            score = match_score(fingerprint, other)
+            if best is None or (score, event.id) > (best[0], best[1]):
+                best = (score, event.id, event)
+    return best[2] if best else None
 
 
 def store_drafts(
@@ -199,32 +339,54 @@ def store_drafts(
     now: datetime,
     window: Window,
 ) -> StoreCounts:
-    """Insert or update one successful harvest of a source; mark vanished records removed."""
+    """Insert or update one successful harvest of a source; mark vanished records removed.
+
+    A new record joins the canonical event it duplicates (``find_duplicate``) or starts
+    its own. A new UID whose content matches a record of this source that vanished in the
+    same harvest is that record re-exported (``dedup.is_reminted``), not a new event.
+    """
     counts = StoreCounts()
     existing = {
         (r.uid, r.recurrence_id): r
         for r in session.exec(select(SourceRecord).where(SourceRecord.source_id == source.id))
     }
-    seen: set[tuple[str, str]] = set()
+    latest: dict[tuple[str, str], EventDraft] = {}
     for draft in drafts:
         key = (draft.raw.uid, draft.raw.recurrence_id or "")
-        if key in seen:
-            # the same UID twice in one feed: keep the newest version
-            record = existing.get(key)
-            if record is not None and _is_older(draft, record):
-                continue
-        seen.add(key)
+        kept = latest.get(key)
+        if kept is not None and _is_older_draft(draft, kept):
+            continue  # the same UID twice in one feed: keep the newest version
+        latest[key] = draft
+    vanished = {
+        key: record
+        for key, record in existing.items()
+        if key not in latest and record.removed_at is None and record.fields
+    }
+    touched: set[str] = set()
+    created: set[str] = set()
+    for key in sorted(latest, key=lambda k: (str(latest[k].start), k)):
+        draft = latest[key]
         counts.seen += 1
         fingerprint = draft_fingerprint(draft)
         record = existing.get(key)
         if record is None:
-            event_id = event_id_for(source.id, *key)
-            event = session.get(Event, event_id) or Event(
-                id=event_id, title=draft.title, start_at=now, first_seen=now
-            )
-            _apply_to_event(event, draft, now, bump=False)
-            event.last_modified = now
-            session.add(event)
+            record = _reminted(draft, vanished)
+            if record is not None:
+                del vanished[(record.uid, record.recurrence_id)]
+                del existing[(record.uid, record.recurrence_id)]
+                record.uid, record.recurrence_id = key
+                existing[key] = record
+                record.content_hash = ""  # force the update below
+        if record is None:
+            event = find_duplicate(session=session, draft=draft, source_id=source.id)
+            if event is None:
+                event_id = event_id_for(source.id, *key)
+                event = session.get(Event, event_id) or Event(
+                    id=event_id, title=draft.title, start_at=now, first_seen=now
+                )
+                session.add(event)
+                session.flush()
+                created.add(event.id)
             record = SourceRecord(
                 source_id=source.id,
                 uid=key[0],
@@ -236,7 +398,7 @@ def store_drafts(
             session.add(record)
             existing[key] = record
             counts.new += 1
-            counts.changed_event_ids.add(event.id)
+            touched.add(event.id)
             continue
         if _is_older(draft, record):
             counts.stale += 1
@@ -244,7 +406,7 @@ def store_drafts(
             session.add(record)
             continue
         was_removed = record.removed_at is not None
-        if record.content_hash == fingerprint and not was_removed:
+        if record.content_hash == fingerprint and not was_removed and record.fields:
             record.last_seen = now
             record.harvested_at = now
             session.add(record)
@@ -253,14 +415,10 @@ def store_drafts(
         for name, value in _record_values(draft, fingerprint, now).items():
             setattr(record, name, value)
         session.add(record)
-        event = session.get(Event, record.event_id)
-        assert event is not None
-        _apply_to_event(event, draft, now, bump=True)
-        session.add(event)
         counts.updated += 1
-        counts.changed_event_ids.add(event.id)
+        touched.add(record.event_id)
     for key, record in existing.items():
-        if key in seen or record.removed_at is not None:
+        if key in latest or record.removed_at is not None:
             continue
         event = session.get(Event, record.event_id)
         if event is not None and event.start_at < window.start:
@@ -268,23 +426,36 @@ def store_drafts(
         record.removed_at = now
         session.add(record)
         counts.removed += 1
-        if event is not None:
-            _mark_removed_if_orphan(session=session, event=event, now=now)
-            counts.changed_event_ids.add(event.id)
+        touched.add(record.event_id)
+    session.flush()
+    for event_id in sorted(touched):
+        event = session.get(Event, event_id)
+        if event is not None and recompute_event(
+            session=session, event=event, now=now, created=event_id in created
+        ):
+            counts.changed_event_ids.add(event_id)
     return counts
 
 
-def _mark_removed_if_orphan(*, session: Session, event: Event, now: datetime) -> None:
-    live = session.exec(
-        select(SourceRecord).where(
-            SourceRecord.event_id == event.id, SourceRecord.removed_at.is_(None)
-        )  # type: ignore[union-attr]
-    ).first()
-    if live is None and event.removed_at is None:
-        event.removed_at = now
-        event.sequence += 1
-        event.last_modified = now
-        session.add(event)
+def _is_older_draft(draft: EventDraft, kept: EventDraft) -> bool:
+    new_seq, old_seq = draft.raw.sequence, kept.raw.sequence
+    if new_seq is not None and old_seq is not None and new_seq != old_seq:
+        return new_seq < old_seq
+    new_mod, old_mod = draft.raw.last_modified, kept.raw.last_modified
+    if isinstance(new_mod, datetime) and isinstance(old_mod, datetime):
+        return to_utc(new_mod) < to_utc(old_mod)
+    return False
+
+
+def _reminted(
+    draft: EventDraft, vanished: dict[tuple[str, str], SourceRecord]
+) -> SourceRecord | None:
+    new = Fingerprint.from_fields(record_fields(draft))
+    for key in sorted(vanished):
+        record = vanished[key]
+        if is_reminted(Fingerprint.from_fields(record.fields), new):
+            return record
+    return None
 
 
 def preview_event(draft: EventDraft, *, now: datetime) -> tuple[Event, SourceRecord]:
@@ -297,7 +468,7 @@ def preview_event(draft: EventDraft, *, now: datetime) -> tuple[Event, SourceRec
         first_seen=now,
         last_modified=now,
     )
-    _apply_to_event(event, draft, now, bump=False)
+    _set_event_fields(event, record_fields(draft))
     record = SourceRecord(
         source_id=draft.raw.source_id,
         uid=key[0],
