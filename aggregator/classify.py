@@ -108,9 +108,14 @@ class Classifier:
         if source.relevance == "keywords" and not is_relevant(title, text, tax.relevance):
             draft.relevant = False
             raise Drop("not about working in education (relevance: keywords)")
-        draft.activity_type = (
-            activity_type_of(title, text, tax) or source.defaults.activity_type or "overig"
-        )
+        if draft.attendance is None:
+            draft.attendance = (
+                attendance_of(draft, tax.attendance) or source.defaults.attendance or "offline"
+            )
+        activity = activity_type_of(title, text, tax) or source.defaults.activity_type or "overig"
+        if draft.attendance == "online":
+            activity = tax.online_activity.get(activity, activity)
+        draft.activity_type = activity
         full = f"{title}\n{text}"
         draft.sectors = (
             terms_in(title, tax.sectors, full)
@@ -125,10 +130,6 @@ class Classifier:
         draft.phases = list(
             source.defaults.phases or tax.phase_by_activity.get(draft.activity_type, [])
         )
-        if draft.attendance is None:
-            draft.attendance = (
-                attendance_of(draft, tax.attendance) or source.defaults.attendance or "offline"
-            )
         if draft.language is None:
             draft.language = source.defaults.language or "nl"
         return draft

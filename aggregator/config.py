@@ -190,6 +190,8 @@ class Taxonomy(BaseModel):
     relevance: dict[str, list[str]] = Field(default_factory=dict)
     attendance: dict[str, list[str]] = Field(default_factory=dict)
     phase_by_activity: dict[str, list[str]] = Field(default_factory=dict)
+    # the activity type an online-only event of a type becomes (voorlichting -> webinar)
+    online_activity: dict[str, str] = Field(default_factory=dict)
 
     def slugs(self, field: str) -> list[str]:
         """Return the slugs of one field (activity_types, sectors, phases, audiences)."""
