@@ -338,8 +338,13 @@ def store_drafts(
     drafts: Iterable[EventDraft],
     now: datetime,
     window: Window,
+    created_in_run: set[str] | None = None,
 ) -> StoreCounts:
     """Insert or update one successful harvest of a source; mark vanished records removed.
+
+    ``created_in_run`` collects the events created during one harvest run (all sources);
+    such an event has not been published yet, so a later source joining it in the same
+    run does not bump its SEQUENCE (this keeps the result independent of source order).
 
     A new record joins the canonical event it duplicates (``find_duplicate``) or starts
     its own. A new UID whose content matches a record of this source that vanished in the
@@ -363,7 +368,7 @@ def store_drafts(
         if key not in latest and record.removed_at is None and record.fields
     }
     touched: set[str] = set()
-    created: set[str] = set()
+    created: set[str] = created_in_run if created_in_run is not None else set()
     for key in sorted(latest, key=lambda k: (str(latest[k].start), k)):
         draft = latest[key]
         counts.seen += 1
