@@ -422,6 +422,11 @@ def store_drafts(
         session.add(record)
         counts.updated += 1
         touched.add(record.event_id)
+        merged_into = _merge_if_now_duplicate(
+            session=session, record=record, draft=draft, source_id=source.id, now=now
+        )
+        if merged_into is not None:
+            touched.add(merged_into)
     for key, record in existing.items():
         if key in latest or record.removed_at is not None:
             continue
@@ -440,6 +445,39 @@ def store_drafts(
         ):
             counts.changed_event_ids.add(event_id)
     return counts
+
+
+def _merge_if_now_duplicate(
+    *, session: Session, record: SourceRecord, draft: EventDraft, source_id: str, now: datetime
+) -> str | None:
+    """Fold a record's event into another when an update makes it that event's duplicate.
+
+    Only an event fed by this record alone is folded: it is marked ``merged_into`` and
+    removed (never deleted), and the record moves to the surviving event.
+    """
+    session.flush()
+    others = session.exec(
+        select(SourceRecord).where(
+            SourceRecord.event_id == record.event_id,
+            col(SourceRecord.removed_at).is_(None),
+            SourceRecord.id != record.id,
+        )
+    ).first()
+    if others is not None:
+        return None
+    target = find_duplicate(session=session, draft=draft, source_id=source_id)
+    if target is None or target.id == record.event_id:
+        return None
+    old = session.get(Event, record.event_id)
+    record.event_id = target.id
+    session.add(record)
+    if old is not None:
+        old.merged_into = target.id
+        old.removed_at = now
+        old.sequence += 1
+        old.last_modified = now
+        session.add(old)
+    return target.id
 
 
 def _is_older_draft(draft: EventDraft, kept: EventDraft) -> bool:

@@ -229,3 +229,23 @@ def test_canonical_id_survives_its_first_source_leaving(engine, two_sources, tmp
     assert event.removed_at is None  # the national record still lists it
     assert event.title == "Voorlichting zij-instroom PO – Groningen"
     assert event.sequence == 1
+
+
+def test_an_update_that_makes_a_duplicate_merges_and_marks(engine, two_sources, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = two_sources(["college", "national"])
+    national = tmp_path / "national.ics"
+    national.write_text(national.read_text("utf-8").replace("20270209T190000", "20270209T193000"))
+    _harvest(engine, config)
+    records = _records(engine)
+    own_event = records["n1@national"].event_id
+    assert own_event != records["c1@college"].event_id
+    national.write_text(
+        national.read_text("utf-8").replace("20270209T193000", "20270209T190000"), "utf-8"
+    )
+    later = SAMPLE_NOW + timedelta(hours=1)
+    _harvest(engine, config, now=later)
+    records, events = _records(engine), _events(engine)
+    assert records["n1@national"].event_id == records["c1@college"].event_id
+    folded = events[own_event]
+    assert folded.merged_into == records["c1@college"].event_id
+    assert folded.removed_at == later and folded.sequence == 1  # marked, not deleted
