@@ -182,7 +182,13 @@ def harvest(
     """Harvest the named sources (default: all) one after another."""
     with session_scope(engine) as session:
         sync_sources(session=session, sources=config.sources)
-    stages = build_stages(config)
+    from aggregator.geocoder_online import online_geocoder_from_settings
+    from aggregator.settings import get_settings
+
+    stages = build_stages(
+        config,
+        online_geocoder=online_geocoder_from_settings(engine=engine, settings=get_settings()),
+    )
     selected = [s for s in config.sources if not source_ids or s.id in source_ids]
     outcomes = []
     created_in_run: set[str] = set()  # events not yet published: no SEQUENCE bumps
