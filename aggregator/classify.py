@@ -89,8 +89,8 @@ def attendance_of(draft: EventDraft, words: dict[str, list[str]]) -> str | None:
     online = bool(online_parts or draft.raw.online_url) or matches_any(draft.title, online_words)
     if online:
         return "mixed" if physical else "online"
-    if not parts and matches_any(text, links):
-        return "online"  # no place at all, only a meeting link
+    if not parts and (matches_any(text, links) or matches_any(text, words.get("online_text", []))):
+        return "online"  # no place at all, only a meeting link or "online via Zoom"
     return "offline" if parts else None
 
 
