@@ -121,11 +121,13 @@ class Classifier:
             terms_in(title, tax.sectors, full)
             or terms_in(text, tax.sectors, full)
             or list(source.defaults.sectors)
+            or list(tax.unspecified.get("sectors", []))
         )
         draft.audiences = (
-            terms_in(title, tax.audiences, full)
+            terms_in(title, tax.audiences, title)
             or terms_in(text, tax.audiences, full)
             or list(source.defaults.audiences)
+            or list(tax.unspecified.get("audiences", []))
         )
         draft.phases = list(
             source.defaults.phases or tax.phase_by_activity.get(draft.activity_type, [])

@@ -190,6 +190,8 @@ class Taxonomy(BaseModel):
     relevance: dict[str, list[str]] = Field(default_factory=dict)
     attendance: dict[str, list[str]] = Field(default_factory=dict)
     phase_by_activity: dict[str, list[str]] = Field(default_factory=dict)
+    # values of a field when neither the text nor the source names any ({} = stay empty)
+    unspecified: dict[str, list[str]] = Field(default_factory=dict)
     # the activity type an online-only event of a type becomes (voorlichting -> webinar)
     online_activity: dict[str, str] = Field(default_factory=dict)
 

@@ -217,9 +217,9 @@ def evaluate_store(
         for name in TAXONOMY_FIELDS:
             ok = _as_list(record.fields.get(name)) == _as_list(label.get(name))
             report.fields.setdefault(name, Ratio()).add(ok)
-            if not ok and name == "activity_type":
+            if not ok:
                 report.mistakes.append(
-                    f"activity_type {label['title']!r}: {record.fields.get(name)} "
+                    f"{name} {label['title']!r}: {record.fields.get(name)} "
                     f"(expected {label.get(name)})"
                 )
         ok = _norm_municipality(record.fields.get("municipality")) == _norm_municipality(
