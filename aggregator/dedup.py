@@ -5,8 +5,8 @@ with different titles ("Voorlichting zij-instroom PO – Groningen" and "Informa
 zij-instroom basisonderwijs"). Two records are the same event when
 
 * they start at the same moment, within ``START_TOLERANCE`` (all-day: the same date);
-* their places agree: the same municipality, or both without a place and both online
-  (or mixed), or one without a place whose title is nearly the same as the other's;
+* their places agree: the same municipality; or, when a place is missing, the same
+  organiser, or both online (or mixed), or a title nearly the same as the other's;
 * and what they are agrees: nearly the same title (rapidfuzz ``token_set_ratio`` at least
   ``TITLE_SAME``), or the same activity type with compatible sectors and a title at least
   ``TITLE_RELATED`` alike.
@@ -45,6 +45,7 @@ class Fingerprint:
     activity_type: str | None = None
     sectors: frozenset[str] = field(default_factory=frozenset)
     location: str | None = None
+    organizer: str | None = None
 
     @classmethod
     def from_fields(cls, fields: dict[str, Any]) -> Fingerprint:
@@ -61,6 +62,7 @@ class Fingerprint:
             activity_type=fields.get("activity_type"),
             sectors=frozenset(fields.get("sectors") or ()),
             location=fields.get("location_name"),
+            organizer=fields.get("organizer_name"),
         )
 
 
@@ -92,6 +94,8 @@ def places_agree(a: Fingerprint, b: Fingerprint, similarity: float) -> bool:
     """Whether the two records can take place at the same place."""
     if a.municipality_code and b.municipality_code:
         return a.municipality_code == b.municipality_code
+    if a.organizer and b.organizer and fold(a.organizer) == fold(b.organizer):
+        return _online(a) == _online(b)  # one organiser, one time: one place
     if not a.municipality_code and not b.municipality_code:
         return (_online(a) and _online(b)) or similarity >= TITLE_SAME
     placeless = a if not a.municipality_code else b

@@ -284,7 +284,7 @@ def _source_regions(session: Session, source_ids: set[str]) -> dict[str, str]:
     return {row.id: row.region for row in rows}
 
 
-def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[str, object]:
+def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[str, Any]:
     raw = draft.raw
     modified = raw.last_modified if isinstance(raw.last_modified, datetime) else None
     return {

@@ -153,3 +153,29 @@ def test_record_rank_prefers_regional_then_specific() -> None:
     national = record_rank(source_region="landelijk", fields=rich, source_id="a", uid="1")
     assert regional < national
     assert record_rank(source_region="twente", fields=rich, source_id="z", uid="1") < regional
+
+
+def test_same_organiser_stands_in_for_a_missing_place() -> None:
+    a = _fp(
+        "Meeloopochtend zij-instroom",
+        "2027-03-18T08:15",
+        "GM0090",
+        organizer="SPO De Wâlden",
+        activity_type="meeloopdag",
+    )
+    b = _fp(
+        "Meeloopochtend bij een basisschool",
+        "2027-03-18T08:15",
+        organizer="SPO De Walden",
+        activity_type="meeloopdag",
+    )
+    assert same_event(a, b)
+    assert not same_event(
+        a,
+        _fp(
+            "Meeloopochtend bij een basisschool",
+            "2027-03-18T08:15",
+            organizer="Iemand anders",
+            activity_type="meeloopdag",
+        ),
+    )
