@@ -61,10 +61,13 @@ class PairScore:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    tn: int = 0
 
     def add(self, predicted: bool, actual: bool) -> None:
         """Count one decision."""
-        if predicted and actual:
+        if not predicted and not actual:
+            self.tn += 1
+        elif predicted and actual:
             self.tp += 1
         elif predicted:
             self.fp += 1
@@ -133,7 +136,7 @@ class EvalReport:
         ):
             yield (
                 f"{title}: precision {pct(d.precision)} recall {pct(d.recall)} F1 {pct(d.f1)}"
-                f" (tp {d.tp}, fp {d.fp}, fn {d.fn})"
+                f" (tp {d.tp}, fp {d.fp}, fn {d.fn}, tn {d.tn})"
             )
         a = self.activity_type_from_titles
         yield f"activity_type from titles alone (all labels): {pct(a.value)} ({a.hits}/{a.total})"
