@@ -65,6 +65,16 @@ def activity_type_of(title: str, text: str, taxonomy: Taxonomy) -> str | None:
     return None
 
 
+def phases_of(title: str, activity_type: str, taxonomy: Taxonomy) -> list[str]:
+    """The klantreis phases: the first phase rule matching the title, else by activity type."""
+    for rule in taxonomy.phase_rules:
+        if rule.activity_types and activity_type not in rule.activity_types:
+            continue
+        if matches_any(title, rule.keywords):
+            return list(rule.phases)
+    return list(taxonomy.phase_by_activity.get(activity_type, []))
+
+
 def is_relevant(title: str, text: str, relevance: dict[str, list[str]]) -> bool:
     """Whether an event of a general calendar is about working in or switching to education."""
     include = relevance.get("include", [])
@@ -129,9 +139,7 @@ class Classifier:
             or list(source.defaults.audiences)
             or list(tax.unspecified.get("audiences", []))
         )
-        draft.phases = list(
-            source.defaults.phases or tax.phase_by_activity.get(draft.activity_type, [])
-        )
+        draft.phases = list(source.defaults.phases or phases_of(title, activity, tax))
         if draft.language is None:
             draft.language = source.defaults.language or "nl"
         return draft

@@ -178,6 +178,16 @@ class TaxonomyTerm(BaseModel):
     priority: int = 0
 
 
+class PhaseRule(BaseModel):
+    """Phases for events whose title has one of the keywords (optionally of some types)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[str]
+    phases: list[str]
+    activity_types: list[str] = Field(default_factory=list)
+
+
 class Taxonomy(BaseModel):
     """The vocabularies of DESIGN.md plus the relevance rules (data, not code)."""
 
@@ -190,6 +200,8 @@ class Taxonomy(BaseModel):
     relevance: dict[str, list[str]] = Field(default_factory=dict)
     attendance: dict[str, list[str]] = Field(default_factory=dict)
     phase_by_activity: dict[str, list[str]] = Field(default_factory=dict)
+    # klantreis phases by title words, before phase_by_activity (first rule that matches)
+    phase_rules: list[PhaseRule] = Field(default_factory=list)
     # values of a field when neither the text nor the source names any ({} = stay empty)
     unspecified: dict[str, list[str]] = Field(default_factory=dict)
     # the activity type an online-only event of a type becomes (voorlichting -> webinar)
