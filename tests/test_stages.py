@@ -258,3 +258,18 @@ def test_region_from_municipality_else_source_else_landelijk() -> None:
     national = _source(region="landelijk")
     online = _run("Webinar zij-instroom in Utrecht", national, location="Online")
     assert (online.region, online.municipality) == ("landelijk", None)
+
+
+@pytest.mark.parametrize(
+    ("title", "phases"),
+    [
+        ("Webinar: het geschiktheidsonderzoek uitgelegd", ["besluiten"]),
+        ("Startersbijeenkomst zij-instromers", ["voorbereiden", "starten"]),
+        ("Inloopspreekuur Onderwijsloket", ["orienteren", "besluiten"]),
+        ("Voorlichting deeltijd lerarenopleidingen", ["orienteren"]),
+        ("Informatieavond zij-instroom", ["interesseren", "orienteren"]),
+        ("Speeddate onderwijs", ["matchen"]),
+    ],
+)
+def test_phases_from_title_rules_then_activity(title: str, phases: list[str]) -> None:
+    assert _run(title).phases == phases
