@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from aggregator.config import Regions, SourceConfig
 from aggregator.draft import EventDraft
-from aggregator.gazetteer import Gazetteer, Place, load_gazetteer
+from aggregator.gazetteer import Gazetteer, Place, PostcodeArea, fold, load_gazetteer
 
 NATIONAL_REGION = "landelijk"
 # "in Bennekom", "in Den Bosch", "in 's-Hertogenbosch": up to three capitalised words
@@ -78,7 +78,7 @@ class Locator:
         for size in (3, 2, 1):
             for i in range(len(words) - size + 1):
                 name = " ".join(words[i : i + size]).rstrip(".")
-                if size == 1 and self.gaz.not_places and _fold_word(name) in self.gaz.not_places:
+                if size == 1 and fold(name) in self.gaz.not_places:
                     continue
                 place = self.gaz.lookup(name, prefer=prefer, alternates=False)
                 if place is None:
@@ -119,7 +119,7 @@ class Locator:
                 return self._from_area(hit.postcode, hit.area, description[hit.end :])
         return None
 
-    def _from_area(self, postcode: str, area, after: str) -> GeoHit:  # type: ignore[no-untyped-def]
+    def _from_area(self, postcode: str, area: PostcodeArea, after: str) -> GeoHit:
         city = area.place
         follower = _WORD.match(after.strip(" ,"))
         if follower is not None:
@@ -159,7 +159,7 @@ class Locator:
             for size in (3, 2, 1):
                 if len(words) >= size:
                     name = " ".join(words[-size:])
-                    if size == 1 and _fold_word(name) in self.gaz.not_places:
+                    if size == 1 and fold(name) in self.gaz.not_places:
                         continue
                     if title.rstrip(" )").endswith(name):
                         place = self.gaz.lookup(name, prefer=prefer, alternates=False)
@@ -200,12 +200,6 @@ class Locator:
             if area is not None:
                 return GeoHit(area.gemeente_code, draft.lat, draft.lon, area.place, None, "coords")
         return None
-
-
-def _fold_word(word: str) -> str:
-    from aggregator.gazetteer import fold
-
-    return fold(word)
 
 
 class GeocodeStage:
