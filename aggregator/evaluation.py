@@ -190,6 +190,19 @@ def _index_records(session: Session) -> dict[tuple[str, str], SourceRecord]:
     return index
 
 
+def _loose_match(
+    index: dict[tuple[str, str], SourceRecord], source_id: str, key: str
+) -> SourceRecord | None:
+    """A record whose UID or URL holds the key as a whole token ("?id=4790" for "4790")."""
+    pattern = re.compile(rf"(?<![\w]){re.escape(key)}(?![\w])")
+    found = {
+        record.id: record
+        for (sid, value), record in index.items()
+        if sid == source_id and pattern.search(value)
+    }
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
 def evaluate_store(
     *, session: Session, labels: list[dict[str, Any]], config: AppConfig, report: EvalReport
 ) -> None:
@@ -206,7 +219,11 @@ def evaluate_store(
             continue
         report.evaluated += 1
         key = str(label["uid_or_key"])
-        record = index.get((source.id, key)) or index.get((source.id, key.strip()))
+        record = (
+            index.get((source.id, key))
+            or index.get((source.id, key.strip()))
+            or _loose_match(index, source.id, key.strip())
+        )
         kept = record is not None and record.removed_at is None
         report.relevance.add(kept, bool(label["relevant"]))
         if not kept:

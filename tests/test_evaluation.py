@@ -144,3 +144,18 @@ def test_pipeline_on_reversed_input_gives_the_same_events(
         assert len(_snapshot(engine)) > 58  # series occurrences are events of their own
     finally:
         other.dispose()
+
+
+def test_labels_match_records_by_a_key_inside_the_uid() -> None:
+    from aggregator.evaluation import _loose_match
+
+    record = SourceRecord(
+        source_id="s", uid="www.example.nl?id=4790", event_id="e", title="t", content_hash=""
+    )
+    other = SourceRecord(
+        source_id="s", uid="www.example.nl?id=47901", event_id="f", title="t", content_hash=""
+    )
+    record.id, other.id = 1, 2
+    index = {("s", record.uid): record, ("s", other.uid): other}
+    assert _loose_match(index, "s", "4790") is record
+    assert _loose_match(index, "s", "479") is None
