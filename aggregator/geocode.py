@@ -43,6 +43,7 @@ _PAREN = re.compile(r"\(([^()]{2,40})\)")
 _WORD = re.compile(r"(?:'s[- ])?[A-ZÀ-Ý][\w'’À-ÿ.-]*")
 _SPLIT_PARTS = re.compile(r"[,;|\n]+|\s[–—-]\s")
 _COUNTRY = re.compile(r"\b(nederland|netherlands|the netherlands|nl)\b\.?$", re.IGNORECASE)
+_ARTICLES = frozenset({"De", "Het", "Den", "'t", "’t", "Ter", "Te"})
 # a place found by scanning words must be a real town (not a hamlet that shares a word)
 _MIN_SCAN_POPULATION = 1000
 
@@ -78,8 +79,10 @@ class Locator:
         for size in (3, 2, 1):
             for i in range(len(words) - size + 1):
                 name = " ".join(words[i : i + size]).rstrip(".")
-                if size == 1 and fold(name) in self.gaz.not_places:
-                    continue
+                if size == 1 and (
+                    fold(name) in self.gaz.not_places or (i > 0 and words[i - 1] in _ARTICLES)
+                ):
+                    continue  # a common word, or part of a venue name ("De Horst")
                 place = self.gaz.lookup(name, prefer=prefer, alternates=False)
                 if place is None:
                     continue

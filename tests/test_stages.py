@@ -273,3 +273,17 @@ def test_region_from_municipality_else_source_else_landelijk() -> None:
 )
 def test_phases_from_title_rules_then_activity(title: str, phases: list[str]) -> None:
     assert _run(title).phases == phases
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["Sporthal De Horst", "Zaal De Linden, 1e verdieping", "Kantoor van mevrouw De Vries"],
+)
+def test_venue_names_are_not_places(location: str) -> None:
+    assert _run("Informatieavond", location=location).municipality is None
+
+
+def test_a_place_after_a_venue_still_counts() -> None:
+    assert _run("Open avond", location="Sportcentrum De Horst, Enschede").municipality == (
+        "Enschede"
+    )
