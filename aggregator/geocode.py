@@ -101,6 +101,8 @@ class Locator:
         for match in _IN_PLACE.finditer(text):
             words = match.group(1).split()
             for size in range(len(words), 0, -1):
+                if size == 1 and fold(words[0]) in self.gaz.not_places:
+                    continue
                 place = self.gaz.lookup(" ".join(words[:size]), prefer=prefer)
                 if place is not None:
                     return place

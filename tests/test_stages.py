@@ -287,3 +287,8 @@ def test_a_place_after_a_venue_still_counts() -> None:
     assert _run("Open avond", location="Sportcentrum De Horst, Enschede").municipality == (
         "Enschede"
     )
+
+
+def test_country_and_region_names_are_not_places() -> None:
+    text = "Werken in Nederland als leraar? Kom naar onze avond in Twente."
+    assert _run("Informatieavond", description=text).municipality is None
