@@ -332,6 +332,30 @@ def sources(config: ConfigOpt = None) -> None:
     out.print(table)
 
 
+@app.command("eval")
+def eval_command(
+    labels: Annotated[Path, typer.Argument(help="labels.jsonl of a labelled corpus")],
+    sources_file: Annotated[Path, typer.Argument(help="the corpus's sources.yaml")],
+    now: NowOpt = "2027-01-05T00:00:00+01:00",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="list the mistakes")] = False,
+) -> None:
+    """Harvest a labelled corpus into a temporary database and score the aggregator."""
+    from aggregator.evaluation import run_eval
+
+    settings = _settings(sources_file)
+    app_config = _load(settings)
+    if not labels.is_file():
+        err.print(f"[red]usage error:[/red] {labels} not found")
+        raise typer.Exit(Exit.USAGE)
+    with _fetcher(settings) as fetcher:
+        report = run_eval(labels_path=labels, config=app_config, now=_now(now), fetcher=fetcher)
+    for line in report.lines():
+        out.print(line, highlight=False, soft_wrap=True)
+    if verbose:
+        for line in report.mistakes:
+            out.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply database migrations (DATABASE_URL, default a SQLite file here)."""

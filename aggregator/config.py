@@ -173,7 +173,19 @@ class TaxonomyTerm(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     title_keywords: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    # the term applies only when one of these also occurs (e.g. "open dag" of a training)
+    requires: list[str] = Field(default_factory=list)
     priority: int = 0
+
+
+class PhaseRule(BaseModel):
+    """Phases for events whose title has one of the keywords (optionally of some types)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[str]
+    phases: list[str]
+    activity_types: list[str] = Field(default_factory=list)
 
 
 class Taxonomy(BaseModel):
@@ -188,6 +200,12 @@ class Taxonomy(BaseModel):
     relevance: dict[str, list[str]] = Field(default_factory=dict)
     attendance: dict[str, list[str]] = Field(default_factory=dict)
     phase_by_activity: dict[str, list[str]] = Field(default_factory=dict)
+    # klantreis phases by title words, before phase_by_activity (first rule that matches)
+    phase_rules: list[PhaseRule] = Field(default_factory=list)
+    # values of a field when neither the text nor the source names any ({} = stay empty)
+    unspecified: dict[str, list[str]] = Field(default_factory=dict)
+    # the activity type an online-only event of a type becomes (voorlichting -> webinar)
+    online_activity: dict[str, str] = Field(default_factory=dict)
 
     def slugs(self, field: str) -> list[str]:
         """Return the slugs of one field (activity_types, sectors, phases, audiences)."""

@@ -1,21 +1,248 @@
-"""Geocode stage: place the event in a municipality and a region."""
+"""Geocode stage: place the event in a postcode area, a municipality and a region (offline).
+
+What counts as a location, strongest first:
+
+1. a postcode (PC6 anywhere in the location fields, PC4 when a place name follows it or
+   it stands alone; in the description only a PC6 followed by a known place);
+2. the record's own city field;
+3. the parts of the LOCATION / address text, last part first ("Brink 9, 9401 HS Assen"):
+   a part that is a place name, "in <Place>", or a capitalised place word in it that is
+   not a common word ("Praktijkschool Houten", but not "De Bonte Hoek");
+4. for events that are not online only: "in <Place>" or "(<Place>)" in the title, or a
+   place name closing it ("Meeloopdag speciaal onderwijs in Bennekom"); then a
+   "Waar: ..." line or "in <Place>" in the description;
+5. the record's own coordinates, snapped to the nearest PC4 centre within 3 km;
+6. an optional online geocoder (off by default; see ``aggregator.geocoder_online``).
+
+Ambiguous names are ranked by the source's region first, then feature code and population.
+The region is the home region of the municipality, else ``landelijk`` for an online event
+of a national source, else the source's region.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from aggregator.config import Regions, SourceConfig
 from aggregator.draft import EventDraft
+from aggregator.gazetteer import Gazetteer, Place, PostcodeArea, fold, load_gazetteer
+
+NATIONAL_REGION = "landelijk"
+# "in Bennekom", "in Den Bosch", "in 's-Hertogenbosch": up to three capitalised words
+_IN_PLACE = re.compile(
+    r"\b(?:in|te|bij|locatie|location)\s+"
+    r"((?:'s[- ])?[A-ZÀ-Ý][\w'’À-ÿ-]*(?:\s+[A-ZÀ-Ý][\w'’À-ÿ-]*){0,2})"
+)
+_WHERE = re.compile(
+    r"^\W*(?:waar|locatie|plaats|adres|where|location|venue)\s*:\s*(.+)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_PAREN = re.compile(r"\(([^()]{2,40})\)")
+_WORD = re.compile(r"(?:'s[- ])?[A-ZÀ-Ý][\w'’À-ÿ.-]*")
+_SPLIT_PARTS = re.compile(r"[,;|\n]+|\s[–—-]\s")
+_COUNTRY = re.compile(r"\b(nederland|netherlands|the netherlands|nl)\b\.?$", re.IGNORECASE)
+_ARTICLES = frozenset({"De", "Het", "Den", "'t", "’t", "Ter", "Te"})
+# a place found by scanning words must be a real town (not a hamlet that shares a word)
+_MIN_SCAN_POPULATION = 1000
+
+OnlineGeocoder = Callable[[str], "GeoHit | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class GeoHit:
+    """Where an event takes place, as far as the text tells."""
+
+    municipality_code: str
+    lat: float
+    lon: float
+    city: str | None = None
+    postcode: str | None = None
+    how: str = ""
+
+
+def _place_hit(place: Place, how: str) -> GeoHit:
+    return GeoHit(place.gemeente_code, place.lat, place.lon, city=place.name, how=how)
+
+
+class Locator:
+    """Find the place of an event in its text fields, with the gazetteer only."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gaz = gazetteer
+
+    def _scan_words(self, text: str, prefer: frozenset[str]) -> Place | None:
+        """The best capitalised place word (or 2-3 word name) in a text, not a common word."""
+        words = _WORD.findall(text)
+        best: Place | None = None
+        for size in (3, 2, 1):
+            for i in range(len(words) - size + 1):
+                name = " ".join(words[i : i + size]).rstrip(".")
+                if size == 1 and (
+                    fold(name) in self.gaz.not_places or (i > 0 and words[i - 1] in _ARTICLES)
+                ):
+                    continue  # a common word, or part of a venue name ("De Horst")
+                place = self.gaz.lookup(name, prefer=prefer, alternates=False)
+                if place is None:
+                    continue
+                big_enough = (
+                    place.population >= _MIN_SCAN_POPULATION
+                    or place.feature in {"ADM2", "PPLA", "PPLA2", "PPLC"}
+                    or place.gemeente_code in prefer
+                )
+                if big_enough and (best is None or place.rank(prefer) > best.rank(prefer)):
+                    best = place
+            if best is not None:
+                return best
+        return None
+
+    def _in_pattern(self, text: str, prefer: frozenset[str]) -> Place | None:
+        for match in _IN_PLACE.finditer(text):
+            words = match.group(1).split()
+            for size in range(len(words), 0, -1):
+                if size == 1 and fold(words[0]) in self.gaz.not_places:
+                    continue
+                place = self.gaz.lookup(" ".join(words[:size]), prefer=prefer)
+                if place is not None:
+                    return place
+        return None
+
+    def _postcode(self, fields: list[str], description: str) -> GeoHit | None:
+        for text in fields:
+            whole = text.strip()
+            for hit in self.gaz.find_postcodes(text, allow_pc4=True):
+                after = text[hit.end :].strip(" ,")
+                follower = _WORD.match(after)
+                is_pc6 = " " in hit.postcode
+                named = follower is not None and self.gaz.is_known(follower.group(0))
+                if is_pc6 or named or whole == hit.postcode:
+                    return self._from_area(hit.postcode, hit.area, after)
+        for hit in self.gaz.find_postcodes(description):
+            follower = _WORD.match(description[hit.end :].strip(" ,"))
+            if follower is not None and self.gaz.is_known(follower.group(0)):
+                return self._from_area(hit.postcode, hit.area, description[hit.end :])
+        return None
+
+    def _from_area(self, postcode: str, area: PostcodeArea, after: str) -> GeoHit:
+        city = area.place
+        follower = _WORD.match(after.strip(" ,"))
+        if follower is not None:
+            place = self.gaz.lookup(follower.group(0), prefer=frozenset({area.gemeente_code}))
+            if place is not None and place.gemeente_code == area.gemeente_code:
+                city = place.name
+        return GeoHit(area.gemeente_code, area.lat, area.lon, city, postcode, "postcode")
+
+    def _location_parts(self, text: str, prefer: frozenset[str]) -> Place | None:
+        parts = [p.strip() for p in _SPLIT_PARTS.split(text) if p.strip()]
+        for part in reversed(parts):
+            part = _COUNTRY.sub("", part).strip()
+            if not part:
+                continue
+            bare = _PAREN.sub("", part).strip()
+            for candidate in (part, bare):
+                place = self.gaz.lookup(candidate, prefer=prefer)
+                if place is not None:
+                    return place
+            place = self._in_pattern(part, prefer) or self._scan_words(bare, prefer)
+            if place is not None:
+                return place
+        return None
+
+    def _title(self, title: str, prefer: frozenset[str]) -> Place | None:
+        place = self._in_pattern(title, prefer)
+        if place is not None:
+            return place
+        for match in _PAREN.finditer(title):
+            for piece in re.split(r"[,:+/]| en | and ", match.group(1)):
+                place = self.gaz.lookup(piece.strip(), prefer=prefer, alternates=False)
+                if place is not None:
+                    return place
+        tail = re.split(r"[:–—(]|\s-\s", title)[-1]
+        words = _WORD.findall(tail)
+        if words:
+            for size in (3, 2, 1):
+                if len(words) >= size:
+                    name = " ".join(words[-size:])
+                    if size == 1 and fold(name) in self.gaz.not_places:
+                        continue
+                    if title.rstrip(" )").endswith(name):
+                        place = self.gaz.lookup(name, prefer=prefer, alternates=False)
+                        if place is not None:
+                            return place
+        return None
+
+    def locate(self, draft: EventDraft, prefer: frozenset[str]) -> GeoHit | None:
+        """The best location for a draft, or None when its text names no place."""
+        fields = [f for f in (draft.postcode, draft.address, draft.location_name, draft.city) if f]
+        hit = self._postcode(fields, draft.description if draft.attendance != "online" else "")
+        if hit is not None:
+            return hit
+        if draft.city:
+            place = self.gaz.lookup(draft.city, prefer=prefer) or self._location_parts(
+                draft.city, prefer
+            )
+            if place is not None:
+                return _place_hit(place, "city")
+        for text in (draft.address, draft.location_name):
+            if text:
+                place = self._location_parts(text, prefer)
+                if place is not None:
+                    return _place_hit(place, "location")
+        if draft.attendance != "online":
+            place = self._title(draft.title, prefer)
+            if place is not None:
+                return _place_hit(place, "title")
+        if draft.attendance != "online" and draft.description:
+            where = _WHERE.search(draft.description)
+            place = (self._location_parts(where.group(1), prefer) if where else None) or (
+                self._in_pattern(draft.description, prefer)
+            )
+            if place is not None:
+                return _place_hit(place, "description")
+        if draft.lat is not None and draft.lon is not None:
+            area = self.gaz.nearest_postcode(draft.lat, draft.lon)
+            if area is not None:
+                return GeoHit(area.gemeente_code, draft.lat, draft.lon, area.place, None, "coords")
+        return None
 
 
 class GeocodeStage:
-    """Assign the region: from the municipality when known, else the source's region."""
+    """Set postcode, city, municipality, coordinates and region of a draft."""
 
-    def __init__(self, regions: Regions) -> None:
+    def __init__(
+        self,
+        regions: Regions,
+        gazetteer: Gazetteer | None = None,
+        online: OnlineGeocoder | None = None,
+    ) -> None:
         self.regions = regions
+        self.gazetteer = gazetteer or load_gazetteer()
+        self.locator = Locator(self.gazetteer)
+        self.online = online
+
+    def _prefer(self, source: SourceConfig) -> frozenset[str]:
+        return self.regions.members(source.region) if source.region in self.regions else frozenset()
 
     def process(self, draft: EventDraft, source: SourceConfig) -> EventDraft:
-        """Set ``draft.region`` and return the draft."""
+        """Locate the draft and assign its region; return it."""
+        hit = self.locator.locate(draft, self._prefer(source))
+        if hit is None and self.online is not None and draft.attendance != "online":
+            query = ", ".join(f for f in (draft.address, draft.location_name, draft.city) if f)
+            if query:
+                hit = self.online(query)
+        if hit is not None:
+            municipality = self.gazetteer.municipality(hit.municipality_code)
+            draft.municipality_code = hit.municipality_code
+            draft.municipality = municipality.name if municipality else None
+            draft.postcode = hit.postcode or draft.postcode
+            draft.city = draft.city or hit.city
+            if draft.lat is None or draft.lon is None:
+                draft.lat, draft.lon = hit.lat, hit.lon
         if draft.municipality_code and draft.municipality_code in self.regions.home_of:
             draft.region = self.regions.home_of[draft.municipality_code]
+        elif draft.attendance == "online" and source.region == NATIONAL_REGION:
+            draft.region = NATIONAL_REGION
         else:
             draft.region = source.region
         return draft

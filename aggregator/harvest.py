@@ -104,6 +104,7 @@ def harvest_source(
     stages: list[Stage],
     now: datetime,
     window: Window,
+    created_in_run: set[str] | None = None,
 ) -> HarvestOutcome:
     """Harvest one source end to end; never raises for a bad source, reports it instead."""
     with session_scope(engine) as session:
@@ -140,7 +141,12 @@ def harvest_source(
         outcome.skipped += parsed.skipped
         with session_scope(engine) as session:
             counts = store_drafts(
-                session=session, source=source, drafts=drafts, now=now, window=window
+                session=session,
+                source=source,
+                drafts=drafts,
+                now=now,
+                window=window,
+                created_in_run=created_in_run,
             )
             state = session.get(Source, source.id)
             assert state is not None
@@ -176,12 +182,25 @@ def harvest(
     """Harvest the named sources (default: all) one after another."""
     with session_scope(engine) as session:
         sync_sources(session=session, sources=config.sources)
-    stages = build_stages(config)
+    from aggregator.geocoder_online import online_geocoder_from_settings
+    from aggregator.settings import get_settings
+
+    stages = build_stages(
+        config,
+        online_geocoder=online_geocoder_from_settings(engine=engine, settings=get_settings()),
+    )
     selected = [s for s in config.sources if not source_ids or s.id in source_ids]
     outcomes = []
+    created_in_run: set[str] = set()  # events not yet published: no SEQUENCE bumps
     for source in selected:
         result = harvest_source(
-            engine=engine, source=source, fetcher=fetcher, stages=stages, now=now, window=window
+            engine=engine,
+            source=source,
+            fetcher=fetcher,
+            stages=stages,
+            now=now,
+            window=window,
+            created_in_run=created_in_run,
         )
         outcomes.append(result)
         if on_done:

@@ -75,6 +75,7 @@ class Event(SQLModel, table=True):
     first_seen: datetime = Field(default_factory=utcnow)
     last_modified: datetime = Field(default_factory=utcnow)
     removed_at: datetime | None = None
+    merged_into: str | None = Field(default=None, max_length=40)  # folded into this event
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
@@ -97,6 +98,10 @@ class SourceRecord(SQLModel, table=True):
     sequence: int | None = None
     source_last_modified: datetime | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # this record's own canonical fields (normalised, classified, geocoded), for merging
+    fields: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
     harvested_at: datetime = Field(default_factory=utcnow)
@@ -119,3 +124,17 @@ class HarvestRun(SQLModel, table=True):
     records_removed: int = 0
     records_skipped: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class GeocodeCache(SQLModel, table=True):
+    """One answer of the optional online geocoder (also "not found"), asked once per query."""
+
+    query: str = Field(primary_key=True, max_length=300)
+    provider: str = Field(primary_key=True, max_length=40)
+    found: bool = False
+    lat: float | None = None
+    lon: float | None = None
+    municipality_code: str | None = Field(default=None, max_length=10)
+    postcode: str | None = Field(default=None, max_length=10)
+    city: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)

@@ -80,6 +80,161 @@ def looks_like_html(text: str) -> bool:
     return bool(re.search(r"<[a-zA-Z/][^>]*>|&[a-zA-Z#][a-zA-Z0-9]*;", text))
 
 
+# Function words: a text is English when it has clearly more English than Dutch ones.
+_NL_WORDS = frozenset(
+    [
+        "de",
+        "het",
+        "een",
+        "en",
+        "van",
+        "voor",
+        "met",
+        "op",
+        "aan",
+        "je",
+        "jij",
+        "u",
+        "we",
+        "wij",
+        "zijn",
+        "is",
+        "naar",
+        "over",
+        "bij",
+        "ook",
+        "niet",
+        "wat",
+        "hoe",
+        "deze",
+        "dit",
+        "dat",
+        "die",
+        "worden",
+        "wordt",
+        "word",
+        "kun",
+        "kunt",
+        "kan",
+        "meer",
+        "uur",
+        "onderwijs",
+        "aanmelden",
+        "avond",
+        "informatie",
+        "leraar",
+        "school",
+        "scholen",
+        "bijeenkomst",
+        "om",
+        "tot",
+        "als",
+        "of",
+        "er",
+    ]
+)
+_EN_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "of",
+        "to",
+        "you",
+        "your",
+        "are",
+        "on",
+        "how",
+        "what",
+        "this",
+        "that",
+        "be",
+        "will",
+        "from",
+        "at",
+        "our",
+        "we",
+        "can",
+        "evening",
+        "session",
+        "working",
+        "teaching",
+        "information",
+        "register",
+        "join",
+        "about",
+        "education",
+        "schools",
+        "teacher",
+        "teachers",
+        "internationals",
+    ]
+)
+_WORDS = re.compile(r"[a-zà-ÿ']+")
+
+
+def normalise_language(value: str | None) -> str | None:
+    """Map a language tag ("nl-NL", "en_GB", "Nederlands") to nl or en; None if other."""
+    if not value:
+        return None
+    tag = value.strip().lower()[:2]
+    return {"nl": "nl", "ne": "nl", "du": "nl", "en": "en"}.get(tag)
+
+
+def detect_language(text: str) -> str:
+    """nl or en, by counting function words (Dutch unless English clearly dominates)."""
+    words = _WORDS.findall(text.lower())
+    nl = sum(w in _NL_WORDS for w in words)
+    en = sum(w in _EN_WORDS for w in words)
+    return "en" if en >= 2 and en > 1.5 * nl else "nl"
+
+
+_FREE = re.compile(
+    r"\b(gratis|kosteloos|kosteloze|geen kosten|zonder kosten|vrije toegang|vrij toegankelijk"
+    r"|free of charge|free admission|admission is free|no cost)\b|€\s*0(?:[,.]00?|,-)?(?![\d,.])",
+    re.IGNORECASE,
+)
+_PAID = re.compile(
+    r"(€|eur\b|euro\b)\s*([1-9]\d*)|\b([1-9]\d*)(?:[,.]\d{2}|,-)?\s*(euro|eur)\b"
+    r"|\b(eigen bijdrage|kosten bedragen|deelnamekosten|entree|toegangsprijs)\b",
+    re.IGNORECASE,
+)
+
+
+def detect_free(text: str) -> bool | None:
+    """True when the text says free, False when it names a price, None when it says nothing."""
+    if _FREE.search(text):
+        return True
+    if _PAID.search(text):
+        return False
+    return None
+
+
+_REGISTRATION_WORDS = re.compile(
+    r"aanmeld|inschrijv|inschrijf|registre|register|registration|tickets?\b|sign[- ]?up|rsvp",
+    re.IGNORECASE,
+)
+_HREF = re.compile(r'<a\b[^>]*\bhref\s*=\s*["\']([^"\']+)["\'][^>]*>(.*?)</a>', re.I | re.S)
+_BARE_URL = re.compile(r"https?://[^\s<>\"')]+")
+
+
+def find_registration_url(text: str) -> str | None:
+    """The first link whose URL or link text speaks of signing up, or None."""
+    text = html.unescape(text)
+    for href, label in _HREF.findall(text):
+        if href.startswith(("http://", "https://")) and (
+            _REGISTRATION_WORDS.search(href) or _REGISTRATION_WORDS.search(_TAG.sub("", label))
+        ):
+            return href
+    for match in _BARE_URL.finditer(_TAG.sub(" ", text)):
+        url = match.group(0).rstrip(".,;:")
+        before = text[max(0, match.start() - 60) : match.start()]
+        if _REGISTRATION_WORDS.search(url) or _REGISTRATION_WORDS.search(before):
+            return url
+    return None
+
+
 class Normaliser:
     """Clean title and description; a cancellation word in the title becomes the status."""
 
@@ -104,8 +259,17 @@ class Normaliser:
         draft.description = description
         if draft.description_html:
             draft.description_html = nh3.clean(draft.description_html)
-        for name in ("location_name", "address", "city", "organizer_name"):
+        for name in ("location_name", "address", "postcode", "city", "organizer_name"):
             setattr(draft, name, clean_line(getattr(draft, name)) or None)
+        draft.language = normalise_language(draft.language) or detect_language(
+            f"{draft.title}\n{description}"
+        )
+        if draft.is_free is None:
+            draft.is_free = detect_free(f"{draft.raw.price or ''}\n{draft.title}\n{description}")
+        if not draft.registration_url:
+            draft.registration_url = find_registration_url(
+                draft.raw.description_html or draft.raw.description or ""
+            )
         if draft.organizer_name is None and source.organizer:
             draft.organizer_name = source.organizer
             draft.organizer_url = draft.organizer_url or source.organizer_url

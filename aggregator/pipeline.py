@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aggregator.config import AppConfig, SourceConfig
 from aggregator.draft import EventDraft
@@ -39,13 +39,21 @@ class Processed:
     dropped: str | None = None
 
 
-def build_stages(config: AppConfig) -> list[Stage]:
-    """The stages in order (normalise, classify, geocode, assign region)."""
+def build_stages(config: AppConfig, *, online_geocoder: Any = None) -> list[Stage]:
+    """The stages in order (normalise, classify, geocode and assign region).
+
+    ``online_geocoder`` (a callable, see aggregator.geocoder_online) is the optional
+    fallback for places the offline gazetteer does not know.
+    """
     from aggregator.classify import Classifier
     from aggregator.geocode import GeocodeStage
     from aggregator.normalise import Normaliser
 
-    return [Normaliser(), Classifier(config.taxonomy), GeocodeStage(config.regions)]
+    return [
+        Normaliser(),
+        Classifier(config.taxonomy),
+        GeocodeStage(config.regions, online=online_geocoder),
+    ]
 
 
 def run_pipeline(

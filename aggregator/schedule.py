@@ -29,7 +29,11 @@ class HarvestScheduler:
         self.engine = engine
         self.config = config
         self.settings = settings
-        self.stages = build_stages(config)
+        from aggregator.geocoder_online import online_geocoder_from_settings
+
+        self.stages = build_stages(
+            config, online_geocoder=online_geocoder_from_settings(engine=engine, settings=settings)
+        )
         self._scheduler = BackgroundScheduler(
             timezone="UTC",
             job_defaults={

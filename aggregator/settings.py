@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     harvest_max_occurrences: int = Field(default=2000, alias="HARVEST_MAX_OCCURRENCES")
     harvest_past_days: int = Field(default=30, alias="HARVEST_PAST_DAYS")
     harvest_horizon_days: int = Field(default=365, alias="HARVEST_HORIZON_DAYS")
+    # optional online geocoder (off by default): "" | "pdok" | "nominatim"
+    geocoder_provider: str = Field(default="", alias="GEOCODER_PROVIDER")
+    geocoder_url: str | None = Field(default=None, alias="GEOCODER_URL")
+    geocoder_timeout: float = Field(default=10.0, alias="GEOCODER_TIMEOUT")
+    geocoder_min_delay: float = Field(default=1.0, alias="GEOCODER_MIN_DELAY")
     harvest_user_agent: str = Field(
         default="overstap-agenda/0.1 (+https://github.com/overstap-agenda; national calendar for"
         " overstappers)",

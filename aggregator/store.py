@@ -11,45 +11,47 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from aggregator.canonical import (  # LOCAL_TZ, local_midnight: re-exported for readers
+    EVENT_FIELDS,
+    LOCAL_TZ,
+    draft_times,
+    local_midnight,
+    recompute_event,
+    record_fields,
+    set_event_fields,
+    to_utc,
+)
 from aggregator.config import SourceConfig
+from aggregator.dedup import (
+    START_TOLERANCE,
+    Fingerprint,
+    is_reminted,
+    match_score,
+    same_event,
+)
 from aggregator.draft import EventDraft
 from aggregator.models import Event, Source, SourceRecord
 from crawlers.records import Window
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
-
-# Canonical fields copied from a draft onto its event.
-EVENT_FIELDS = (
-    "title",
-    "description",
-    "description_html",
-    "status",
-    "attendance",
-    "location_name",
-    "address",
-    "postcode",
-    "city",
-    "municipality",
-    "municipality_code",
-    "lat",
-    "lon",
-    "region",
-    "url",
-    "registration_url",
-    "organizer_name",
-    "organizer_url",
-    "activity_type",
-    "sectors",
-    "phases",
-    "audiences",
-    "language",
-    "is_free",
-)
+__all__ = [
+    "EVENT_FIELDS",
+    "LOCAL_TZ",
+    "StoreCounts",
+    "draft_fingerprint",
+    "draft_times",
+    "event_id_for",
+    "find_duplicate",
+    "local_midnight",
+    "preview_event",
+    "store_drafts",
+    "sync_sources",
+    "to_utc",
+]
 
 
 @dataclass(slots=True)
@@ -69,43 +71,6 @@ def event_id_for(source_id: str, uid: str, recurrence_id: str) -> str:
     """A stable opaque id for a new canonical event, from the record that created it."""
     digest = hashlib.sha256(f"{source_id}\x1f{uid}\x1f{recurrence_id}".encode()).hexdigest()
     return digest[:20]
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of a calendar day in Europe/Amsterdam, as an aware UTC datetime."""
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
-def to_utc(value: datetime) -> datetime:
-    """Convert an aware datetime to UTC."""
-    return value.astimezone(UTC)
-
-
-def draft_times(draft: EventDraft) -> dict[str, object]:
-    """The time columns of an event for a draft (all-day: dates plus local midnights)."""
-    if draft.all_day:
-        start_day = draft.start if isinstance(draft.start, date) else draft.start.date()
-        end_day = (
-            draft.end
-            if isinstance(draft.end, date) and not isinstance(draft.end, datetime)
-            else None
-        )
-        return {
-            "all_day": True,
-            "start_date": start_day,
-            "end_date": end_day,
-            "start_at": local_midnight(start_day),
-            "end_at": local_midnight(end_day) if end_day else None,
-        }
-    assert isinstance(draft.start, datetime)
-    end = draft.end if isinstance(draft.end, datetime) else None
-    return {
-        "all_day": False,
-        "start_date": None,
-        "end_date": None,
-        "start_at": to_utc(draft.start),
-        "end_at": to_utc(end) if end else None,
-    }
 
 
 def draft_fingerprint(draft: EventDraft) -> str:
@@ -151,31 +116,7 @@ def _is_older(draft: EventDraft, record: SourceRecord) -> bool:
     return False
 
 
-def _apply_to_event(event: Event, draft: EventDraft, now: datetime, *, bump: bool) -> None:
-    for name in EVENT_FIELDS:
-        setattr(event, name, getattr(draft, name))
-    for name, value in draft_times(draft).items():
-        setattr(event, name, value)
-    event.relevant = draft.relevant
-    event.removed_at = None
-    event.search_text = " ".join(
-        part
-        for part in (
-            draft.title,
-            draft.description,
-            draft.location_name,
-            draft.city,
-            draft.municipality,
-            draft.organizer_name,
-        )
-        if part
-    )
-    if bump:
-        event.sequence += 1
-        event.last_modified = now
-
-
-def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[str, object]:
+def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[str, Any]:
     raw = draft.raw
     modified = raw.last_modified if isinstance(raw.last_modified, datetime) else None
     return {
@@ -185,10 +126,41 @@ def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[s
         "sequence": raw.sequence,
         "source_last_modified": to_utc(modified) if modified and modified.tzinfo else None,
         "data": raw.to_dict(),
+        "fields": record_fields(draft),
         "last_seen": now,
         "harvested_at": now,
         "removed_at": None,
     }
+
+
+def find_duplicate(
+    *, session: Session, draft: EventDraft, source_id: str, tolerance: timedelta = START_TOLERANCE
+) -> Event | None:
+    """The live canonical event of other sources that a new record duplicates, if any."""
+    fields = record_fields(draft)
+    fingerprint = Fingerprint.from_fields(fields)
+    start = datetime.fromisoformat(fields["start_at"])
+    candidates = session.exec(
+        select(SourceRecord, Event)
+        .join(Event, col(Event.id) == col(SourceRecord.event_id))
+        .where(
+            col(Event.removed_at).is_(None),
+            col(SourceRecord.removed_at).is_(None),
+            col(Event.start_at) >= start - tolerance - timedelta(days=1),
+            col(Event.start_at) <= start + tolerance + timedelta(days=1),
+        )
+    ).all()
+    own_events = {e.id for r, e in candidates if r.source_id == source_id}
+    best: tuple[float, str, Event] | None = None
+    for record, event in candidates:
+        if event.id in own_events or not record.fields:
+            continue  # a source does not duplicate itself
+        other = Fingerprint.from_fields(record.fields)
+        if same_event(fingerprint, other, tolerance=tolerance):
+            score = match_score(fingerprint, other)
+            if best is None or (score, event.id) > (best[0], best[1]):
+                best = (score, event.id, event)
+    return best[2] if best else None
 
 
 def store_drafts(
@@ -198,33 +170,60 @@ def store_drafts(
     drafts: Iterable[EventDraft],
     now: datetime,
     window: Window,
+    created_in_run: set[str] | None = None,
 ) -> StoreCounts:
-    """Insert or update one successful harvest of a source; mark vanished records removed."""
+    """Insert or update one successful harvest of a source; mark vanished records removed.
+
+    ``created_in_run`` collects the events created during one harvest run (all sources);
+    such an event has not been published yet, so a later source joining it in the same
+    run does not bump its SEQUENCE (this keeps the result independent of source order).
+
+    A new record joins the canonical event it duplicates (``find_duplicate``) or starts
+    its own. A new UID whose content matches a record of this source that vanished in the
+    same harvest is that record re-exported (``dedup.is_reminted``), not a new event.
+    """
     counts = StoreCounts()
     existing = {
         (r.uid, r.recurrence_id): r
         for r in session.exec(select(SourceRecord).where(SourceRecord.source_id == source.id))
     }
-    seen: set[tuple[str, str]] = set()
+    latest: dict[tuple[str, str], EventDraft] = {}
     for draft in drafts:
         key = (draft.raw.uid, draft.raw.recurrence_id or "")
-        if key in seen:
-            # the same UID twice in one feed: keep the newest version
-            record = existing.get(key)
-            if record is not None and _is_older(draft, record):
-                continue
-        seen.add(key)
+        kept = latest.get(key)
+        if kept is not None and _is_older_draft(draft, kept):
+            continue  # the same UID twice in one feed: keep the newest version
+        latest[key] = draft
+    vanished = {
+        key: record
+        for key, record in existing.items()
+        if key not in latest and record.removed_at is None and record.fields
+    }
+    touched: set[str] = set()
+    created: set[str] = created_in_run if created_in_run is not None else set()
+    for key in sorted(latest, key=lambda k: (str(latest[k].start), k)):
+        draft = latest[key]
         counts.seen += 1
         fingerprint = draft_fingerprint(draft)
         record = existing.get(key)
         if record is None:
-            event_id = event_id_for(source.id, *key)
-            event = session.get(Event, event_id) or Event(
-                id=event_id, title=draft.title, start_at=now, first_seen=now
-            )
-            _apply_to_event(event, draft, now, bump=False)
-            event.last_modified = now
-            session.add(event)
+            record = _reminted(draft, vanished)
+            if record is not None:
+                del vanished[(record.uid, record.recurrence_id)]
+                del existing[(record.uid, record.recurrence_id)]
+                record.uid, record.recurrence_id = key
+                existing[key] = record
+                record.content_hash = ""  # force the update below
+        if record is None:
+            event = find_duplicate(session=session, draft=draft, source_id=source.id)
+            if event is None:
+                event_id = event_id_for(source.id, *key)
+                event = session.get(Event, event_id) or Event(
+                    id=event_id, title=draft.title, start_at=now, first_seen=now
+                )
+                session.add(event)
+                session.flush()
+                created.add(event.id)
             record = SourceRecord(
                 source_id=source.id,
                 uid=key[0],
@@ -236,7 +235,7 @@ def store_drafts(
             session.add(record)
             existing[key] = record
             counts.new += 1
-            counts.changed_event_ids.add(event.id)
+            touched.add(event.id)
             continue
         if _is_older(draft, record):
             counts.stale += 1
@@ -244,7 +243,7 @@ def store_drafts(
             session.add(record)
             continue
         was_removed = record.removed_at is not None
-        if record.content_hash == fingerprint and not was_removed:
+        if record.content_hash == fingerprint and not was_removed and record.fields:
             record.last_seen = now
             record.harvested_at = now
             session.add(record)
@@ -253,14 +252,15 @@ def store_drafts(
         for name, value in _record_values(draft, fingerprint, now).items():
             setattr(record, name, value)
         session.add(record)
-        event = session.get(Event, record.event_id)
-        assert event is not None
-        _apply_to_event(event, draft, now, bump=True)
-        session.add(event)
         counts.updated += 1
-        counts.changed_event_ids.add(event.id)
+        touched.add(record.event_id)
+        merged_into = _merge_if_now_duplicate(
+            session=session, record=record, draft=draft, source_id=source.id, now=now
+        )
+        if merged_into is not None:
+            touched.add(merged_into)
     for key, record in existing.items():
-        if key in seen or record.removed_at is not None:
+        if key in latest or record.removed_at is not None:
             continue
         event = session.get(Event, record.event_id)
         if event is not None and event.start_at < window.start:
@@ -268,23 +268,69 @@ def store_drafts(
         record.removed_at = now
         session.add(record)
         counts.removed += 1
-        if event is not None:
-            _mark_removed_if_orphan(session=session, event=event, now=now)
-            counts.changed_event_ids.add(event.id)
+        touched.add(record.event_id)
+    session.flush()
+    for event_id in sorted(touched):
+        event = session.get(Event, event_id)
+        if event is not None and recompute_event(
+            session=session, event=event, now=now, created=event_id in created
+        ):
+            counts.changed_event_ids.add(event_id)
     return counts
 
 
-def _mark_removed_if_orphan(*, session: Session, event: Event, now: datetime) -> None:
-    live = session.exec(
+def _merge_if_now_duplicate(
+    *, session: Session, record: SourceRecord, draft: EventDraft, source_id: str, now: datetime
+) -> str | None:
+    """Fold a record's event into another when an update makes it that event's duplicate.
+
+    Only an event fed by this record alone is folded: it is marked ``merged_into`` and
+    removed (never deleted), and the record moves to the surviving event.
+    """
+    session.flush()
+    others = session.exec(
         select(SourceRecord).where(
-            SourceRecord.event_id == event.id, SourceRecord.removed_at.is_(None)
-        )  # type: ignore[union-attr]
+            SourceRecord.event_id == record.event_id,
+            col(SourceRecord.removed_at).is_(None),
+            SourceRecord.id != record.id,
+        )
     ).first()
-    if live is None and event.removed_at is None:
-        event.removed_at = now
-        event.sequence += 1
-        event.last_modified = now
-        session.add(event)
+    if others is not None:
+        return None
+    target = find_duplicate(session=session, draft=draft, source_id=source_id)
+    if target is None or target.id == record.event_id:
+        return None
+    old = session.get(Event, record.event_id)
+    record.event_id = target.id
+    session.add(record)
+    if old is not None:
+        old.merged_into = target.id
+        old.removed_at = now
+        old.sequence += 1
+        old.last_modified = now
+        session.add(old)
+    return target.id
+
+
+def _is_older_draft(draft: EventDraft, kept: EventDraft) -> bool:
+    new_seq, old_seq = draft.raw.sequence, kept.raw.sequence
+    if new_seq is not None and old_seq is not None and new_seq != old_seq:
+        return new_seq < old_seq
+    new_mod, old_mod = draft.raw.last_modified, kept.raw.last_modified
+    if isinstance(new_mod, datetime) and isinstance(old_mod, datetime):
+        return to_utc(new_mod) < to_utc(old_mod)
+    return False
+
+
+def _reminted(
+    draft: EventDraft, vanished: dict[tuple[str, str], SourceRecord]
+) -> SourceRecord | None:
+    new = Fingerprint.from_fields(record_fields(draft))
+    for key in sorted(vanished):
+        record = vanished[key]
+        if is_reminted(Fingerprint.from_fields(record.fields), new):
+            return record
+    return None
 
 
 def preview_event(draft: EventDraft, *, now: datetime) -> tuple[Event, SourceRecord]:
@@ -297,7 +343,7 @@ def preview_event(draft: EventDraft, *, now: datetime) -> tuple[Event, SourceRec
         first_seen=now,
         last_modified=now,
     )
-    _apply_to_event(event, draft, now, bump=False)
+    set_event_fields(event, record_fields(draft))
     record = SourceRecord(
         source_id=draft.raw.source_id,
         uid=key[0],

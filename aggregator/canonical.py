@@ -1,0 +1,210 @@
+"""Canonical events: the fields of an event, merged from the records of its sources.
+
+Each source record keeps its own normalised fields (``SourceRecord.fields``); the event
+shows, per field, the value of the best-ranked record that has one (``dedup.record_rank``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from aggregator.dedup import record_rank
+from aggregator.draft import EventDraft
+from aggregator.models import Event, Source, SourceRecord
+
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+
+# Canonical fields copied from a draft onto its event.
+EVENT_FIELDS = (
+    "title",
+    "description",
+    "description_html",
+    "status",
+    "attendance",
+    "location_name",
+    "address",
+    "postcode",
+    "city",
+    "municipality",
+    "municipality_code",
+    "lat",
+    "lon",
+    "region",
+    "url",
+    "registration_url",
+    "organizer_name",
+    "organizer_url",
+    "activity_type",
+    "sectors",
+    "phases",
+    "audiences",
+    "language",
+    "is_free",
+)
+
+TIME_FIELDS = ("all_day", "start_date", "end_date", "start_at", "end_at")
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a calendar day in Europe/Amsterdam, as an aware UTC datetime."""
+    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """Convert an aware datetime to UTC."""
+    return value.astimezone(UTC)
+
+
+def draft_times(draft: EventDraft) -> dict[str, object]:
+    """The time columns of an event for a draft (all-day: dates plus local midnights)."""
+    if draft.all_day:
+        start_day = draft.start if isinstance(draft.start, date) else draft.start.date()
+        end_day = (
+            draft.end
+            if isinstance(draft.end, date) and not isinstance(draft.end, datetime)
+            else None
+        )
+        return {
+            "all_day": True,
+            "start_date": start_day,
+            "end_date": end_day,
+            "start_at": local_midnight(start_day),
+            "end_at": local_midnight(end_day) if end_day else None,
+        }
+    assert isinstance(draft.start, datetime)
+    end = draft.end if isinstance(draft.end, datetime) else None
+    return {
+        "all_day": False,
+        "start_date": None,
+        "end_date": None,
+        "start_at": to_utc(draft.start),
+        "end_at": to_utc(end) if end else None,
+    }
+
+
+def record_fields(draft: EventDraft) -> dict[str, Any]:
+    """A draft's canonical fields as JSON (times as ISO strings), kept on its record."""
+    fields: dict[str, Any] = {name: getattr(draft, name) for name in EVENT_FIELDS}
+    for name, value in draft_times(draft).items():
+        fields[name] = value.isoformat() if isinstance(value, date) else value
+    fields["relevant"] = draft.relevant
+    return fields
+
+
+def _fields_fingerprint(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def event_fields(event: Event) -> dict[str, Any]:
+    fields: dict[str, Any] = {name: getattr(event, name) for name in EVENT_FIELDS}
+    for name in TIME_FIELDS:
+        value = getattr(event, name)
+        if isinstance(value, datetime):
+            value = to_utc(value)
+        fields[name] = value.isoformat() if isinstance(value, date) else value
+    return fields
+
+
+def set_event_fields(event: Event, fields: dict[str, Any]) -> None:
+    for name in EVENT_FIELDS:
+        setattr(event, name, fields.get(name))
+    for name in ("sectors", "phases", "audiences"):
+        setattr(event, name, list(fields.get(name) or []))
+    event.description = fields.get("description") or ""
+    event.title = fields.get("title") or event.title
+    event.status = fields.get("status") or "confirmed"
+    event.attendance = fields.get("attendance") or "offline"
+    event.all_day = bool(fields.get("all_day"))
+    for name in ("start_at", "end_at"):
+        value = fields.get(name)
+        setattr(event, name, datetime.fromisoformat(value) if value else None)
+    for name in ("start_date", "end_date"):
+        value = fields.get(name)
+        setattr(event, name, date.fromisoformat(value) if value else None)
+    event.relevant = bool(fields.get("relevant", True))
+    event.search_text = " ".join(
+        str(fields[name])
+        for name in ("title", "description", "location_name", "city", "municipality")
+        if fields.get(name)
+    )
+
+
+def merge_fields(ranked: list[dict[str, Any]]) -> dict[str, Any]:
+    """The canonical fields of an event from its records' fields, best-ranked first.
+
+    Times, title and status come together from the best record; each other field from the
+    best record that has a value (``dedup.record_rank`` documents the ranking). An end
+    time is borrowed only from a record that starts at the same moment.
+    """
+    best = ranked[0]
+    merged = dict(best)
+    for name in EVENT_FIELDS:
+        if name in {"title", "status", "attendance"}:
+            continue
+        if merged.get(name) in (None, "", []):
+            for other in ranked[1:]:
+                if other.get(name) not in (None, "", []):
+                    merged[name] = other[name]
+                    break
+    if not merged.get("end_at") and not merged.get("all_day"):
+        for other in ranked[1:]:
+            if other.get("start_at") == best.get("start_at") and other.get("end_at"):
+                merged["end_at"] = other["end_at"]
+                break
+    if any(f.get("attendance") == "mixed" for f in ranked):
+        merged["attendance"] = "mixed"
+    return merged
+
+
+def recompute_event(
+    *, session: Session, event: Event, now: datetime, created: bool = False
+) -> bool:
+    """Set an event's fields from its live records; bump SEQUENCE when what shows changed.
+
+    An event with no live record left is marked removed (and keeps its last fields).
+    Returns whether the event changed.
+    """
+    records = session.exec(select(SourceRecord).where(SourceRecord.event_id == event.id)).all()
+    live = [r for r in records if r.removed_at is None and r.fields]
+    if not live:
+        if event.removed_at is None and not any(r.removed_at is None for r in records):
+            event.removed_at = now
+            event.sequence += 1
+            event.last_modified = now
+            session.add(event)
+            return True
+        return False
+    regions = _source_regions(session, {r.source_id for r in live})
+    live.sort(
+        key=lambda r: record_rank(
+            source_region=regions.get(r.source_id),
+            fields=r.fields,
+            source_id=r.source_id,
+            uid=f"{r.uid}\x1f{r.recurrence_id}",
+        )
+    )
+    merged = merge_fields([r.fields for r in live])
+    before = _fields_fingerprint(event_fields(event))
+    was_removed = event.removed_at is not None
+    set_event_fields(event, merged)
+    event.removed_at = None
+    event.merged_into = None
+    changed = was_removed or before != _fields_fingerprint(event_fields(event))
+    if changed:
+        event.sequence += 0 if created else 1
+        event.last_modified = now
+    session.add(event)
+    return changed
+
+
+def _source_regions(session: Session, source_ids: set[str]) -> dict[str, str]:
+    if not source_ids:
+        return {}
+    rows = session.exec(select(Source).where(col(Source.id).in_(source_ids))).all()
+    return {row.id: row.region for row in rows}
