@@ -1,0 +1,137 @@
+"""Public pages: search with filters and map, event detail, region subscription, languages."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+
+import icalendar
+
+
+def _event_ids(html: str) -> list[str]:
+    return re.findall(r'<h4><a href="(?:/en)?/events/([0-9a-f]+)"', html)
+
+
+def test_search_page_groups_results_by_day_in_dutch(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/", params={"from": "2027-01-01"})
+    assert page.status_code == 200
+    html = page.text
+    assert '<html lang="nl">' in html
+    assert "28 activiteiten gevonden" in html
+    headings = re.findall(r'class="day-heading">([^<]+)<', html)
+    assert headings and headings[0].split()[0] in {
+        "maandag",
+        "dinsdag",
+        "woensdag",
+        "donderdag",
+        "vrijdag",
+        "zaterdag",
+        "zondag",
+    }
+    assert len(headings) == len(set(headings))  # one heading a day
+    assert len(_event_ids(html)) == 25  # first page
+    assert 'rel="next"' in html and 'href="/en/?from=2027-01-01"' in html
+
+
+def test_english_version_and_language_switch(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/en/", params={"from": "2027-01-01"}).text
+    assert '<html lang="en">' in html and "28 activities found" in html
+    assert 'href="/?from=2027-01-01"' in html and ">Nederlands<" in html
+    assert 'href="/en/submit"' in html
+
+
+def test_filters_region_sector_type_keywords(client) -> None:  # type: ignore[no-untyped-def]
+    everything = set(_event_ids(client.get("/", params={"from": "2027-01-01"}).text))
+    twente = client.get("/", params={"from": "2027-01-01", "region": "twente"}).text
+    assert "16 activiteiten gevonden" in twente
+    webinars = client.get("/", params={"from": "2027-01-01", "type": "webinar"}).text
+    api = client.get("/api/events", params={"from": "2027-01-01", "per_page": 200}).json()
+    expected = {e["id"] for e in api["items"] if e["activity_type"] == "webinar"}
+    assert expected and set(_event_ids(webinars)) == expected
+    mbo = client.get("/", params={"from": "2027-01-01", "sector": "mbo", "region": "twente"}).text
+    mbo_expected = {
+        e["id"] for e in api["items"] if "mbo" in e["sectors"] and e["region"] == "twente"
+    }
+    assert set(_event_ids(mbo)) == mbo_expected
+    words = client.get("/", params={"from": "2027-01-01", "q": "Zij-instroom Utrecht"}).text
+    found = set(_event_ids(words))
+    assert found and found < everything
+    assert 'value="Zij-instroom Utrecht"' in words  # the form shows the search back
+
+
+def test_near_filter_by_coordinates_and_unknown_postcode(client) -> None:  # type: ignore[no-untyped-def]
+    enschede = client.get("/", params={"from": "2027-01-01", "near": "52.22,6.89", "km": "15"})
+    ids = set(_event_ids(enschede.text))
+    api = client.get("/api/events", params={"from": "2027-01-01", "per_page": 200}).json()
+    placed = {e["id"] for e in api["items"] if e["location"] and e["location"]["lat"]}
+    assert ids and ids < placed
+    unknown = client.get("/", params={"near": "9999 ZZ"}).text
+    assert "Postcode 9999 ZZ is (nog) niet bekend" in unknown
+
+
+def test_map_gets_points_and_configured_tiles(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/", params={"from": "2027-01-01"}).text
+    raw = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', html, re.S)
+    assert raw
+    points = json.loads(raw.group(1))
+    assert points and all(p["lat"] and p["lon"] for p in points)
+    assert 'data-tiles="http://127.0.0.1:9/{z}/{x}/{y}.png"' in html
+    assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+    assert (
+        "BSD" in client.get("/static/vendor/leaflet/LICENSE").text
+        or client.get("/static/vendor/leaflet/LICENSE").status_code == 200
+    )
+
+
+def test_event_page_has_facts_sources_jsonld_and_calendar_links(client) -> None:  # type: ignore[no-untyped-def]
+    api = client.get("/api/events", params={"from": "2027-01-01", "per_page": 200}).json()
+    event = next(
+        e
+        for e in api["items"]
+        if e["location"] and e["location"]["name"] and e["attendance"] == "offline"
+    )
+    html = client.get(f"/events/{event['id']}").text
+    assert f"<h1>{event['title']}</h1>" in unescape(html)
+    assert event["location"]["name"] in unescape(html)
+    raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert raw
+    data = json.loads(raw.group(1))
+    assert data["@type"] == "Event" and data["name"] == event["title"]
+    assert data["startDate"] == event["start"]
+    assert "Bronnen" in html and event["sources"][0]["name"] in unescape(html)
+    assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html
+    assert "https://outlook.live.com/calendar/0/deeplink/compose?" in html
+    ics = client.get(f"/events/{event['id']}.ics")
+    assert ics.status_code == 200 and "attachment" in ics.headers["content-disposition"]
+    vevents = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
+    assert len(vevents) == 1 and str(vevents[0]["SUMMARY"]) == event["title"]
+    english = client.get(f"/en/events/{event['id']}").text
+    assert "Add to your calendar" in english and "Sources" in english
+
+
+def test_region_page_offers_webcal_and_https_subscription(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/regio/twente").text
+    assert 'href="webcal://localhost:8000/regions/twente.ics"' in html
+    assert 'value="http://localhost:8000/regions/twente.ics"' in html
+    for app_name in ("Google Agenda", "Outlook", "Apple Agenda"):
+        assert app_name in html
+    assert client.get("/regions/twente.ics").status_code == 200
+    english = client.get("/en/regio/twente").text
+    assert "Subscribe to this region" in english
+
+
+def test_unknown_pages_are_404_pages(client) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/events/doesnotexist", "/regio/atlantis", "/en/regio/atlantis"):
+        response = client.get(path)
+        assert response.status_code == 404 and "<h1>" in response.text
+    assert client.get("/events/doesnotexist.ics").status_code == 404
+
+
+def test_pages_work_without_javascript_basics(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/").text
+    # every form control has a label, the search is a GET form, there is a skip link
+    ids = re.findall(r'<(?:input|select) [^>]*id="([^"]+)"', html)
+    for control in ids:
+        assert f'for="{control}"' in html, control
+    assert '<form method="get"' in html and 'class="skip" href="#main"' in html
