@@ -322,6 +322,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "save": ("Opslaan", "Save"),
     "reject": ("Afwijzen", "Reject"),
     "reject_reason": ("Reden van afwijzing", "Reason for rejection"),
+    "f_reason": ("Reden van afwijzing", "Reason for rejection"),
+    "f_name": ("Naam van de agenda", "Name of the calendar"),
+    "f_kind": ("Soort feed", "Kind of feed"),
     "err_reason_required": ("Geef een reden voor de afwijzing.", "Give a reason for rejecting."),
     "trust_submitter": (
         "Vertrouw deze indiener: volgende aanmeldingen komen direct in de agenda",

@@ -358,4 +358,3 @@ def region_page(
         https_url=https_url,
         webcal_url=webcal_url,
     )
-

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.i18n import LANGS, long_date, normalise_lang, t
@@ -104,3 +105,16 @@ def region_name(config: Any, slug: str | None, lang: str) -> str:
         return slug or ""
     region = config.regions.by_slug[slug]
     return (region.name_en or region.name) if lang == "en" else region.name
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form (read once; handlers stay synchronous)."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(posted_form)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: uvicorn --proxy-headers)."""
+    return request.client.host if request.client else "unknown"

@@ -93,3 +93,75 @@ def csrf_from(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "no csrf_token in the page"
     return match.group(1)
+
+
+def add_user(
+    engine: Engine,
+    email: str,
+    role: str,
+    region: str | None = None,
+    trusted: bool = False,
+    password: str = "correct horse battery",
+) -> None:
+    """Create an account directly in the database."""
+    from aggregator.accounts import create_user
+    from aggregator.db import session_scope
+
+    with session_scope(engine) as session:
+        create_user(
+            session=session,
+            email=email,
+            password=password,
+            role=role,
+            region=region,
+            trusted=trusted,
+        )
+
+
+def login(client: TestClient, email: str, password: str = "correct horse battery") -> None:
+    """Log in through the form (CSRF token from the login page)."""
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/moderation"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def event_form(**overrides: object) -> dict[str, object]:
+    """A complete, valid event submission 30 days from now."""
+    from datetime import timedelta
+
+    from api.pages import today_local
+
+    day = today_local() + timedelta(days=30)
+    data: dict[str, object] = {
+        "title": "Kijkje in de klas bij De Regenboog",
+        "description": "Loop een ochtend mee in groep 5 en praat met de directeur.",
+        "start_date": day.isoformat(),
+        "start_time": "09:00",
+        "end_time": "12:00",
+        "attendance": "offline",
+        "location_name": "Basisschool De Regenboog",
+        "address": "Schoolstraat 1",
+        "postcode": "7511ab",
+        "city": "Enschede",
+        "region": "twente",
+        "organizer_name": "Stichting Primair Twente",
+        "registration_url": "https://example.org/aanmelden",
+        "activity_type": "meeloopdag",
+        "sectors": ["po"],
+        "audiences": ["zij-instromers"],
+        "language": "nl",
+        "is_free": "yes",
+        "submitter_email": "Juf@Example.org",
+    }
+    data.update(overrides)
+    return data
+
+
+def submit_event(client: TestClient, **overrides: object):  # type: ignore[no-untyped-def]
+    """Post the submission form the way a browser does (token from the form page)."""
+    token = csrf_from(client.get("/submit").text)
+    return client.post("/submit", data={**event_form(**overrides), "csrf_token": token})
