@@ -23,6 +23,7 @@ from aggregator.config import AppConfig, SourceConfig, SourceDefaults
 from aggregator.draft import EventDraft
 from aggregator.models import Event, RateLimitHit, Source, SourceRecord, Submission, User
 from aggregator.pipeline import build_stages, run_pipeline
+
 # The store's own update helpers, reused to write one record (see upsert_draft); the
 # integrator may move upsert_draft into aggregator/store.py and make them public there.
 from aggregator.store import (
