@@ -352,6 +352,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "As an iframe (no JavaScript on your site)",
     ),
     "embed_preview": ("Voorbeeld", "Preview"),
+    "embed_loading": ("Activiteiten laden…", "Loading activities…"),
+    "embed_error": (
+        "De activiteiten konden niet worden geladen.",
+        "The activities could not be loaded.",
+    ),
+    "embed_none": ("Er staan nu geen activiteiten gepland.", "No activities are planned now."),
+    "embed_heading": ("Activiteiten voor overstappers", "Activities for career switchers"),
     "embed_more": (
         "Alle activiteiten in de Overstap Agenda",
         "All activities in the Overstap Agenda",

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from aggregator.settings import Settings
-from api import auth, moderation, pages, submit
+from api import auth, embed, moderation, pages, submit
 from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates
 
 log = logging.getLogger(__name__)
@@ -36,5 +36,5 @@ def install_web(app: FastAPI, *, settings: Settings) -> None:
     app.add_middleware(LanguagePrefixMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)  # type: ignore[arg-type]
-    for module in (auth, submit, moderation, pages):
+    for module in (auth, submit, moderation, embed, pages):
         app.include_router(module.router)
