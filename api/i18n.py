@@ -38,7 +38,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field_type": ("Soort activiteit", "Type of activity"),
     "field_from": ("Vanaf", "From"),
     "field_to": ("Tot en met", "Until"),
-    "field_near": ("Postcode of plaats (lat,lon)", "Postcode or place (lat,lon)"),
+    "field_near": ("In de buurt van (postcode)", "Near (postcode)"),
+    "choose": ("Kies…", "Choose…"),
+    "map_no_tiles": (
+        "De kaartachtergrond kan nu niet laden; de stippen tonen waar de activiteiten zijn.",
+        "The map background cannot load now; the dots show where the activities are.",
+    ),
     "field_km": ("Afstand (km)", "Distance (km)"),
     "any": ("Alle", "All"),
     "search_button": ("Zoeken", "Search"),
@@ -150,9 +155,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "f_description": ("Beschrijving", "Description"),
     "f_start_date": ("Datum", "Date"),
     "f_start_time": ("Begintijd", "Start time"),
-    "f_end_date": (
-        "Einddatum (als de activiteit meer dagen duurt)",
-        "End date (for multi-day activities)",
+    "f_end_date": ("Einddatum", "End date"),
+    "f_end_date_hint": (
+        "Alleen als de activiteit meer dagen duurt.",
+        "Only for activities lasting several days.",
     ),
     "f_end_time": ("Eindtijd", "End time"),
     "f_time_hint": (

@@ -11,7 +11,11 @@
   var tiles = el.getAttribute("data-tiles");
   if (tiles) {
     L.tileLayer(tiles, { maxZoom: 18, attribution: el.getAttribute("data-attribution") || "" })
-      .on("tileerror", function () { el.classList.add("tiles-failed"); })
+      .on("tileerror", function () {
+        el.classList.add("tiles-failed");
+        var note = document.getElementById("map-no-tiles");
+        if (note) { note.hidden = false; }
+      })
       .addTo(map);
   }
   var prefix = el.getAttribute("data-prefix") || "";

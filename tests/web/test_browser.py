@@ -123,6 +123,7 @@ def test_search_filter_and_map(page, live_server) -> None:  # type: ignore[no-un
     assert everything > 20
     page.wait_for_selector("#map[data-markers]")
     assert int(page.get_attribute("#map", "data-markers")) > 0  # markers without tiles
+    page.wait_for_selector("#map-no-tiles:not([hidden])")  # and it says why the map is bare
     _shot(page, "search-nl")
     page.select_option("#region", "twente")
     page.select_option("#sector", "mbo")
