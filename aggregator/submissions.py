@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from aggregator.config import AppConfig, SourceConfig, SourceDefaults
 from aggregator.draft import EventDraft
@@ -281,15 +281,21 @@ def approve(
 def reject(
     *, session: Session, submission: Submission, moderator: User, reason: str, now: datetime
 ) -> None:
-    """Reject a submission; a rejected change of a live event leaves the live version."""
+    """Reject a submission.
+
+    A rejected *change* of a live event leaves the live version published; rejecting an
+    approved, live submission takes its event out of the calendar (marked removed).
+    """
     submission.reason = reason
     submission.decided_by = moderator.id
     submission.decided_at = now
     submission.updated_at = now
-    if submission.published is not None:
+    if submission.status == "pending" and submission.published is not None:
         submission.data = dict(submission.published)
         submission.status = "approved"
     else:
+        if submission.published is not None:
+            withdraw(session=session, submission=submission, now=now)
         submission.status = "rejected"
     session.add(submission)
 
@@ -372,6 +378,7 @@ def rate_limited(
 ) -> bool:
     """Whether ``key`` already used its ``limit`` within ``window`` (then nothing is logged)."""
     since = now - window
+    prune_rate_limits(session=session, key=key, older_than=since)
     used = session.exec(
         select(func.count())
         .select_from(RateLimitHit)
@@ -383,10 +390,11 @@ def rate_limited(
     return False
 
 
-def prune_rate_limits(*, session: Session, older_than: datetime) -> None:
-    """Forget hits older than any window in use."""
-    for hit in session.exec(select(RateLimitHit).where(RateLimitHit.at < older_than)):
-        session.delete(hit)
+def prune_rate_limits(*, session: Session, key: str, older_than: datetime) -> None:
+    """Forget one key's hits that fell out of its window."""
+    session.execute(
+        delete(RateLimitHit).where(col(RateLimitHit.key) == key, col(RateLimitHit.at) < older_than)
+    )
 
 
 def queue(*, session: Session, moderator: User, status: str = "pending") -> list[Submission]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -13,10 +14,13 @@ from sqlmodel import Session
 from aggregator.accounts import authenticate
 from aggregator.db import session_scope
 from aggregator.models import User
+from aggregator.submissions import client_key, rate_limited
 from api.i18n import t
-from api.web import lang_url, render, request_lang
+from api.web import client_address, lang_url, render, request_lang
 
 router = APIRouter(include_in_schema=False)
+LOGIN_ATTEMPTS = 10  # per client address and window
+LOGIN_WINDOW = timedelta(minutes=15)
 SESSION_USER = "user_id"
 SESSION_CSRF = "csrf"
 
@@ -109,16 +113,33 @@ def login(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the credentials; on success start a fresh session (new CSRF token)."""
+    lang = request_lang(request)
     with session_scope(request.app.state.engine) as session:
-        user = authenticate(session=session, email=email, password=password)
+        limited = rate_limited(
+            session=session,
+            key=client_key(client_address(request), "login"),
+            limit=LOGIN_ATTEMPTS,
+            window=LOGIN_WINDOW,
+            now=datetime.now(UTC),
+        )
+        user = None if limited else authenticate(session=session, email=email, password=password)
         user_id = user.id if user else None
+    if limited:
+        return render(
+            request,
+            "login.html",
+            status_code=429,
+            next=_safe_next(next),
+            error=t("login_limited", lang),
+            email=email,
+        )
     if user_id is None:
         return render(
             request,
             "login.html",
             status_code=400,
             next=_safe_next(next),
-            error=t("login_failed", request_lang(request)),
+            error=t("login_failed", lang),
             email=email,
         )
     request.session.clear()

@@ -313,6 +313,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "E-mailadres of wachtwoord klopt niet.",
         "E-mail address or password is wrong.",
     ),
+    "login_limited": (
+        "Te veel pogingen. Probeer het over een kwartier opnieuw.",
+        "Too many attempts. Please try again in a quarter of an hour.",
+    ),
     "moderation_title": ("Moderatie", "Moderation"),
     "queue_empty": ("Er wacht niets op moderatie.", "Nothing is waiting for moderation."),
     "queue_pending": ("Wacht op moderatie ({n})", "Waiting for moderation ({n})"),

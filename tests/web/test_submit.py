@@ -257,3 +257,43 @@ def test_similar_events_endpoint_warns_about_duplicates(client) -> None:  # type
     }
     with Session(client.app.state.engine) as session:
         assert session.exec(select(func.count()).select_from(Submission)).one() == 0
+
+
+def test_rejecting_a_published_event_takes_it_out_of_the_calendar(client, harvested) -> None:  # type: ignore[no-untyped-def]
+    submit_event(client)
+    add_user(harvested, "admin@example.org", "admin")
+    login(client, "admin@example.org")
+    (pending,) = _pending(harvested)
+    _approve(client, pending.id)
+    assert "Kijkje in de klas bij De Regenboog" in _api_titles(client)
+    token = csrf_from(client.get(f"/moderation/{pending.id}").text)
+    client.post(
+        f"/moderation/{pending.id}/reject", data={"csrf_token": token, "reason": "Gaat niet door"}
+    )
+    assert "Kijkje in de klas bij De Regenboog" not in _api_titles(client)
+    with Session(harvested) as session:
+        row = session.get(Submission, pending.id)
+        assert row is not None and row.status == "rejected" and row.event_id
+    assert client.get(f"/api/events/{row.event_id}").json()["removed_at"]
+
+
+def test_login_attempts_are_rate_limited(client, harvested) -> None:  # type: ignore[no-untyped-def]
+    add_user(harvested, "admin@example.org", "admin")
+    token = csrf_from(client.get("/login").text)
+    statuses = [
+        client.post(
+            "/login",
+            data={"email": "admin@example.org", "password": f"guess {i}", "csrf_token": token},
+        ).status_code
+        for i in range(11)
+    ]
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429
+    blocked = client.post(
+        "/login",
+        data={
+            "email": "admin@example.org",
+            "password": "correct horse battery",
+            "csrf_token": token,
+        },
+    )
+    assert blocked.status_code == 429 and "Te veel pogingen" in blocked.text
