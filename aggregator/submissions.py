@@ -168,10 +168,10 @@ def upsert_draft(*, session: Session, source_id: str, draft: EventDraft, now: da
         for name, value in _record_values(draft, fingerprint, now).items():
             setattr(record, name, value)
         session.add(record)
-        event = session.get(Event, record.event_id)
-        assert event is not None
-        _apply_to_event(event, draft, now, bump=True)
-        session.add(event)
+        live = session.get(Event, record.event_id)
+        assert live is not None
+        _apply_to_event(live, draft, now, bump=True)
+        session.add(live)
     return record.event_id
 
 

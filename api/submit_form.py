@@ -98,7 +98,7 @@ def validate_event(
     """Check every field of a posted event form (``form`` is a Starlette FormData or dict)."""
     result = FormResult()
     errors, data = result.errors, result.data
-    values = {name: _one(form, name) for name in EVENT_FIELDS}
+    values: dict[str, Any] = {name: _one(form, name) for name in EVENT_FIELDS}
     getlist = getattr(form, "getlist", lambda name: form.get(name) or [])
     values["sectors"] = [v for v in getlist("sectors") if isinstance(v, str)]
     values["audiences"] = [v for v in getlist("audiences") if isinstance(v, str)]
