@@ -216,7 +216,9 @@ def search_page(
         for c in (event_card(e, config, lang) for e in events)
         if c["lat"] is not None and c["lon"] is not None
     ]
-    ics_params = {k: v for k, v in form.params().items() if k in ("region", "from", "to")}
+    # every filter goes along, so the subscription follows the search once the calendar
+    # export understands it (unknown parameters are ignored until then)
+    ics_params = form.params()
     return render(
         request,
         "search.html",

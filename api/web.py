@@ -65,7 +65,7 @@ def render(
     request: Request, template: str, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     """Render a page with the shared context: language, strings, URLs, user and CSRF token."""
-    from api.auth import csrf_token, current_user
+    from api.auth import current_user
 
     templates: Jinja2Templates = request.app.state.templates
     lang = request_lang(request)
@@ -81,12 +81,27 @@ def render(
         "t": lambda key, **p: t(key, lang, **p),
         "u": lambda path, **p: lang_url(lang, path, p),
         "user": current_user(request),
-        "csrf_token": csrf_token(request),
+        "csrf_token": LazyToken(request),
         "settings": request.app.state.settings,
         "config": request.app.state.config,
     }
     base.update(context)
     return templates.TemplateResponse(request, template, base, status_code=status_code)
+
+
+class LazyToken:
+    """The CSRF token, created only when a page prints it (pages without forms set no cookie)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        from api.auth import csrf_token
+
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:
+        return str(self)  # URL-safe base64: nothing to escape
 
 
 def term_label(config: Any, field: str, slug: str | None, lang: str) -> str:

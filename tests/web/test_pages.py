@@ -135,3 +135,10 @@ def test_pages_work_without_javascript_basics(client) -> None:  # type: ignore[n
     for control in ids:
         assert f'for="{control}"' in html, control
     assert '<form method="get"' in html and 'class="skip" href="#main"' in html
+
+
+def test_public_pages_set_no_cookie_but_forms_do(client) -> None:  # type: ignore[no-untyped-def]
+    client.cookies.clear()
+    assert "set-cookie" not in client.get("/").headers
+    assert "set-cookie" not in client.get("/regio/twente").headers
+    assert "agenda_session=" in client.get("/submit").headers["set-cookie"]
