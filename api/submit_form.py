@@ -47,6 +47,30 @@ EVENT_FIELDS = (
     "is_free",
 )
 MAX_DAYS_AHEAD = 2 * 366
+# the order of the fields on the page, for the error summary
+FORM_ORDER = (
+    "title",
+    "description",
+    "activity_type",
+    "region",
+    "organizer_name",
+    "organizer_url",
+    "url",
+    "registration_url",
+    "start_date",
+    "start_time",
+    "end_time",
+    "end_date",
+    "attendance",
+    "location_name",
+    "address",
+    "postcode",
+    "city",
+    "sectors",
+    "audiences",
+    "language",
+    "is_free",
+)
 
 
 @dataclass(slots=True)
@@ -203,6 +227,7 @@ def validate_event(
     if free not in ("", "yes", "no"):
         errors["is_free"] = t("err_choice", lang)
     data["is_free"] = True if free == "yes" else False if free == "no" else None
+    result.errors = {name: errors[name] for name in FORM_ORDER if name in errors}
     return result
 
 

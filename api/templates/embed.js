@@ -24,7 +24,7 @@
 
   function formatWhen(item, lang) {
     var locale = lang === "en" ? "en-GB" : "nl-NL";
-    var dayOpts = { weekday: "long", day: "numeric", month: "long", timeZone: "Europe/Amsterdam" };
+    var dayOpts = { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "Europe/Amsterdam" };
     if (item.all_day) {
       return new Date(item.start + "T12:00:00Z").toLocaleDateString(locale, dayOpts);
     }
