@@ -337,6 +337,17 @@ def event_page(
     )
 
 
+@router.get("/regio")
+def regions_page(request: Request, config: ConfigDep) -> Response:
+    """Every region, each with its own page and calendar subscription."""
+    lang = request_lang(request)
+    regions = sorted(
+        ((r.slug, region_name(config, r.slug, lang)) for r in config.regions),
+        key=lambda pair: (pair[0] != "landelijk", pair[1].casefold()),
+    )
+    return render(request, "regions.html", regions=regions)
+
+
 @router.get("/regio/{slug}")
 def region_page(
     slug: str, request: Request, session: SessionDep, config: ConfigDep, settings: SettingsDep

@@ -66,8 +66,11 @@ def _over_limit(request: Request, session: Session, now: datetime) -> bool:
 
 @router.get("/submit")
 def submit_form(request: Request, region: str | None = None) -> Response:
-    """The empty event form."""
-    return _form_page(request, values=_empty_values(region), mode="new")
+    """The empty event form (a logged-in user's e-mail address filled in)."""
+    user = current_user(request)
+    return _form_page(
+        request, values=_empty_values(region), mode="new", email=user.email if user else ""
+    )
 
 
 @router.post("/submit", dependencies=[CsrfChecked])

@@ -142,3 +142,10 @@ def test_public_pages_set_no_cookie_but_forms_do(client) -> None:  # type: ignor
     assert "set-cookie" not in client.get("/").headers
     assert "set-cookie" not in client.get("/regio/twente").headers
     assert "agenda_session=" in client.get("/submit").headers["set-cookie"]
+
+
+def test_region_index_links_every_region(client, web_config) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/regio").text
+    for region in web_config.regions:
+        assert f'href="/regio/{region.slug}"' in html
+    assert 'href="/en/regio/twente"' in client.get("/en/regio").text
