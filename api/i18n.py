@@ -103,6 +103,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "back_to_search": ("Terug naar zoeken", "Back to search"),
     "not_found": ("Niet gevonden", "Not found"),
+    "error_title": ("Dat lukte niet", "That did not work"),
     "not_found_text": ("Deze pagina bestaat niet (meer).", "This page does not exist (any more)."),
     # region page
     "region_title": ("Activiteiten in {region}", "Activities in {region}"),

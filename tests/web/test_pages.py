@@ -149,3 +149,24 @@ def test_region_index_links_every_region(client, web_config) -> None:  # type: i
     for region in web_config.regions:
         assert f'href="/regio/{region.slug}"' in html
     assert 'href="/en/regio/twente"' in client.get("/en/regio").text
+
+
+def test_browsers_get_html_errors_and_the_api_keeps_json(client) -> None:  # type: ignore[no-untyped-def]
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    page = client.get("/submit/edit/999?token=x", headers=html)
+    assert page.status_code == 404 and "<h1>Niet gevonden</h1>" in page.text
+    english = client.get("/en/submit/edit/999?token=x", headers=html)
+    assert "<h1>Not found</h1>" in english.text
+    api = client.get("/api/events/nope", headers=html)
+    assert api.status_code == 404 and api.json()["detail"]
+    assert client.get("/submit/edit/999?token=x").json()["detail"]
+    client.get("/submit")
+    refused = client.post("/submit", data={"title": "x"}, headers=html)
+    assert refused.status_code == 403 and "Je sessie is verlopen" in refused.text
+
+
+def test_security_headers_and_framing(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/")
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["content-security-policy"] == "frame-ancestors 'self'"
+    assert "content-security-policy" not in client.get("/embed/list").headers
