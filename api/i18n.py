@@ -136,6 +136,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "upcoming": ("Komende activiteiten", "Upcoming activities"),
     "all_regions": ("Alle regio's", "All regions"),
+    "regions_intro": (
+        "Kies een regio om de activiteiten te zien en je erop te abonneren in je eigen agenda.",
+        "Choose a region to see its activities and subscribe to them in your own calendar.",
+    ),
     # submission form
     "submit_title": ("Activiteit aanmelden", "Submit an activity"),
     "submit_intro": (
