@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aggregator.settings import Settings
-from api import auth, embed, moderation, pages, submit
+from api import auth, embed, moderation, pages, submit, users
 from api.i18n import t
 from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates, render, request_lang
 
@@ -87,5 +87,5 @@ def install_web(app: FastAPI, *, settings: Settings) -> None:
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _html_errors)  # type: ignore[arg-type]
     app.add_middleware(SecurityHeadersMiddleware)
-    for module in (auth, submit, moderation, embed, pages):
+    for module in (auth, submit, users, moderation, embed, pages):
         app.include_router(module.router)

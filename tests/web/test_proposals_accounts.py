@@ -185,3 +185,37 @@ def test_cli_create_admin_reads_password_from_environment(tmp_path: Path) -> Non
         stdin=subprocess.DEVNULL,
     )
     assert again.returncode == 2 and "AGENDA_ADMIN_PASSWORD" in again.stderr
+
+
+def test_admin_adds_and_trusts_accounts_editors_may_not(client, harvested) -> None:  # type: ignore[no-untyped-def]
+    add_user(harvested, "admin@example.org", "admin")
+    add_user(harvested, "editor@twente.example", "editor", region="twente")
+    login(client, "admin@example.org")
+    page = client.get("/moderation/users")
+    assert page.status_code == 200 and "editor@twente.example" in page.text
+    token = csrf_from(page.text)
+    weak = client.post(
+        "/moderation/users",
+        data={"csrf_token": token, "email": "x@y.nl", "role": "submitter", "password": "short"},
+    )
+    assert weak.status_code == 400 and "at least" in weak.text
+    added = client.post(
+        "/moderation/users",
+        data={
+            "csrf_token": token,
+            "email": "rap@twente.example",
+            "role": "submitter",
+            "password": "long enough password",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    with Session(harvested) as session:
+        rap = session.exec(select(User).where(User.email == "rap@twente.example")).one()
+        assert not rap.trusted
+    client.post(f"/moderation/users/{rap.id}", data={"csrf_token": token, "action": "trust"})
+    with Session(harvested) as session:
+        assert session.get(User, rap.id).trusted  # type: ignore[union-attr]
+    client.post("/logout", data={"csrf_token": token})
+    login(client, "editor@twente.example")
+    assert client.get("/moderation/users").status_code == 403
