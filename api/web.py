@@ -84,6 +84,7 @@ def render(
         "csrf_token": LazyToken(request),
         "settings": request.app.state.settings,
         "config": request.app.state.config,
+        "region_label": lambda slug: region_name(request.app.state.config, slug, lang),
     }
     base.update(context)
     return templates.TemplateResponse(request, template, base, status_code=status_code)
