@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -423,6 +423,16 @@ def approved_feed_sources(*, session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def now_utc() -> datetime:
-    """The current time (aware, UTC)."""
-    return datetime.now(UTC)
+def with_approved_feeds(config: AppConfig, *, session: Session) -> AppConfig:
+    """The configuration plus every approved feed proposal as a harvestable source.
+
+    For the harvest and the scheduler to call after loading sources.yaml (not wired in
+    this branch); an id already in sources.yaml wins.
+    """
+    known = {source.id for source in config.sources}
+    extra = [
+        SourceConfig(**entry)
+        for entry in approved_feed_sources(session=session)
+        if entry["id"] not in known
+    ]
+    return config.model_copy(update={"sources": [*config.sources, *extra]})

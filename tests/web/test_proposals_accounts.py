@@ -21,7 +21,7 @@ from aggregator.feed_proposals import (
     is_public_address,
 )
 from aggregator.models import Submission, User
-from aggregator.submissions import approved_feed_sources
+from aggregator.submissions import approved_feed_sources, with_approved_feeds
 from api.app import create_app
 from tests.web.conftest import add_user, csrf_from, login, web_settings
 
@@ -138,7 +138,10 @@ def test_proposed_feed_must_fetch_and_parse(harvested, web_config, httpserver, s
         assert approved.status_code == 303
     with Session(harvested) as session:
         (entry,) = approved_feed_sources(session=session)
+        merged = with_approved_feeds(web_config, session=session)
     assert entry["url"] == httpserver.url_for("/agenda.ics") and entry["region"] == "twente"
+    assert merged.source(entry["id"]).url == entry["url"]
+    assert len(merged.sources) == len(web_config.sources) + 1
 
 
 def test_password_hashing_and_account_rules(engine) -> None:  # type: ignore[no-untyped-def]
