@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Annotated, Any
 
@@ -13,7 +12,7 @@ from aggregator.query import EventFilters, query_events
 from api.deps import ConfigDep, SessionDep, SettingsDep
 from api.i18n import STRINGS, normalise_lang
 from api.pages import SearchForm, event_card, group_by_day, interim_filter, today_local
-from api.web import render, request_lang
+from api.web import render, request_lang, script_json
 
 router = APIRouter(include_in_schema=False)
 WIDGET_KEYS = ("embed_loading", "embed_error", "embed_none", "embed_heading", "embed_more")
@@ -23,9 +22,7 @@ WIDGET_KEYS = ("embed_loading", "embed_error", "embed_none", "embed_heading", "e
 def embed_script(request: Request) -> Response:
     """The widget: a custom element with shadow DOM that lists events from /api/events."""
     strings = {key: {"nl": STRINGS[key][0], "en": STRINGS[key][1]} for key in WIDGET_KEYS}
-    body = request.app.state.templates.get_template("embed.js").render(
-        strings=json.dumps(strings, ensure_ascii=False).replace("</", "<\\/")
-    )
+    body = request.app.state.templates.get_template("embed.js").render(strings=script_json(strings))
     return Response(
         body,
         media_type="text/javascript; charset=utf-8",

@@ -350,6 +350,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "review": ("Beoordelen", "Review"),
     "approve": ("Opslaan en goedkeuren", "Save and approve"),
     "save": ("Opslaan", "Save"),
+    "save_only": ("Alleen opslaan", "Save only"),
+    "saved_msg": ("Opgeslagen; nog niet goedgekeurd.", "Saved; not approved yet."),
     "reject": ("Afwijzen", "Reject"),
     "reject_reason": ("Reden van afwijzing", "Reason for rejection"),
     "f_reason": ("Reden van afwijzing", "Reason for rejection"),

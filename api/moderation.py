@@ -115,6 +115,12 @@ def approve_submission(
                 )
             submission.data = checked.data
             submission.region = checked.data["region"]
+            if form.get("action") == "save":
+                submission.updated_at = now
+                session.add(submission)
+                return RedirectResponse(
+                    lang_url(lang, "/moderation", {"done": "saved"}), status_code=303
+                )
         try:
             approve(
                 session=session,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from aggregator.query import EventFilters, EventPage, get_event, query_events
 from api.deps import ConfigDep, SessionDep, SettingsDep
 from api.event_jsonld import event_jsonld
 from api.i18n import long_date, t
-from api.web import region_name, render, request_lang, term_label
+from api.web import region_name, render, request_lang, script_json, term_label
 from feeds.ical_export import render_ics
 
 router = APIRouter(include_in_schema=False)
@@ -227,7 +226,7 @@ def search_page(
         total=total,
         page=page,
         pages=pages,
-        map_points=json.dumps(map_points, ensure_ascii=False),
+        map_points=script_json(map_points),
         ics_query=urlencode(ics_params),
     )
 
@@ -319,10 +318,7 @@ def event_page(
         }
         for r in records
     ]
-    # "</" must not end the script element early; JSON allows the escaped form
-    jsonld = json.dumps(event_jsonld(event, base_url=base), ensure_ascii=False).replace(
-        "</", "<\\/"
-    )
+    jsonld = script_json(event_jsonld(event, base_url=base))
     return render(
         request,
         "event.html",
@@ -334,6 +330,19 @@ def event_page(
         sources=sources,
         links=calendar_links(event, page_url=page_url),
         jsonld=jsonld,
+        map_points=script_json(
+            [
+                {
+                    "id": event.id,
+                    "title": event.title,
+                    "lat": event.lat,
+                    "lon": event.lon,
+                    "when": event_times(event, lang)["text"],
+                }
+            ]
+        )
+        if event.lat is not None and event.lon is not None and event.attendance != "online"
+        else None,
     )
 
 

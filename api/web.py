@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -88,6 +89,11 @@ def render(
     }
     base.update(context)
     return templates.TemplateResponse(request, template, base, status_code=status_code)
+
+
+def script_json(value: Any) -> str:
+    """JSON to put inside a <script> element: no '<' can end the element early."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
 class LazyToken:

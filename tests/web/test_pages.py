@@ -170,3 +170,35 @@ def test_security_headers_and_framing(client) -> None:  # type: ignore[no-untype
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["content-security-policy"] == "frame-ancestors 'self'"
     assert "content-security-policy" not in client.get("/embed/list").headers
+
+
+def test_hostile_titles_cannot_break_out_of_script_elements(client, harvested) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session, col, select
+
+    from aggregator.models import Event
+
+    hostile = "Open dag</script><script>alert(1)</script><!--"
+    with Session(harvested) as session:
+        event = session.exec(select(Event).where(col(Event.lat).is_not(None))).first()
+        assert event is not None
+        event.title = hostile
+        session.add(event)
+        session.commit()
+        event_id = event.id
+    for path in ("/?from=2027-01-01", f"/events/{event_id}", "/embed/list?limit=50"):
+        html = client.get(path).text
+        assert "<script>alert(1)" not in html, path
+    data = re.search(r'id="map-data">(.*?)</script>', client.get(f"/events/{event_id}").text)
+    assert data and json.loads(data.group(1))[0]["title"] == hostile
+
+
+def test_event_page_shows_a_small_map_when_the_place_is_known(client) -> None:  # type: ignore[no-untyped-def]
+    items = client.get("/api/events", params={"from": "2027-01-01", "per_page": 200}).json()
+    placed = next(
+        i
+        for i in items["items"]
+        if i["location"] and i["location"]["lat"] and i["attendance"] != "online"
+    )
+    assert 'id="map"' in client.get(f"/events/{placed['id']}").text
+    online = next(i for i in items["items"] if i["attendance"] == "online")
+    assert 'id="map"' not in client.get(f"/events/{online['id']}").text

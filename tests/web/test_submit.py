@@ -297,3 +297,15 @@ def test_login_attempts_are_rate_limited(client, harvested) -> None:  # type: ig
         },
     )
     assert blocked.status_code == 429 and "Te veel pogingen" in blocked.text
+
+
+def test_moderator_can_save_edits_without_approving(client, harvested) -> None:  # type: ignore[no-untyped-def]
+    submit_event(client)
+    add_user(harvested, "admin@example.org", "admin")
+    login(client, "admin@example.org")
+    (pending,) = _pending(harvested)
+    saved = _approve(client, pending.id, title="Kijkje in de klas (nagekeken)", action="save")
+    assert saved.status_code == 303 and "done=saved" in saved.headers["location"]
+    (still,) = _pending(harvested)
+    assert still.data["title"] == "Kijkje in de klas (nagekeken)"
+    assert "Kijkje in de klas (nagekeken)" not in _api_titles(client)
