@@ -103,8 +103,11 @@ def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     context.close()
+    assert errors == [], f"JavaScript errors on the pages: {errors}"
 
 
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -152,6 +155,10 @@ def test_english_pages_and_event_page(page, live_server) -> None:  # type: ignor
     _shot(page, "search-en")
     page.locator(".event-card h4 a").first.click()
     page.wait_for_url(re.compile(r"/en/events/"))
+    page.go_back()
+    page.locator(".event-card", has_text="Twentepoort").first.locator("h4 a").click()
+    page.wait_for_url(re.compile(r"/en/events/"))
+    page.wait_for_selector("#map[data-markers='1']")
     assert page.locator("h2#cal-heading").inner_text() == "Add to your calendar"
     _shot(page, "event-en")
     page.click("a.lang-switch")
