@@ -40,6 +40,7 @@ SOURCE_ID = "submissions"
 SOURCE_NAME = "Aangemeld via het formulier"
 # A change to one of these sends an approved event back to the queue.
 DATE_AND_PLACE_FIELDS = (
+    "region",
     "start_date",
     "start_time",
     "end_date",
@@ -55,6 +56,10 @@ SIMILARITY_THRESHOLD = 75
 
 class PublishError(Exception):
     """A submission could not become an event (the pipeline dropped it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def new_edit_token() -> str:
@@ -245,10 +250,15 @@ def create_submission(
     session.add(submission)
     session.flush()
     if kind == "event" and user is not None and user.trusted:
-        submission.status = "approved"
-        submission.decided_at = now
-        submission.decided_by = user.id
-        publish(session=session, submission=submission, config=config, now=now)
+        try:
+            publish(session=session, submission=submission, config=config, now=now)
+        except PublishError as exc:
+            # a stage refused it: a moderator looks at it like any other submission
+            submission.reason = exc.reason
+        else:
+            submission.status = "approved"
+            submission.decided_at = now
+            submission.decided_by = user.id
     session.add(submission)
     return submission
 
@@ -292,6 +302,7 @@ def reject(
     submission.updated_at = now
     if submission.status == "pending" and submission.published is not None:
         submission.data = dict(submission.published)
+        submission.region = submission.published.get("region", submission.region)
         submission.status = "approved"
     else:
         if submission.published is not None:
@@ -325,6 +336,7 @@ def update_by_submitter(
     submission.updated_at = now
     live = submission.status == "approved" and submission.published is not None
     submission.data = data
+    submission.region = data.get("region") or submission.region
     session.add(submission)
     if not live:
         submission.status = "pending"
@@ -332,7 +344,12 @@ def update_by_submitter(
     if date_or_place_changed(submission.published or {}, data) and not trusted:
         submission.status = "pending"
         return "requeued"
-    publish(session=session, submission=submission, config=config, now=now)
+    try:
+        publish(session=session, submission=submission, config=config, now=now)
+    except PublishError as exc:
+        submission.status = "pending"
+        submission.reason = exc.reason
+        return "requeued"
     return "published"
 
 

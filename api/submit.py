@@ -185,7 +185,6 @@ def edit(submission_id: int, request: Request, form: FormDep, config: ConfigDep)
             config=config,
             now=datetime.now(UTC),
         )
-        submission.region = checked.data["region"]
         message = t("submit_edit_requeued" if outcome == "requeued" else "submit_edit_saved", lang)
         return _form_page(
             request,

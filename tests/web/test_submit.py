@@ -309,3 +309,32 @@ def test_moderator_can_save_edits_without_approving(client, harvested) -> None: 
     (still,) = _pending(harvested)
     assert still.data["title"] == "Kijkje in de klas (nagekeken)"
     assert "Kijkje in de klas (nagekeken)" not in _api_titles(client)
+
+
+def test_moving_a_live_event_to_another_region_needs_moderation(client, harvested) -> None:  # type: ignore[no-untyped-def]
+    done = submit_event(client)
+    edit_path = re.search(r'id="edit-url"[^>]*value="http://[^/]+([^"]+)"', done.text)[1]  # type: ignore[index]
+    edit_path = edit_path.replace("&amp;", "&")
+    add_user(harvested, "admin@example.org", "admin")
+    login(client, "admin@example.org")
+    (pending,) = _pending(harvested)
+    _approve(client, pending.id)
+    page = client.get(edit_path)
+    form = {
+        **event_form(region="regio-utrecht"),
+        "csrf_token": csrf_from(page.text),
+        "token": edit_path.split("token=")[1],
+    }
+    moved = client.post(edit_path.split("?")[0], data=form)
+    assert "de redactie kijkt de wijziging eerst na" in moved.text
+    (requeued,) = _pending(harvested)
+    assert requeued.region == "regio-utrecht"
+    assert "Kijkje in de klas bij De Regenboog" in _api_titles(client, region="twente")
+    token = csrf_from(client.get(f"/moderation/{pending.id}").text)
+    client.post(
+        f"/moderation/{pending.id}/reject", data={"csrf_token": token, "reason": "Hoort bij Twente"}
+    )
+    with Session(harvested) as session:
+        row = session.get(Submission, pending.id)
+        assert row is not None and row.status == "approved" and row.region == "twente"
+    assert "Kijkje in de klas bij De Regenboog" in _api_titles(client, region="twente")
