@@ -165,9 +165,8 @@ def group_by_day(cards: list[dict[str, Any]], lang: str) -> list[tuple[str, list
     return [(long_date(day, lang), items) for day, items in groups.items()]
 
 
-def _search(
-    session: Any, config: Any, form: SearchForm, lang: str
-) -> tuple[list[Event], EventFilters]:
+def _search(session: Any, config: Any, form: SearchForm, lang: str) -> list[Event]:
+    """The events of a search: the shared query for dates and region, then the rest."""
     region = form.region if form.region in config.regions else None
     start = _parse_day(form.date_from) or today_local()
     end = _parse_day(form.date_to)
@@ -177,7 +176,7 @@ def _search(
     page: EventPage = query_events(
         session=session, filters=filters, regions=config.regions, paginate=False
     )
-    return interim_filter(page.items, form, lang), filters
+    return interim_filter(page.items, form, lang)
 
 
 @router.get("/")
@@ -197,8 +196,18 @@ def search_page(
 ) -> Response:
     """The search page: filters, results grouped by day, a map, and a subscription link."""
     lang = request_lang(request)
-    form = SearchForm(q.strip(), region, sector, type, date_from, date_to, near.strip(), km, page)
-    events, _filters = _search(session, config, form, lang)
+    form = SearchForm(
+        q=q.strip(),
+        region=region,
+        sector=sector,
+        type=type,
+        date_from=date_from,
+        date_to=date_to,
+        near=near.strip(),
+        km=km,
+        page=page,
+    )
+    events = _search(session, config, form, lang)
     total = len(events)
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(page, pages)
@@ -206,14 +215,14 @@ def search_page(
     cards = [event_card(e, config, lang) for e in shown]
     map_points = [
         {
-            "id": c["id"],
-            "title": c["title"],
-            "lat": c["lat"],
-            "lon": c["lon"],
-            "when": f"{long_date(c['day'], lang)} {c['time']}",
+            "id": e.id,
+            "title": e.title,
+            "lat": e.lat,
+            "lon": e.lon,
+            "when": event_times(e, lang)["text"],
         }
-        for c in (event_card(e, config, lang) for e in events)
-        if c["lat"] is not None and c["lon"] is not None
+        for e in events
+        if e.lat is not None and e.lon is not None
     ]
     # every filter goes along, so the subscription follows the search once the calendar
     # export understands it (unknown parameters are ignored until then)
