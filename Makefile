@@ -3,7 +3,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test test-browser chromium lint bench clean
 
 ## setup: create the virtual environment and install the project with its dev tools
 setup: $(VENV)/.installed
@@ -23,6 +23,14 @@ run: setup
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest
+
+## chromium: install Debian's Chromium for the browser tests (as root; no browser download)
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+
+## test-browser: only the Playwright browser tests (screenshots in test-artifacts/screenshots)
+test-browser: setup
+	$(VENV)/bin/python -m pytest -m browser
 
 ## bench: run the benchmarks (figures and ratios against a baseline measured in the same run)
 bench: setup

@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Accounts of admins and region editors.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -364,6 +366,65 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     settings = Settings()
     upgrade(settings.database_url, revision)
     err.print(f"Database at {settings.database_url} is up to date.")
+
+
+def _add_user(email: str, role: str, region: str | None, trusted: bool) -> None:
+    import os
+
+    from aggregator.accounts import AccountError, create_user
+    from aggregator.db import session_scope
+
+    settings = Settings()
+    if region is not None:
+        app_config = _load(settings)
+        if region not in app_config.regions:
+            err.print(f"[red]usage error:[/red] unknown region {region!r}")
+            raise typer.Exit(Exit.USAGE)
+    password = os.environ.get("AGENDA_ADMIN_PASSWORD") or os.environ.get("AGENDA_USER_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            err.print(
+                "[red]usage error:[/red] no terminal to ask for a password: "
+                "set AGENDA_ADMIN_PASSWORD"
+            )
+            raise typer.Exit(Exit.USAGE)
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = _engine(settings)
+    try:
+        with session_scope(engine) as session:
+            create_user(
+                session=session,
+                email=email,
+                password=password,
+                role=role,
+                region=region,
+                trusted=trusted,
+            )
+    except AccountError as exc:
+        err.print(f"[red]usage error:[/red] {exc}")
+        raise typer.Exit(Exit.USAGE) from exc
+    finally:
+        engine.dispose()
+    err.print(f"Created {role} account {email.strip().lower()}.")
+
+
+@users_app.command("create-admin")
+def users_create_admin(
+    email: Annotated[str, typer.Argument(help="e-mail address to log in with")],
+) -> None:
+    """Create an admin (password from AGENDA_ADMIN_PASSWORD, else asked twice)."""
+    _add_user(email, "admin", None, True)
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="e-mail address to log in with")],
+    role: Annotated[str, typer.Option(help="admin, editor or submitter")] = "editor",
+    region: Annotated[str | None, typer.Option(help="region slug (editors)")] = None,
+    trusted: Annotated[bool, typer.Option(help="submissions skip the queue")] = False,
+) -> None:
+    """Create a region editor or a (trusted) submitter account."""
+    _add_user(email, role, region, trusted)
 
 
 if __name__ == "__main__":

@@ -138,3 +138,52 @@ class GeocodeCache(SQLModel, table=True):
     postcode: str | None = Field(default=None, max_length=10)
     city: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """An account: an admin, or a region editor who moderates the submissions of a region."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=254)
+    password_hash: str
+    role: str = Field(default="editor", max_length=20)  # admin | editor | submitter
+    region: str | None = Field(default=None, max_length=100)
+    trusted: bool = False  # submissions skip the moderation queue
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class Submission(SQLModel, table=True):
+    """An event (or a feed URL) proposed through the form, and its moderation state.
+
+    ``data`` holds the proposal as last edited; ``published`` the version that is live in
+    the calendar (an approved event whose date or place changes waits in the queue again
+    while the previous version stays published).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="event", max_length=20)  # event | source
+    status: str = Field(default="pending", index=True, max_length=20)  # pending|approved|rejected
+    region: str = Field(index=True, max_length=100)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    published: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    submitter_email: str = Field(max_length=254)
+    submitter_user_id: int | None = Field(default=None, foreign_key="user.id")
+    edit_token: str = Field(max_length=64)
+    event_id: str | None = Field(default=None, max_length=40)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RateLimitHit(SQLModel, table=True):
+    """One rate-limited action by one client (address digest), for sliding-window limits."""
+
+    __table_args__ = (Index("ix_ratelimit_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow)

@@ -41,6 +41,20 @@ class Settings(BaseSettings):
         alias="HARVEST_USER_AGENT",
     )
 
+    # web pages, accounts and the submission form
+    web_secret_key: str | None = Field(default=None, alias="WEB_SECRET_KEY")
+    web_cookie_secure: bool = Field(default=False, alias="WEB_COOKIE_SECURE")
+    web_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png", alias="WEB_TILE_URL"
+    )
+    web_tile_attribution: str = Field(
+        default="© OpenStreetMap-bijdragers", alias="WEB_TILE_ATTRIBUTION"
+    )
+    submit_rate_limit: int = Field(default=5, alias="SUBMIT_RATE_LIMIT")
+    submit_rate_window_minutes: int = Field(default=60, alias="SUBMIT_RATE_WINDOW_MINUTES")
+    # proposed feed URLs on private, loopback or link-local addresses are refused unless set
+    submit_allow_private_feeds: bool = Field(default=False, alias="SUBMIT_ALLOW_PRIVATE_FEEDS")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from aggregator.config import AppConfig
 from aggregator.settings import Settings
 from api import metrics, routes_api, routes_calendar
+from api.web_app import install_web
 
 
 def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> FastAPI:
@@ -54,4 +55,5 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
     app.include_router(routes_api.router)
     app.include_router(routes_calendar.router)
     app.include_router(metrics.router)
+    install_web(app, settings=settings)
     return app

@@ -1,0 +1,101 @@
+"""Accounts of admins and region editors: password hashing and user data functions."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import Session, select
+
+from aggregator.models import User
+
+ROLES = ("admin", "editor", "submitter")
+MIN_PASSWORD_LENGTH = 10
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked (bad e-mail, weak password, unknown role)."""
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with Argon2id (salted, parameters stored in the hash)."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches the stored hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def create_user(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    role: str,
+    region: str | None = None,
+    trusted: bool = False,
+) -> User:
+    """Add an account; an editor needs a region. Raises AccountError with the reason."""
+    email = normalise_email(email)
+    if not _EMAIL.match(email):
+        raise AccountError(f"{email!r} is not an e-mail address")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if role == "editor" and not region:
+        raise AccountError("a region editor needs a region")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        raise AccountError(f"an account for {email} already exists")
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        region=region,
+        trusted=trusted or role in ("admin", "editor"),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(*, session: Session, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (the same answer for any failure)."""
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if user is None:
+        # spend the same time as a real check, so the answer does not reveal the account
+        verify_password(_dummy_hash(), password)
+        return None
+    if not user.active or not verify_password(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = datetime.now(UTC)
+    session.add(user)
+    return user
+
+
+def can_moderate(user: User, region: str) -> bool:
+    """Admins moderate every region; an editor only their own."""
+    if user.role == "admin":
+        return True
+    return user.role == "editor" and user.region == region
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a real password, only for timing")

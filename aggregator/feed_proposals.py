@@ -1,0 +1,167 @@
+"""Check a feed URL that a region proposes as a new source: public address, fetches, parses.
+
+The address guard refuses non-http(s) schemes and any host that resolves to a private,
+loopback, link-local, multicast, reserved or unspecified address. It runs before the first
+request and again on every redirect hop (a guarding transport under the shared Fetcher).
+Tests that need a loopback server switch it off with ``allow_private=True``
+(the ``SUBMIT_ALLOW_PRIVATE_FEEDS`` setting, off by default).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from aggregator.config import SourceConfig
+from crawlers.fetch import Fetcher, FetchError, http_url
+from crawlers.records import FeedError, Window
+from crawlers.registry import DOCUMENT_PARSERS, UnsupportedKind, parse_document
+
+Resolver = Callable[[str], list[str]]
+
+
+class FeedRefused(Exception):
+    """The proposed URL is refused; ``code`` names the reason for the UI (i18n key)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def resolve_host(host: str) -> list[str]:
+    """Every address a host name resolves to (IPv4 and IPv6)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise FeedRefused("err_feed_unresolvable", str(exc)) from exc
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is globally routable (not private, loopback, link-local...)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve_host) -> str:
+    """Return the URL to fetch (webcal:// as https://), or raise FeedRefused."""
+    url = http_url(url.strip())
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FeedRefused("err_feed_scheme", url)
+    if not allow_private:
+        check_host(parts.hostname, resolver=resolver)
+    return url
+
+
+def check_host(host: str, *, resolver: Resolver = resolve_host) -> None:
+    """Refuse a host when any of its addresses is not public."""
+    try:
+        addresses = [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        addresses = resolver(host)
+    if not addresses:
+        raise FeedRefused("err_feed_unresolvable", host)
+    for address in addresses:
+        if not is_public_address(address):
+            raise FeedRefused("err_feed_private", f"{host} resolves to {address}")
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """Check the host of every request, so a redirect cannot lead to an internal address."""
+
+    def __init__(self, *, resolver: Resolver = resolve_host) -> None:
+        self._inner = httpx.HTTPTransport()
+        self._resolver = resolver
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            check_host(request.url.host, resolver=self._resolver)
+        except FeedRefused as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+@dataclass(slots=True)
+class FeedCheck:
+    """The outcome of a test read of a proposed feed."""
+
+    url: str
+    kind: str
+    events: int
+    problems: int
+    sample_titles: list[str]
+
+
+def proposable_kinds() -> list[str]:
+    """Kinds a proposed feed may have: those with a single-document reader installed."""
+    return sorted(DOCUMENT_PARSERS)
+
+
+def try_feed(
+    url: str,
+    kind: str,
+    *,
+    region: str,
+    allow_private: bool,
+    user_agent: str,
+    now: datetime,
+    window: Window,
+    timeout: float = 15.0,
+    max_bytes: int = 5 * 1024 * 1024,
+    resolver: Resolver = resolve_host,
+) -> FeedCheck:
+    """Fetch and parse a proposed feed. Raises FeedRefused, FetchError or FeedError."""
+    target = check_url(url, allow_private=allow_private, resolver=resolver)
+    if kind not in DOCUMENT_PARSERS:
+        raise FeedRefused("err_choice", kind)
+    transport = None if allow_private else GuardedTransport(resolver=resolver)
+    source = SourceConfig(id="proposal", name=url, kind=kind, url=target, region=region)  # type: ignore[arg-type]
+    with Fetcher(
+        user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, transport=transport
+    ) as fetcher:
+        fetched = fetcher.fetch(target)
+    try:
+        parsed = parse_document(fetched.body, source, now=now, window=window)
+    except UnsupportedKind as exc:
+        raise FeedError(str(exc)) from exc
+    return FeedCheck(
+        url=target,
+        kind=kind,
+        events=len(parsed.events),
+        problems=len(parsed.problems),
+        sample_titles=[e.title for e in parsed.events[:5]],
+    )
+
+
+__all__ = [
+    "FeedCheck",
+    "FeedError",
+    "FeedRefused",
+    "FetchError",
+    "GuardedTransport",
+    "check_url",
+    "is_public_address",
+    "proposable_kinds",
+    "try_feed",
+]

@@ -1,0 +1,158 @@
+"""Login, logout, the current user and CSRF protection for every form (session cookie)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from aggregator.accounts import authenticate
+from aggregator.db import session_scope
+from aggregator.models import User
+from aggregator.submissions import client_key, rate_limited
+from api.i18n import t
+from api.web import client_address, lang_url, render, request_lang
+
+router = APIRouter(include_in_schema=False)
+LOGIN_ATTEMPTS = 10  # per client address and window
+LOGIN_WINDOW = timedelta(minutes=15)
+SESSION_USER = "user_id"
+SESSION_CSRF = "csrf"
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token of this session, created on first use."""
+    if "session" not in request.scope:
+        return ""
+    token = request.session.get(SESSION_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a POST whose form does not carry this session's CSRF token (403)."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    expected = request.session.get(SESSION_CSRF)
+    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, t("csrf_failed", request_lang(request)))
+
+
+CsrfChecked = Depends(check_csrf)
+
+
+def current_user(request: Request) -> User | None:
+    """The logged-in, active user of this request, or None (cached on the request)."""
+    if "session" not in request.scope:
+        return None
+    if "agenda.user" in request.scope:
+        return request.scope["agenda.user"]
+    user = None
+    user_id = request.session.get(SESSION_USER)
+    if isinstance(user_id, int):
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            found = session.get(User, user_id)
+            if found is not None and found.active:
+                user = found
+    request.scope["agenda.user"] = user
+    return user
+
+
+class LoginRequired(Exception):
+    """Raised by ``require_moderator``; the app turns it into a redirect to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def require_moderator(request: Request) -> User:
+    """The logged-in admin or region editor; others are sent to the login page."""
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired(str(request.url.path))
+    if user.role not in ("admin", "editor"):
+        raise HTTPException(403, "moderation is for admins and region editors")
+    return user
+
+
+ModeratorDep = Annotated[User, Depends(require_moderator)]
+
+
+def login_redirect(request: Request, exc: LoginRequired) -> Response:
+    """Send an anonymous visitor of a protected page to the login form."""
+    return RedirectResponse(
+        lang_url(request_lang(request), "/login", {"next": exc.next_url}), status_code=303
+    )
+
+
+def _safe_next(value: str | None) -> str:
+    # only site-internal paths, so the login form cannot redirect elsewhere
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/moderation"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> Response:
+    """The login form."""
+    return render(request, "login.html", next=_safe_next(next), error=None, email="")
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+def login(
+    request: Request,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the credentials; on success start a fresh session (new CSRF token)."""
+    lang = request_lang(request)
+    with session_scope(request.app.state.engine) as session:
+        limited = rate_limited(
+            session=session,
+            key=client_key(client_address(request), "login"),
+            limit=LOGIN_ATTEMPTS,
+            window=LOGIN_WINDOW,
+            now=datetime.now(UTC),
+        )
+        user = None if limited else authenticate(session=session, email=email, password=password)
+        user_id = user.id if user else None
+    if limited:
+        return render(
+            request,
+            "login.html",
+            status_code=429,
+            next=_safe_next(next),
+            error=t("login_limited", lang),
+            email=email,
+        )
+    if user_id is None:
+        return render(
+            request,
+            "login.html",
+            status_code=400,
+            next=_safe_next(next),
+            error=t("login_failed", lang),
+            email=email,
+        )
+    request.session.clear()
+    request.session[SESSION_USER] = user_id
+    request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+    target = _safe_next(next)
+    if request_lang(request) == "en" and not target.startswith("/en/"):
+        target = lang_url("en", target)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request) -> Response:
+    """End the session."""
+    request.session.clear()
+    return RedirectResponse(lang_url(request_lang(request), "/"), status_code=303)

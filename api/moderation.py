@@ -1,0 +1,162 @@
+"""The moderation queue: region editors and admins approve, edit or reject submissions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from aggregator.accounts import can_moderate
+from aggregator.db import session_scope
+from aggregator.models import Submission, User
+from aggregator.submissions import PublishError, approve, queue, reject, similar_events
+from api.auth import CsrfChecked, ModeratorDep
+from api.deps import ConfigDep
+from api.i18n import t
+from api.pages import event_times, today_local
+from api.submit_form import validate_event, values_from_data
+from api.web import FormDep, lang_url, render, request_lang
+
+router = APIRouter(include_in_schema=False)
+
+
+def _allowed(session: Session, submission_id: int, user: User) -> Submission:
+    submission = session.get(Submission, submission_id)
+    if submission is None or not can_moderate(user, submission.region):
+        raise HTTPException(404, "no such submission in your region")
+    return submission
+
+
+def _duplicates(session: Session, submission: Submission, lang: str) -> list[dict[str, Any]]:
+    if submission.kind != "event" or not submission.data.get("start_date"):
+        return []
+    exclude = (submission.event_id,) if submission.event_id else ()
+    matches = similar_events(
+        session=session,
+        title=submission.data.get("title", ""),
+        day=date.fromisoformat(submission.data["start_date"]),
+        exclude_ids=exclude,
+    )
+    return [
+        {"id": e.id, "title": e.title, "when": event_times(e, lang)["text"], "score": round(s)}
+        for e, s in matches
+    ]
+
+
+@router.get("/moderation")
+def moderation_queue(request: Request, user: ModeratorDep, done: str | None = None) -> Response:
+    """What waits for this moderator, and what was decided lately."""
+    with Session(request.app.state.engine) as session:
+        pending = queue(session=session, moderator=user, status="pending")
+        decided = (
+            queue(session=session, moderator=user, status="approved")[:10]
+            + queue(session=session, moderator=user, status="rejected")[:10]
+        )
+        decided.sort(key=lambda s: s.updated_at, reverse=True)
+    return render(
+        request, "moderation.html", pending=pending, decided=decided, done=done, moderator=user
+    )
+
+
+def _item_page(
+    request: Request,
+    session: Session,
+    submission: Submission,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = request_lang(request)
+    return render(
+        request,
+        "moderation_item.html",
+        status_code=status_code,
+        submission=submission,
+        values=values or values_from_data(submission.data),
+        errors=errors or {},
+        duplicates=_duplicates(session, submission, lang),
+    )
+
+
+@router.get("/moderation/{submission_id}")
+def moderation_item(submission_id: int, request: Request, user: ModeratorDep) -> Response:
+    """One submission with its data in an editable form and possible duplicates."""
+    with Session(request.app.state.engine) as session:
+        submission = _allowed(session, submission_id, user)
+        return _item_page(request, session, submission)
+
+
+@router.post("/moderation/{submission_id}/approve", dependencies=[CsrfChecked])
+def approve_submission(
+    submission_id: int, request: Request, user: ModeratorDep, form: FormDep, config: ConfigDep
+) -> Response:
+    """Save the moderator's edits and publish the submission."""
+    lang = request_lang(request)
+    now = datetime.now(UTC)
+    with session_scope(request.app.state.engine) as session:
+        submission = _allowed(session, submission_id, user)
+        if submission.kind == "event":
+            allowed = None if user.role == "admin" else {user.region or ""}
+            checked = validate_event(
+                form, config=config, lang=lang, today=today_local(), allowed_regions=allowed
+            )
+            if not checked.ok:
+                return _item_page(
+                    request,
+                    session,
+                    submission,
+                    values=checked.values,
+                    errors=checked.errors,
+                    status_code=400,
+                )
+            submission.data = checked.data
+            submission.region = checked.data["region"]
+            if form.get("action") == "save":
+                submission.updated_at = now
+                session.add(submission)
+                return RedirectResponse(
+                    lang_url(lang, "/moderation", {"done": "saved"}), status_code=303
+                )
+        try:
+            approve(
+                session=session,
+                submission=submission,
+                moderator=user,
+                config=config,
+                now=now,
+                trust_submitter=form.get("trust") == "1",
+            )
+        except PublishError as exc:
+            return _item_page(request, session, submission, errors={"title": str(exc)})
+    return RedirectResponse(lang_url(lang, "/moderation", {"done": "approved"}), status_code=303)
+
+
+@router.post("/moderation/{submission_id}/reject", dependencies=[CsrfChecked])
+def reject_submission(
+    submission_id: int, request: Request, user: ModeratorDep, form: FormDep
+) -> Response:
+    """Reject a submission with a reason (the reason is required)."""
+    lang = request_lang(request)
+    reason = str(form.get("reason") or "").strip()
+    with session_scope(request.app.state.engine) as session:
+        submission = _allowed(session, submission_id, user)
+        if not reason:
+            return _item_page(
+                request,
+                session,
+                submission,
+                errors={"reason": t("err_reason_required", lang)},
+                status_code=400,
+            )
+        reject(
+            session=session,
+            submission=submission,
+            moderator=user,
+            reason=reason[:2000],
+            now=datetime.now(UTC),
+        )
+    return RedirectResponse(lang_url(lang, "/moderation", {"done": "rejected"}), status_code=303)

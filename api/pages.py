@@ -1,0 +1,391 @@
+"""Public HTML pages: search (with map), event detail, region with subscription links."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from aggregator.models import Event
+from aggregator.query import EventFilters, EventPage, get_event, query_events
+from api.deps import ConfigDep, SessionDep, SettingsDep
+from api.event_jsonld import event_jsonld
+from api.i18n import long_date, t
+from api.web import region_name, render, request_lang, script_json, term_label
+from feeds.ical_export import render_ics
+
+router = APIRouter(include_in_schema=False)
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+PER_PAGE = 25
+_LATLON = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+
+
+@dataclass(slots=True)
+class SearchForm:
+    """The search page's filters as typed (strings kept, so the form shows them back)."""
+
+    q: str = ""
+    region: str = ""
+    sector: str = ""
+    type: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    near: str = ""
+    km: str = "25"
+    page: int = 1
+    notices: list[str] = field(default_factory=list)
+
+    def params(self, **override: Any) -> dict[str, Any]:
+        """The query parameters of this search (for links: pages, language, subscriptions)."""
+        values = {
+            "q": self.q,
+            "region": self.region,
+            "sector": self.sector,
+            "type": self.type,
+            "from": self.date_from,
+            "to": self.date_to,
+            "near": self.near,
+            "km": self.km if self.near else "",
+        }
+        values.update(override)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def today_local() -> date:
+    """Today in the Netherlands."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def _parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def interim_filter(events: list[Event], form: SearchForm, lang: str) -> list[Event]:
+    """Filters the shared query does not have yet in this branch: q, sector, type, near+km.
+
+    Stand-in for the publishing branch's ``EventFilters`` (q, sector, type, near, km): the
+    integrator replaces this by passing those filters to ``query_events``.
+    """
+    words = [w.casefold() for w in form.q.split() if w]
+    origin: tuple[float, float] | None = None
+    if form.near:
+        match = _LATLON.match(form.near)
+        if match:
+            origin = (float(match[1]), float(match[2]))
+        else:
+            form.notices.append(t("near_unknown", lang, near=form.near))
+    try:
+        radius = max(1.0, min(float(form.km or 25), 300.0))
+    except ValueError:
+        radius = 25.0
+    kept = []
+    for event in events:
+        text = f"{event.title} {event.search_text}".casefold()
+        if words and not all(w in text for w in words):
+            continue
+        if form.sector and form.sector not in (event.sectors or []):
+            continue
+        if form.type and event.activity_type != form.type:
+            continue
+        if origin is not None:
+            if event.lat is None or event.lon is None:
+                continue
+            if _distance_km(origin[0], origin[1], event.lat, event.lon) > radius:
+                continue
+        kept.append(event)
+    return kept
+
+
+def event_times(event: Event, lang: str) -> dict[str, Any]:
+    """Display facts about when an event is: its local day, a time range, a long text."""
+    if event.all_day and event.start_date:
+        day = event.start_date
+        last = (event.end_date - timedelta(days=1)) if event.end_date else day
+        text = long_date(day, lang)
+        if last > day:
+            text += " – " + long_date(last, lang)
+        return {"day": day, "time": t("all_day", lang), "text": text}
+    start = event.start_at.astimezone(LOCAL_TZ)
+    end = event.end_at.astimezone(LOCAL_TZ) if event.end_at else None
+    time_text = f"{start:%H:%M}"
+    if end and end.date() == start.date():
+        time_text += f" – {end:%H:%M}"
+    text = f"{long_date(start, lang)}, {time_text}"
+    if end and end.date() != start.date():
+        text = f"{long_date(start, lang)} {start:%H:%M} – {long_date(end, lang)} {end:%H:%M}"
+    return {"day": start.date(), "time": time_text, "text": text}
+
+
+def event_card(event: Event, config: Any, lang: str) -> dict[str, Any]:
+    """The facts a result list shows for one event."""
+    times = event_times(event, lang)
+    place = event.city or event.location_name
+    if event.attendance == "online":
+        place = t("online", lang)
+    return {
+        "id": event.id,
+        "title": event.title,
+        "day": times["day"],
+        "time": times["time"],
+        "place": place,
+        "status": event.status,
+        "attendance": event.attendance,
+        "type": term_label(config, "activity_types", event.activity_type, lang),
+        "sectors": [term_label(config, "sectors", s, lang) for s in event.sectors or []],
+        "region": region_name(config, event.region, lang),
+        "is_free": event.is_free,
+        "lat": event.lat,
+        "lon": event.lon,
+    }
+
+
+def group_by_day(cards: list[dict[str, Any]], lang: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Cards grouped under their (local) day, in order."""
+    groups: dict[date, list[dict[str, Any]]] = {}
+    for card in cards:
+        groups.setdefault(card["day"], []).append(card)
+    return [(long_date(day, lang), items) for day, items in groups.items()]
+
+
+def _search(session: Any, config: Any, form: SearchForm, lang: str) -> list[Event]:
+    """The events of a search: the shared query for dates and region, then the rest."""
+    region = form.region if form.region in config.regions else None
+    start = _parse_day(form.date_from) or today_local()
+    end = _parse_day(form.date_to)
+    if end and end < start:
+        end = None
+    filters = EventFilters(date_from=start, date_to=end, region=region, include_cancelled=True)
+    page: EventPage = query_events(
+        session=session, filters=filters, regions=config.regions, paginate=False
+    )
+    return interim_filter(page.items, form, lang)
+
+
+@router.get("/")
+def search_page(
+    request: Request,
+    session: SessionDep,
+    config: ConfigDep,
+    q: str = "",
+    region: str = "",
+    sector: str = "",
+    type: str = "",
+    date_from: Annotated[str, Query(alias="from")] = "",
+    date_to: Annotated[str, Query(alias="to")] = "",
+    near: str = "",
+    km: str = "25",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """The search page: filters, results grouped by day, a map, and a subscription link."""
+    lang = request_lang(request)
+    form = SearchForm(
+        q=q.strip(),
+        region=region,
+        sector=sector,
+        type=type,
+        date_from=date_from,
+        date_to=date_to,
+        near=near.strip(),
+        km=km,
+        page=page,
+    )
+    events = _search(session, config, form, lang)
+    total = len(events)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(page, pages)
+    shown = events[(page - 1) * PER_PAGE : page * PER_PAGE]
+    cards = [event_card(e, config, lang) for e in shown]
+    map_points = [
+        {
+            "id": e.id,
+            "title": e.title,
+            "lat": e.lat,
+            "lon": e.lon,
+            "when": event_times(e, lang)["text"],
+        }
+        for e in events
+        if e.lat is not None and e.lon is not None
+    ]
+    # every filter goes along, so the subscription follows the search once the calendar
+    # export understands it (unknown parameters are ignored until then)
+    ics_params = form.params()
+    return render(
+        request,
+        "search.html",
+        form=form,
+        groups=group_by_day(cards, lang),
+        total=total,
+        page=page,
+        pages=pages,
+        map_points=script_json(map_points),
+        ics_query=urlencode(ics_params),
+    )
+
+
+@router.get("/events/{event_id}.ics")
+def event_ics(event_id: str, session: SessionDep, settings: SettingsDep) -> Response:
+    """One event as an .ics file to open in any calendar app."""
+    page = get_event(session=session, event_id=event_id)
+    if page is None:
+        raise HTTPException(404, f"no event with id {event_id!r}")
+    body = render_ics(
+        page.items,
+        page.records,
+        page.sources,
+        calendar_name="Overstap Agenda",
+        calendar_description=page.items[0].title,
+        base_url=settings.agenda_base_url,
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{event_id}.ics"'},
+    )
+
+
+def _utc_stamp(value: datetime) -> str:
+    return value.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar_links(event: Event, *, page_url: str) -> dict[str, str]:
+    """'Add to calendar' links for Google Calendar and Outlook on the web."""
+    place = ", ".join(p for p in (event.location_name, event.address, event.city) if p)
+    details = (event.description or "")[:1000] + f"\n\n{page_url}"
+    if event.all_day and event.start_date:
+        end_day = event.end_date or event.start_date + timedelta(days=1)
+        google_dates = f"{event.start_date:%Y%m%d}/{end_day:%Y%m%d}"
+        outlook_start, outlook_end = event.start_date.isoformat(), end_day.isoformat()
+        all_day = "true"
+    else:
+        end = event.end_at or event.start_at + timedelta(hours=1)
+        google_dates = f"{_utc_stamp(event.start_at)}/{_utc_stamp(end)}"
+        outlook_start = event.start_at.astimezone(LOCAL_TZ).isoformat()
+        outlook_end = end.astimezone(LOCAL_TZ).isoformat()
+        all_day = "false"
+    google = "https://calendar.google.com/calendar/render?" + urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": event.title,
+            "dates": google_dates,
+            "details": details,
+            "location": place,
+            "ctz": "Europe/Amsterdam",
+        }
+    )
+    outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(
+        {
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": event.title,
+            "startdt": outlook_start,
+            "enddt": outlook_end,
+            "allday": all_day,
+            "body": details,
+            "location": place,
+        }
+    )
+    return {"google": google, "outlook": outlook}
+
+
+@router.get("/events/{event_id}")
+def event_page(
+    event_id: str, request: Request, session: SessionDep, config: ConfigDep, settings: SettingsDep
+) -> Response:
+    """Everything about one event: facts, sources, registration and calendar links."""
+    lang = request_lang(request)
+    page = get_event(session=session, event_id=event_id)
+    if page is None:
+        return render(request, "not_found.html", status_code=404)
+    event = page.items[0]
+    base = settings.agenda_base_url.rstrip("/")
+    page_url = f"{base}/events/{event.id}"
+    records = page.records.get(event.id, [])
+    sources = [
+        {
+            "name": page.sources[r.source_id].name if r.source_id in page.sources else r.source_id,
+            "url": r.url,
+            "title": r.title,
+            "updated": long_date(r.harvested_at.astimezone(LOCAL_TZ), lang),
+        }
+        for r in records
+    ]
+    jsonld = script_json(event_jsonld(event, base_url=base))
+    return render(
+        request,
+        "event.html",
+        event=event,
+        card=event_card(event, config, lang),
+        when=event_times(event, lang)["text"],
+        phases=[term_label(config, "phases", p, lang) for p in event.phases or []],
+        audiences=[term_label(config, "audiences", a, lang) for a in event.audiences or []],
+        sources=sources,
+        links=calendar_links(event, page_url=page_url),
+        jsonld=jsonld,
+        map_points=script_json(
+            [
+                {
+                    "id": event.id,
+                    "title": event.title,
+                    "lat": event.lat,
+                    "lon": event.lon,
+                    "when": event_times(event, lang)["text"],
+                }
+            ]
+        )
+        if event.lat is not None and event.lon is not None and event.attendance != "online"
+        else None,
+    )
+
+
+@router.get("/regio")
+def regions_page(request: Request, config: ConfigDep) -> Response:
+    """Every region, each with its own page and calendar subscription."""
+    lang = request_lang(request)
+    regions = sorted(
+        ((r.slug, region_name(config, r.slug, lang)) for r in config.regions),
+        key=lambda pair: (pair[0] != "landelijk", pair[1].casefold()),
+    )
+    return render(request, "regions.html", regions=regions)
+
+
+@router.get("/regio/{slug}")
+def region_page(
+    slug: str, request: Request, session: SessionDep, config: ConfigDep, settings: SettingsDep
+) -> Response:
+    """One region: its upcoming events and how to subscribe to them in a calendar app."""
+    lang = request_lang(request)
+    if slug not in config.regions:
+        return render(request, "not_found.html", status_code=404)
+    filters = EventFilters(date_from=today_local(), region=slug, per_page=100)
+    page = query_events(session=session, filters=filters, regions=config.regions)
+    cards = [event_card(e, config, lang) for e in page.items]
+    https_url = f"{settings.agenda_base_url.rstrip('/')}/regions/{slug}.ics"
+    webcal_url = re.sub(r"^https?://", "webcal://", https_url)
+    return render(
+        request,
+        "region.html",
+        slug=slug,
+        name=region_name(config, slug, lang),
+        groups=group_by_day(cards, lang),
+        total=page.total,
+        https_url=https_url,
+        webcal_url=webcal_url,
+    )

@@ -1,0 +1,142 @@
+"""Shared machinery of the HTML pages: language prefix, templates and the page context."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.i18n import LANGS, long_date, normalise_lang, t
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+LANG_KEY = "agenda.lang"
+
+
+class LanguagePrefixMiddleware:
+    """Serve ``/en/...`` as the English version of ``/...``: strip the prefix, remember it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            lang = "nl"
+            if path == "/en" or path.startswith("/en/"):
+                lang = "en"
+                scope = dict(scope)
+                scope["path"] = path[3:] or "/"
+                scope["raw_path"] = scope["path"].encode()
+            scope[LANG_KEY] = lang
+        await self.app(scope, receive, send)
+
+
+def request_lang(request: Request) -> str:
+    """The page language: from the /en prefix, else Dutch."""
+    return normalise_lang(request.scope.get(LANG_KEY))
+
+
+def lang_url(lang: str, path: str, params: dict[str, Any] | None = None) -> str:
+    """A site-internal URL in ``lang`` (English pages live under /en)."""
+    url = ("/en" + path if path != "/" else "/en/") if lang == "en" else path
+    query = {k: v for k, v in (params or {}).items() if v not in (None, "", [])}
+    if query:
+        url += "?" + urlencode(query, doseq=True)
+    return url
+
+
+def make_templates() -> Jinja2Templates:
+    """The Jinja environment of the pages (autoescaping on, as for every .html template)."""
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.globals["long_date"] = long_date
+    templates.env.trim_blocks = True
+    templates.env.lstrip_blocks = True
+    return templates
+
+
+def render(
+    request: Request, template: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a page with the shared context: language, strings, URLs, user and CSRF token."""
+    from api.auth import current_user
+
+    templates: Jinja2Templates = request.app.state.templates
+    lang = request_lang(request)
+    other = "en" if lang == "nl" else "nl"
+    here = request.url.path
+    query = request.url.query
+    base = {
+        "request": request,
+        "lang": lang,
+        "other_lang": other,
+        "langs": LANGS,
+        "switch_url": lang_url(other, here) + (f"?{query}" if query else ""),
+        "t": lambda key, **p: t(key, lang, **p),
+        "u": lambda path, **p: lang_url(lang, path, p),
+        "user": current_user(request),
+        "csrf_token": LazyToken(request),
+        "settings": request.app.state.settings,
+        "config": request.app.state.config,
+        "region_label": lambda slug: region_name(request.app.state.config, slug, lang),
+    }
+    base.update(context)
+    return templates.TemplateResponse(request, template, base, status_code=status_code)
+
+
+def script_json(value: Any) -> str:
+    """JSON to put inside a <script> element: no '<' can end the element early."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
+class LazyToken:
+    """The CSRF token, created only when a page prints it (pages without forms set no cookie)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        from api.auth import csrf_token
+
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:
+        return str(self)  # URL-safe base64: nothing to escape
+
+
+def term_label(config: Any, field: str, slug: str | None, lang: str) -> str:
+    """The Dutch or English label of a taxonomy slug (the slug itself when unknown)."""
+    if not slug:
+        return ""
+    for term in getattr(config.taxonomy, field):
+        if term.slug == slug:
+            return term.en if lang == "en" else term.nl
+    return slug
+
+
+def region_name(config: Any, slug: str | None, lang: str) -> str:
+    """The name of a region in ``lang`` (English name when the config has one)."""
+    if not slug or slug not in config.regions:
+        return slug or ""
+    region = config.regions.by_slug[slug]
+    return (region.name_en or region.name) if lang == "en" else region.name
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form (read once; handlers stay synchronous)."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(posted_form)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: uvicorn --proxy-headers)."""
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,91 @@
+"""Mount the web side onto the app: pages, accounts, submissions, moderation, embed, static."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aggregator.settings import Settings
+from api import auth, embed, moderation, pages, submit, users
+from api.i18n import t
+from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates, render, request_lang
+
+log = logging.getLogger(__name__)
+SESSION_COOKIE = "agenda_session"
+
+
+# Paths whose errors stay JSON for every client (the API and the feeds).
+_MACHINE_PREFIXES = ("/api/", "/calendar.ics", "/regions/", "/feeds/", "/healthz", "/metrics")
+
+
+class SecurityHeadersMiddleware:
+    """Headers for every response; pages other than the iframe list may not be framed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        frameable = scope["path"].startswith("/embed/list")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                if not frameable:
+                    headers.setdefault("Content-Security-Policy", "frame-ancestors 'self'")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _html_errors(request: Request, exc: StarletteHTTPException) -> Response:
+    """Browsers get an error page in their language; the API and feeds keep JSON."""
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if not wants_html or request.url.path.startswith(_MACHINE_PREFIXES):
+        return await http_exception_handler(request, exc)
+    lang = request_lang(request)
+    if exc.status_code == 404:
+        heading, message = t("not_found", lang), t("not_found_text", lang)
+    else:
+        heading, message = t("error_title", lang), str(exc.detail)
+    return render(
+        request, "error.html", status_code=exc.status_code, heading=heading, message=message
+    )
+
+
+def install_web(app: FastAPI, *, settings: Settings) -> None:
+    """Add the session and language middleware, the static files and the page routers."""
+    secret = settings.web_secret_key
+    if not secret:
+        log.warning("WEB_SECRET_KEY is not set: sessions end when the process restarts")
+        secret = secrets.token_urlsafe(32)
+    app.state.templates = make_templates()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=12 * 3600,
+        same_site="lax",
+        https_only=settings.web_cookie_secure,
+    )
+    # added last, so it runs first: routing and the session see the path without /en
+    app.add_middleware(LanguagePrefixMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(auth.LoginRequired, auth.login_redirect)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _html_errors)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeadersMiddleware)
+    for module in (auth, submit, users, moderation, embed, pages):
+        app.include_router(module.router)

@@ -1,0 +1,167 @@
+"""Fixtures for the web tests: a harvested sample database and a client with a session."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from aggregator.config import AppConfig
+from aggregator.harvest import harvest
+from aggregator.settings import Settings
+from api.app import create_app
+from crawlers.fetch import Fetcher
+from crawlers.records import Window
+from tests.conftest import SAMPLE_NOW, config_for, write_sources
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def sample_config(tmp_path: Path, sample_dir: Path) -> AppConfig:
+    """Two sample iCal sources (Utrecht-Amersfoort and Twente) copied next to a sources file."""
+    shutil.copy(sample_dir / "ics/onderwijsregio-utrecht-amersfoort.v1.ics", tmp_path / "ua.ics")
+    shutil.copy(sample_dir / "ics/twents-onderwijsnetwerk.ics", tmp_path / "twente.ics")
+    sources = write_sources(
+        tmp_path / "sources.yaml",
+        [
+            {
+                "id": "ua",
+                "name": "Utrecht & Amersfoort",
+                "kind": "ics",
+                "url": "ua.ics",
+                "region": "regio-utrecht",
+            },
+            {
+                "id": "twente",
+                "name": "Twents Onderwijsnetwerk",
+                "kind": "ics",
+                "url": "twente.ics",
+                "region": "twente",
+            },
+        ],
+    )
+    return config_for(sources)
+
+
+def harvest_samples(engine: Engine, config: AppConfig) -> None:
+    """Harvest the sample sources at SAMPLE_NOW."""
+    with Fetcher(user_agent="overstap-agenda-tests", timeout=5) as fetcher:
+        harvest(
+            engine=engine,
+            config=config,
+            fetcher=fetcher,
+            now=SAMPLE_NOW,
+            window=Window.around(SAMPLE_NOW),
+        )
+
+
+def web_settings(**overrides: object) -> Settings:
+    """Settings for web tests: a fixed secret, an unreachable tile server."""
+    values: dict[str, object] = {
+        "WEB_SECRET_KEY": "test-secret",
+        "WEB_TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def web_config(tmp_path: Path, sample_dir: Path) -> AppConfig:
+    return sample_config(tmp_path, sample_dir)
+
+
+@pytest.fixture
+def harvested(engine: Engine, web_config: AppConfig) -> Engine:
+    harvest_samples(engine, web_config)
+    return engine
+
+
+@pytest.fixture
+def client(harvested: Engine, web_config: AppConfig) -> Iterator[TestClient]:
+    app = create_app(settings=web_settings(), config=web_config, engine=harvested)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of a rendered form."""
+    match = _CSRF.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+def add_user(
+    engine: Engine,
+    email: str,
+    role: str,
+    region: str | None = None,
+    trusted: bool = False,
+    password: str = "correct horse battery",
+) -> None:
+    """Create an account directly in the database."""
+    from aggregator.accounts import create_user
+    from aggregator.db import session_scope
+
+    with session_scope(engine) as session:
+        create_user(
+            session=session,
+            email=email,
+            password=password,
+            role=role,
+            region=region,
+            trusted=trusted,
+        )
+
+
+def login(client: TestClient, email: str, password: str = "correct horse battery") -> None:
+    """Log in through the form (CSRF token from the login page)."""
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/moderation"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def event_form(**overrides: object) -> dict[str, object]:
+    """A complete, valid event submission 30 days from now."""
+    from datetime import timedelta
+
+    from api.pages import today_local
+
+    day = today_local() + timedelta(days=30)
+    data: dict[str, object] = {
+        "title": "Kijkje in de klas bij De Regenboog",
+        "description": "Loop een ochtend mee in groep 5 en praat met de directeur.",
+        "start_date": day.isoformat(),
+        "start_time": "09:00",
+        "end_time": "12:00",
+        "attendance": "offline",
+        "location_name": "Basisschool De Regenboog",
+        "address": "Schoolstraat 1",
+        "postcode": "7511ab",
+        "city": "Enschede",
+        "region": "twente",
+        "organizer_name": "Stichting Primair Twente",
+        "registration_url": "https://example.org/aanmelden",
+        "activity_type": "meeloopdag",
+        "sectors": ["po"],
+        "audiences": ["zij-instromers"],
+        "language": "nl",
+        "is_free": "yes",
+        "submitter_email": "Juf@Example.org",
+    }
+    data.update(overrides)
+    return data
+
+
+def submit_event(client: TestClient, **overrides: object):  # type: ignore[no-untyped-def]
+    """Post the submission form the way a browser does (token from the form page)."""
+    token = csrf_from(client.get("/submit").text)
+    return client.post("/submit", data={**event_form(**overrides), "csrf_token": token})
