@@ -51,6 +51,8 @@ __all__ = [
     "store_drafts",
     "sync_sources",
     "to_utc",
+    "upsert_record",
+    "withdraw_record",
 ]
 
 
@@ -331,6 +333,69 @@ def _reminted(
         if is_reminted(Fingerprint.from_fields(record.fields), new):
             return record
     return None
+
+
+def upsert_record(*, session: Session, source_id: str, draft: EventDraft, now: datetime) -> str:
+    """Insert or update one record and its event, touching no other record of the source.
+
+    For sources fed one record at a time (the submission form): a new record joins the
+    event it duplicates or starts its own, exactly as in a harvest; returns the event id.
+    """
+    key = (draft.raw.uid, draft.raw.recurrence_id or "")
+    fingerprint = draft_fingerprint(draft)
+    record = session.exec(
+        select(SourceRecord).where(
+            SourceRecord.source_id == source_id,
+            SourceRecord.uid == key[0],
+            SourceRecord.recurrence_id == key[1],
+        )
+    ).first()
+    created = False
+    if record is None:
+        event = find_duplicate(session=session, draft=draft, source_id=source_id)
+        if event is None:
+            event_id = event_id_for(source_id, *key)
+            stored = session.get(Event, event_id)
+            created = stored is None  # not published yet: no SEQUENCE bump
+            event = stored or Event(id=event_id, title=draft.title, start_at=now, first_seen=now)
+            session.add(event)
+            session.flush()
+        record = SourceRecord(
+            source_id=source_id,
+            uid=key[0],
+            recurrence_id=key[1],
+            event_id=event.id,
+            first_seen=now,
+            **_record_values(draft, fingerprint, now),
+        )  # type: ignore[arg-type]
+        session.add(record)
+    elif record.content_hash != fingerprint or record.removed_at is not None:
+        for name, value in _record_values(draft, fingerprint, now).items():
+            setattr(record, name, value)
+        session.add(record)
+    else:
+        return record.event_id
+    session.flush()
+    event = session.get(Event, record.event_id)
+    assert event is not None
+    recompute_event(session=session, event=event, now=now, created=created)
+    return event.id
+
+
+def withdraw_record(*, session: Session, source_id: str, uid: str, now: datetime) -> bool:
+    """Mark one record removed and recompute its event; return whether anything changed."""
+    record = session.exec(
+        select(SourceRecord).where(SourceRecord.source_id == source_id, SourceRecord.uid == uid)
+    ).first()
+    if record is None or record.removed_at is not None:
+        return False
+    record.removed_at = now
+    session.add(record)
+    session.flush()
+    event = session.get(Event, record.event_id)
+    if event is not None:
+        recompute_event(session=session, event=event, now=now)
+    return True
 
 
 def preview_event(draft: EventDraft, *, now: datetime) -> tuple[Event, SourceRecord]:

@@ -21,18 +21,9 @@ from sqlmodel import Session, col, delete, func, select
 
 from aggregator.config import AppConfig, SourceConfig, SourceDefaults
 from aggregator.draft import EventDraft
-from aggregator.models import Event, RateLimitHit, Source, SourceRecord, Submission, User
+from aggregator.models import Event, RateLimitHit, Source, Submission, User
 from aggregator.pipeline import build_stages, run_pipeline
-
-# The store's own update helpers, reused to write one record (see upsert_draft); the
-# integrator may move upsert_draft into aggregator/store.py and make them public there.
-from aggregator.store import (
-    _apply_to_event,
-    _record_values,
-    draft_fingerprint,
-    event_id_for,
-    local_midnight,
-)
+from aggregator.store import local_midnight, upsert_record, withdraw_record
 from crawlers.records import RawEvent
 
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
@@ -141,43 +132,7 @@ def ensure_source_row(*, session: Session) -> None:
 
 def upsert_draft(*, session: Session, source_id: str, draft: EventDraft, now: datetime) -> str:
     """Insert or update one record and its event; unlike a harvest, touch no other record."""
-    key = (draft.raw.uid, draft.raw.recurrence_id or "")
-    fingerprint = draft_fingerprint(draft)
-    record = session.exec(
-        select(SourceRecord).where(
-            SourceRecord.source_id == source_id,
-            SourceRecord.uid == key[0],
-            SourceRecord.recurrence_id == key[1],
-        )
-    ).first()
-    if record is None:
-        event_id = event_id_for(source_id, *key)
-        event = session.get(Event, event_id) or Event(
-            id=event_id, title=draft.title, start_at=now, first_seen=now
-        )
-        _apply_to_event(event, draft, now, bump=False)
-        event.last_modified = now
-        session.add(event)
-        session.add(
-            SourceRecord(
-                source_id=source_id,
-                uid=key[0],
-                recurrence_id=key[1],
-                event_id=event.id,
-                first_seen=now,
-                **_record_values(draft, fingerprint, now),  # type: ignore[arg-type]
-            )
-        )
-        return event.id
-    if record.content_hash != fingerprint or record.removed_at is not None:
-        for name, value in _record_values(draft, fingerprint, now).items():
-            setattr(record, name, value)
-        session.add(record)
-        live = session.get(Event, record.event_id)
-        assert live is not None
-        _apply_to_event(live, draft, now, bump=True)
-        session.add(live)
-    return record.event_id
+    return upsert_record(session=session, source_id=source_id, draft=draft, now=now)
 
 
 def publish(*, session: Session, submission: Submission, config: AppConfig, now: datetime) -> str:
@@ -206,22 +161,10 @@ def publish(*, session: Session, submission: Submission, config: AppConfig, now:
 
 
 def withdraw(*, session: Session, submission: Submission, now: datetime) -> None:
-    """Take a published submission out of the calendar (record and event marked removed)."""
-    record = session.exec(
-        select(SourceRecord).where(
-            SourceRecord.source_id == SOURCE_ID, SourceRecord.uid == f"submission-{submission.id}"
-        )
-    ).first()
-    if record is None or record.removed_at is not None:
-        return
-    record.removed_at = now
-    session.add(record)
-    event = session.get(Event, record.event_id)
-    if event is not None and event.removed_at is None:
-        event.removed_at = now
-        event.sequence += 1
-        event.last_modified = now
-        session.add(event)
+    """Take a published submission out of the calendar (its record marked removed)."""
+    withdraw_record(
+        session=session, source_id=SOURCE_ID, uid=f"submission-{submission.id}", now=now
+    )
     submission.published = None
 
 

@@ -137,7 +137,9 @@ def event_times(event: Event, lang: str) -> dict[str, Any]:
 def event_card(event: Event, config: Any, lang: str) -> dict[str, Any]:
     """The facts a result list shows for one event."""
     times = event_times(event, lang)
-    place = event.city or event.location_name
+    place = event.location_name or event.city
+    if place and event.city and event.city.lower() not in place.lower():
+        place = f"{place}, {event.city}"
     if event.attendance == "online":
         place = t("online", lang)
     return {
