@@ -40,6 +40,8 @@ _STATUS = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "can
 # Errors icalendar and recurring-ical-events raise for one bad component or series.
 _COMPONENT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 _SERIES_ERRORS = (*CalendarQuery.suppressed_errors, ValueError, TypeError, OverflowError)
+# Marks a VEVENT that had neither DTEND nor DURATION (internal, never leaves the reader).
+_NO_END = "X-OVERSTAP-NO-END"
 # Date-valued properties whose naive values get a zone before expansion.
 _DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 
@@ -216,6 +218,9 @@ def _prepare(
     for name in _DATE_PROPERTIES:
         if name in event:
             event[name] = _localised(event[name], resolver)
+    if "DTEND" not in event and "DURATION" not in event:
+        # expansion gives every occurrence an end; remember that the source gave none
+        event[_NO_END] = "TRUE"
     uid = _uid_or_none(event)
     if uid is None:
         # RFC 5545 requires UID; without one, derive a stable identity from the content.
@@ -380,7 +385,7 @@ def _end(
 ) -> date | None:
     """RFC 5545 3.6.1: DTEND or DURATION give the end; else a DATE lasts one day, a
     DATE-TIME is an instant (unless the source sets ``default_duration``)."""
-    has_end = "DTEND" in component or "DURATION" in component
+    has_end = _NO_END not in component
     if not isinstance(start, datetime):
         if has_end and not isinstance(occurrence_end, datetime) and occurrence_end > start:
             return occurrence_end

@@ -55,15 +55,15 @@ class TextProblem:
 
 
 def decode_text(body: bytes) -> str:
-    """Decode calendar bytes: a BOM decides; else UTF-8, falling back to Windows-1252.
+    """Decode calendar bytes: UTF-16 by its BOM; else UTF-8, falling back to Windows-1252.
 
     RFC 5545 says UTF-8, but exports from older Windows tools are often Windows-1252 with no
     declaration; a byte sequence that is not UTF-8 is read as Windows-1252 rather than lost.
     """
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:].decode("utf-8", errors="replace")
     if body.startswith((b"\xff\xfe", b"\xfe\xff")):
         return body.decode("utf-16", errors="replace")
+    if body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]  # a UTF-8 BOM, sometimes in front of Windows-1252 text all the same
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
