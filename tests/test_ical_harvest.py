@@ -1,0 +1,238 @@
+"""Fetching and harvesting iCal sources from a real local HTTP server (pytest-httpserver).
+
+Conditional GET, DTSTAMP-only changes, a moving harvest window, gzip, webcal://, redirect
+and time limits, size limits. Harvest tests run on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from werkzeug import Request, Response
+
+from aggregator.config import AppConfig
+from aggregator.harvest import HarvestOutcome, harvest
+from aggregator.models import Event, SourceRecord
+from crawlers.fetch import Fetcher, FetchError, http_url
+from crawlers.records import FeedError, Window
+from tests.conftest import SAMPLE_NOW, config_for, write_sources
+
+UA = "overstap-agenda-tests"
+
+# A weekly series from 12 Jan 2027 plus one single event; DTSTAMP is the export time.
+FEED = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Onderwijsregio Test//Agenda//NL\r
+BEGIN:VEVENT\r
+UID:reeks-1@example.nl\r
+DTSTAMP:{stamp}\r
+DTSTART;TZID=Europe/Amsterdam:20270112T193000\r
+DTEND;TZID=Europe/Amsterdam:20270112T210000\r
+RRULE:FREQ=WEEKLY;COUNT=60\r
+SUMMARY:Informatieavond zij-instroom\r
+LOCATION:Stationsplein 1\\, Zwolle\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:los-1@example.nl\r
+DTSTAMP:{stamp}\r
+DTSTART;TZID=Europe/Amsterdam:20270210T100000\r
+DTEND;TZID=Europe/Amsterdam:20270210T160000\r
+SUMMARY:Meeloopdag basisonderwijs\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def _feed(stamp: str = "20270104T080000Z") -> bytes:
+    return FEED.format(stamp=stamp).encode()
+
+
+def _config(tmp_path: Path, url: str) -> AppConfig:
+    sources = write_sources(
+        tmp_path / "sources.yaml",
+        [{"id": "remote", "name": "Remote", "kind": "ics", "url": url, "region": "regio-zwolle"}],
+    )
+    return config_for(sources)
+
+
+def _harvest(engine: Engine, config: AppConfig, now=SAMPLE_NOW) -> HarvestOutcome:  # type: ignore[no-untyped-def]
+    with Fetcher(user_agent=UA, timeout=5) as fetcher:
+        [outcome] = harvest(
+            engine=engine, config=config, fetcher=fetcher, now=now, window=Window.around(now)
+        )
+    return outcome
+
+
+def _snapshot(engine: Engine) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Everything a harvest may touch in events and source records."""
+    with Session(engine) as session:
+        events = sorted(
+            (e.id, e.title, e.start_at, e.end_at, e.sequence, e.last_modified, e.removed_at)
+            for e in session.exec(select(Event))
+        )
+        records = sorted(
+            (r.uid, r.recurrence_id, r.content_hash, r.last_seen, r.harvested_at, r.removed_at)
+            for r in session.exec(select(SourceRecord))
+        )
+    return events, records
+
+
+class ConditionalFeed:
+    """A feed that answers If-None-Match / If-Modified-Since with 304, like a good server."""
+
+    etag = '"agenda-v1"'
+    modified = "Mon, 04 Jan 2027 08:00:00 GMT"
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.requests: list[dict[str, str]] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.requests.append(dict(request.headers))
+        if request.headers.get("If-None-Match") == self.etag:
+            return Response(status=304, headers={"ETag": self.etag})
+        return Response(
+            self.body,
+            content_type="text/calendar; charset=utf-8",
+            headers={"ETag": self.etag, "Last-Modified": self.modified},
+        )
+
+
+def test_unchanged_source_costs_one_304_and_changes_nothing(
+    engine: Engine, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    feed = ConditionalFeed(_feed())
+    httpserver.expect_request("/agenda.ics").respond_with_handler(feed)
+    config = _config(tmp_path, httpserver.url_for("/agenda.ics"))
+    first = _harvest(engine, config)
+    assert first.outcome == "success" and first.new > 0
+    before = _snapshot(engine)
+    second = _harvest(engine, config)
+    assert (second.outcome, second.http_status, second.bytes) == ("unchanged", 304, 0)
+    assert feed.requests[1]["If-None-Match"] == feed.etag
+    assert feed.requests[1]["If-Modified-Since"] == feed.modified
+    assert _snapshot(engine) == before
+
+
+def test_dtstamp_only_change_counts_as_unchanged(
+    engine: Engine, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    bodies = iter([_feed("20270104T080000Z"), _feed("20270105T063000Z")])
+    httpserver.expect_request("/agenda.ics").respond_with_handler(
+        lambda request: Response(next(bodies), content_type="text/calendar")
+    )
+    config = _config(tmp_path, httpserver.url_for("/agenda.ics"))
+    assert _harvest(engine, config).outcome == "success"
+    before = _snapshot(engine)
+    assert _harvest(engine, config).outcome == "unchanged"
+    assert _snapshot(engine) == before
+
+
+def test_new_window_day_reads_the_same_body_again(
+    engine: Engine, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    feed = ConditionalFeed(_feed())
+    httpserver.expect_request("/agenda.ics").respond_with_handler(feed)
+    config = _config(tmp_path, httpserver.url_for("/agenda.ics"))
+    first = _harvest(engine, config)
+    # a week later the window reaches one more weekly occurrence: no validators are sent,
+    # so the server answers 200 and the series is expanded again
+    later = _harvest(engine, config, now=SAMPLE_NOW + timedelta(days=7))
+    assert "If-None-Match" not in feed.requests[1]
+    assert later.outcome == "success" and later.new == 1 and later.seen == first.seen + 1
+
+
+def test_gzip_encoded_response_is_decoded(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/agenda.ics").respond_with_data(
+        gzip.compress(_feed()), headers={"Content-Encoding": "gzip"}, content_type="text/calendar"
+    )
+    with Fetcher(user_agent=UA, timeout=5) as fetcher:
+        fetched = fetcher.fetch(httpserver.url_for("/agenda.ics"))
+    assert fetched.body == _feed()
+    assert "gzip" in httpserver.log[0][0].headers["Accept-Encoding"]
+
+
+def test_gzip_bomb_stops_at_the_size_limit(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/bomb.ics").respond_with_data(
+        gzip.compress(b"X" * 5_000_000), headers={"Content-Encoding": "gzip"}
+    )
+    with (
+        Fetcher(user_agent=UA, timeout=5, max_bytes=100_000) as fetcher,
+        pytest.raises(FeedError, match=r"limit of 100000 bytes \(HARVEST_MAX_BYTES\)"),
+    ):
+        fetcher.fetch(httpserver.url_for("/bomb.ics"))
+
+
+def test_too_large_file_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "groot.ics"
+    path.write_bytes(_feed() * 10)
+    with (
+        Fetcher(user_agent=UA, max_bytes=1000) as fetcher,
+        pytest.raises(FeedError, match=r"over the limit of 1000 bytes \(HARVEST_MAX_BYTES\)"),
+    ):
+        fetcher.fetch(str(path))
+
+
+def test_webcal_is_https_in_production_and_testable_over_http(httpserver: HTTPServer) -> None:
+    assert http_url("webcal://example.nl/agenda.ics") == "https://example.nl/agenda.ics"
+    assert http_url("WEBCAL://example.nl/a.ics", "http") == "http://example.nl/a.ics"
+    httpserver.expect_request("/agenda.ics").respond_with_data(_feed())
+    webcal = httpserver.url_for("/agenda.ics").replace("http://", "webcal://")
+    with Fetcher(user_agent=UA, timeout=5, webcal_scheme="http") as fetcher:
+        assert fetcher.fetch(webcal).body == _feed()
+
+
+def test_redirects_are_followed_up_to_the_limit(httpserver: HTTPServer) -> None:
+    for hop in range(6):
+        httpserver.expect_request(f"/r{hop}").respond_with_data(
+            "", status=302, headers={"Location": httpserver.url_for(f"/r{hop + 1}")}
+        )
+    httpserver.expect_request("/r6").respond_with_data(_feed())
+    with Fetcher(user_agent=UA, timeout=5, max_redirects=6) as fetcher:
+        fetched = fetcher.fetch(httpserver.url_for("/r0"))
+        assert fetched.body == _feed() and fetched.url.endswith("/r6")
+    with (
+        Fetcher(user_agent=UA, timeout=5, max_redirects=3) as fetcher,
+        pytest.raises(FetchError, match="too many redirects"),
+    ):
+        fetcher.fetch(httpserver.url_for("/r0"))
+
+
+def _trickle(request: Request) -> Response:
+    def chunks() -> Iterator[bytes]:
+        for line in _feed().splitlines(keepends=True):
+            time.sleep(0.1)  # each read is quick; the whole download is slow
+            yield line
+
+    return Response(chunks(), content_type="text/calendar")
+
+
+def test_slow_server_times_out(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/stil.ics").respond_with_handler(
+        lambda request: (time.sleep(1.5), Response(_feed()))[1]
+    )
+    httpserver.expect_request("/druppel.ics").respond_with_handler(_trickle)
+    with Fetcher(user_agent=UA, timeout=0.5) as fetcher:
+        for path in ("/stil.ics", "/druppel.ics"):
+            started = time.monotonic()
+            with pytest.raises(FetchError, match="timed out"):
+                fetcher.fetch(httpserver.url_for(path))
+            assert time.monotonic() - started < 1.4
+
+
+def test_not_a_calendar_response_fails_the_source(
+    engine: Engine, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/agenda.ics").respond_with_data(
+        "<html><body>Deze pagina bestaat niet meer</body></html>", content_type="text/html"
+    )
+    outcome = _harvest(engine, _config(tmp_path, httpserver.url_for("/agenda.ics")))
+    assert outcome.outcome == "failed" and "not an iCalendar file" in (outcome.error or "")
