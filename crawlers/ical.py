@@ -19,6 +19,7 @@ runaway RRULE never costs more than that many occurrences.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -28,6 +29,7 @@ import icalendar
 import recurring_ical_events
 from icalendar.prop import vDDDLists, vDDDTypes
 from recurring_ical_events import CalendarQuery
+from recurring_ical_events.util import time_span_contains_event
 
 from aggregator.config import SourceConfig
 from crawlers.ical_content import CalendarText, ComponentText, decode_text, split_calendars
@@ -44,6 +46,8 @@ _SERIES_ERRORS = (*CalendarQuery.suppressed_errors, ValueError, TypeError, Overf
 _NO_END = "X-OVERSTAP-NO-END"
 # Date-valued properties whose naive values get a zone before expansion.
 _DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
+# A component with any of these is (part of) a series.
+_RECURRENCE = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 
 
 @dataclass(slots=True)
@@ -319,9 +323,56 @@ def _expand(
     window: Window,
     result: ParseResult,
 ) -> None:
-    """Expand the series of one calendar inside the window into records."""
-    if not components:
+    """Turn the components of one calendar into records for the occurrences in the window.
+
+    A UID with one component and no recurrence properties is one event and is read directly
+    (most of a feed); everything else goes through recurring-ical-events.
+    """
+    by_uid: dict[str, list[_Component]] = defaultdict(list)
+    for component in components:
+        by_uid[component.uid].append(component)
+    series_components: list[_Component] = []
+    for group in by_uid.values():
+        if len(group) == 1 and not any(name in group[0].event for name in _RECURRENCE):
+            _read_single(group[0], source, window, result)
+        else:
+            series_components.extend(group)
+    if series_components:
+        _expand_series(series_components, x_wr, source, window, result)
+
+
+def _read_single(
+    component: _Component, source: SourceConfig, window: Window, result: ParseResult
+) -> None:
+    """One non-recurring VEVENT: a record when it overlaps the window."""
+    event = component.event
+    start = event["DTSTART"].dt
+    end: Any = start if isinstance(start, datetime) else start + timedelta(days=1)
+    if "DTEND" in event:
+        end = event["DTEND"].dt
+    elif "DURATION" in event:
+        end = start + event["DURATION"].dt
+    try:
+        if type(end) is not type(start) or end < start:
+            end = start if isinstance(start, datetime) else start + timedelta(days=1)
+        inside = time_span_contains_event(window.start, window.end, start, end)
+    except _SERIES_ERRORS as exc:
+        result.problems.append(
+            ParseProblem(source.id, f"unusable start or end: {exc}", component.line, component.uid)
+        )
         return
+    if inside:
+        result.events.append(_to_record(event, start, end, source, is_series=False))
+
+
+def _expand_series(
+    components: list[_Component],
+    x_wr: str | None,
+    source: SourceConfig,
+    window: Window,
+    result: ParseResult,
+) -> None:
+    """Expand series (RRULE, RDATE, EXDATE, RECURRENCE-ID) within the window, each bounded."""
     calendar = icalendar.Calendar()
     if x_wr:
         calendar["X-WR-TIMEZONE"] = x_wr
@@ -369,7 +420,13 @@ def _expand(
         for occurrence in occurrences:
             component = occurrence.as_component(False)
             result.events.append(
-                _to_record(component, occurrence, source, is_series=uid in recurring)
+                _to_record(
+                    component,
+                    occurrence.start,
+                    occurrence.end,
+                    source,
+                    is_series=uid in recurring,
+                )
             )
 
 
@@ -438,10 +495,14 @@ def _organizer(component: icalendar.Event) -> tuple[str | None, str | None]:
 
 
 def _to_record(
-    component: icalendar.Event, occurrence: Any, source: SourceConfig, *, is_series: bool
+    component: icalendar.Event,
+    start: date,
+    occurrence_end: date,
+    source: SourceConfig,
+    *,
+    is_series: bool,
 ) -> RawEvent:
-    start: date = occurrence.start
-    end = _end(component, start, occurrence.end, source)
+    end = _end(component, start, occurrence_end, source)
     recurrence_id = None
     if is_series and "RECURRENCE-ID" in component:
         recurrence_id = _recurrence_key(component["RECURRENCE-ID"].dt)
