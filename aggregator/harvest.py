@@ -152,6 +152,12 @@ def harvest_source(
             outcome.outcome = "unchanged"
             return outcome
         parsed: ParseResult = parse_document(fetched.body, source, now=now, window=window)
+        if parsed.truncated:
+            # Storing the part would mark every event after the break as removed.
+            raise FeedError(
+                f"response is truncated ({len(parsed.events)} events readable before the"
+                " break); nothing stored"
+            )
         outcome.problems = len(parsed.problems)
         for problem in parsed.problems:
             log.warning("%s", problem)

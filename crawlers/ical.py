@@ -72,6 +72,7 @@ def parse(
     result = ParseResult()
     for problem in text_problems:
         result.problems.append(ParseProblem(source.id, problem.reason, line=problem.line))
+    result.truncated = any(not calendar.complete for calendar in calendars)
     usable = found = 0
     for calendar in calendars:
         floating, x_wr = _floating_zone(calendar, source, result)

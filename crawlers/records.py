@@ -92,6 +92,8 @@ class ParseResult:
     skipped: int = 0
     # things repaired or guessed while the record was still used (unknown TZID, bad EXDATE)
     warnings: list[ParseProblem] = field(default_factory=list)
+    # the body stops before its end (a broken-off download): what was read is only a part
+    truncated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,3 +236,45 @@ def test_not_a_calendar_response_fails_the_source(
     )
     outcome = _harvest(engine, _config(tmp_path, httpserver.url_for("/agenda.ics")))
     assert outcome.outcome == "failed" and "not an iCalendar file" in (outcome.error or "")
+
+
+def _file_config(tmp_path: Path, body: bytes) -> AppConfig:
+    (tmp_path / "agenda.ics").write_bytes(body)
+    return _config(tmp_path, "agenda.ics")
+
+
+def _titles(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return sorted(e.title for e in session.exec(select(Event)) if e.removed_at is None)
+
+
+def _version(sequence: int, title: str, modified: str = "20270101T000000Z") -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//NL\r\nBEGIN:VEVENT\r\n"
+        "UID:versie@example.nl\r\nDTSTART;TZID=Europe/Amsterdam:20270210T190000\r\n"
+        f"SEQUENCE:{sequence}\r\nLAST-MODIFIED:{modified}\r\nSUMMARY:{title}\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+def test_newer_version_replaces_and_older_never_overwrites(engine: Engine, tmp_path: Path) -> None:
+    config = _file_config(tmp_path, _version(2, "Informatieavond"))
+    assert _harvest(engine, config).new == 1
+    (tmp_path / "agenda.ics").write_bytes(_version(1, "Oude informatieavond"))
+    assert _harvest(engine, config).updated == 0
+    assert _titles(engine) == ["Informatieavond"]
+    (tmp_path / "agenda.ics").write_bytes(
+        _version(2, "Informatieavond (verplaatst)", "20270102T000000Z")
+    )
+    assert _harvest(engine, config).updated == 1
+    assert _titles(engine) == ["Informatieavond (verplaatst)"]
+
+
+def test_truncated_download_fails_and_keeps_what_was_stored(engine: Engine, tmp_path: Path) -> None:
+    config = _file_config(tmp_path, _feed())
+    first = _harvest(engine, config)
+    before = _snapshot(engine)
+    (tmp_path / "agenda.ics").write_bytes(_feed()[: len(_feed()) * 3 // 4])
+    outcome = _harvest(engine, config)
+    assert outcome.outcome == "failed" and "truncated" in (outcome.error or "")
+    assert first.new > 0 and _snapshot(engine) == before
