@@ -57,7 +57,7 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 def is_remote(location: str) -> bool:
     """Whether a source location is fetched over HTTP (http, https or webcal)."""
     match = _SCHEME.match(location)
-    return bool(match) and match.group(1).lower() in {"http", "https", "webcal"}
+    return match is not None and match.group(1).lower() in {"http", "https", "webcal"}
 
 
 def http_url(location: str, webcal_scheme: str = "https") -> str:

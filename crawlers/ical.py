@@ -126,8 +126,8 @@ def _read_components(
     calendar: CalendarText, source: SourceConfig, floating: tzinfo, result: ParseResult
 ) -> list[_Component]:
     """Parse the VTIMEZONEs and VEVENTs of one calendar, each on its own."""
-    vtimezones: dict[str, icalendar.Timezone] = {}
-    events: list[tuple[ComponentText, icalendar.Event]] = []
+    vtimezones: dict[str, Any] = {}
+    events: list[tuple[ComponentText, Any]] = []
     for block in calendar.components:
         if not block.complete or block.name not in {"VEVENT", "VTIMEZONE"}:
             continue
@@ -239,6 +239,11 @@ def _prepare(
     return _Component(event, line, uid)
 
 
+def _dt(component: icalendar.Component, name: str) -> Any:
+    """The Python value of a date, date-time or duration property (checked before)."""
+    return component[name].dt  # type: ignore[union-attr]
+
+
 def _is_broken(value: Any) -> bool:
     if isinstance(value, list):
         return any(_is_broken(v) for v in value)
@@ -347,12 +352,12 @@ def _read_single(
 ) -> None:
     """One non-recurring VEVENT: a record when it overlaps the window."""
     event = component.event
-    start = event["DTSTART"].dt
+    start: Any = _dt(event, "DTSTART")
     end: Any = start if isinstance(start, datetime) else start + timedelta(days=1)
     if "DTEND" in event:
-        end = event["DTEND"].dt
+        end = _dt(event, "DTEND")
     elif "DURATION" in event:
-        end = start + event["DURATION"].dt
+        end = start + _dt(event, "DURATION")
     try:
         if type(end) is not type(start) or end < start:
             end = start if isinstance(start, datetime) else start + timedelta(days=1)
@@ -506,14 +511,14 @@ def _to_record(
     end = _end(component, start, occurrence_end, source)
     recurrence_id = None
     if is_series and "RECURRENCE-ID" in component:
-        recurrence_id = _recurrence_key(component["RECURRENCE-ID"].dt)
+        recurrence_id = _recurrence_key(_dt(component, "RECURRENCE-ID"))
     organizer_name, organizer_url = _organizer(component)
     lat, lon = _geo(component)
     last_modified = getattr(component.get("LAST-MODIFIED"), "dt", None)
     if isinstance(last_modified, datetime) and last_modified.tzinfo is None:
         last_modified = last_modified.replace(tzinfo=UTC)  # RFC 5545 3.8.7.3: always UTC
     try:
-        sequence = int(component["SEQUENCE"]) if "SEQUENCE" in component else None
+        sequence = int(str(component["SEQUENCE"])) if "SEQUENCE" in component else None
     except (TypeError, ValueError):
         sequence = None
     return RawEvent(
