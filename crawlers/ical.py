@@ -12,8 +12,10 @@ and reason and the others go on. Only a body that holds no VCALENDAR, or whose V
 all unreadable, raises FeedError.
 
 Limits: a series with more than ``window.max_occurrences`` occurrences inside the window is
-refused as a whole and reported as one ParseProblem (the rest of the feed goes on); a
-runaway RRULE never costs more than that many occurrences.
+refused as a whole and reported as one ParseProblem (the rest of the feed goes on). Before
+expanding, an RRULE is also refused when dateutil would have to step through more periods
+from DTSTART to the end of the window than ``_MAX_RULE_STEPS`` allows (say FREQ=SECONDLY
+from years ago): dateutil builds those lists in full, so that is checked up front.
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ _SERIES_ERRORS = (*CalendarQuery.suppressed_errors, ValueError, TypeError, Overf
 _NO_END = "X-OVERSTAP-NO-END"
 # Date-valued properties whose naive values get a zone before expansion.
 _DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
+# Seconds of one period of each RRULE FREQ (months and years at their longest).
+_PERIOD = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3600,
+    "DAILY": 86400,
+    "WEEKLY": 7 * 86400,
+    "MONTHLY": 28 * 86400,
+    "YEARLY": 365 * 86400,
+}
 # A component with any of these is (part of) a series.
 _RECURRENCE = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 
@@ -379,6 +391,20 @@ def _expand_series(
     result: ParseResult,
 ) -> None:
     """Expand series (RRULE, RDATE, EXDATE, RECURRENCE-ID) within the window, each bounded."""
+    budget = max(100_000, 50 * window.max_occurrences)
+    runaway = {c.uid for c in components if _rule_steps(c.event, window.end) > budget}
+    for uid in sorted(runaway):
+        line = min(c.line for c in components if c.uid == uid)
+        result.problems.append(
+            ParseProblem(
+                source.id,
+                f"RRULE would step through more than {budget} periods before the end of the "
+                "harvest window (HARVEST_MAX_OCCURRENCES); refused",
+                line=line,
+                uid=uid,
+            )
+        )
+    components = [c for c in components if c.uid not in runaway]
     calendar = icalendar.Calendar()
     if x_wr:
         calendar["X-WR-TIMEZONE"] = x_wr
@@ -434,6 +460,39 @@ def _expand_series(
                     is_series=uid in recurring,
                 )
             )
+
+
+def _rule_steps(event: icalendar.Event, window_end: datetime) -> int:
+    """How many periods dateutil steps through for the RRULEs up to the window's end (rough).
+
+    Periods from DTSTART to UNTIL or the window end, times what BYHOUR, BYMINUTE and
+    BYSECOND multiply each period into.
+    """
+    rules = event.get("RRULE")
+    if rules is None:
+        return 0
+    start = _as_utc(_dt(event, "DTSTART"))
+    steps = 0
+    for rule in rules if isinstance(rules, list) else [rules]:
+        try:
+            period = _PERIOD[str(rule.get("FREQ", ["DAILY"])[0]).upper()]
+            period *= max(1, int(rule.get("INTERVAL", [1])[0]))
+            end = _as_utc(window_end)
+            if rule.get("UNTIL"):
+                end = min(end, _as_utc(rule["UNTIL"][0]))
+        except (KeyError, TypeError, ValueError, IndexError):
+            continue  # a malformed rule is for the expansion to report
+        fan_out = 1
+        for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            fan_out *= max(1, len(rule.get(part, [])))
+        steps += max(0, int((end - start).total_seconds() // period) + 1) * fan_out
+    return steps
+
+
+def _as_utc(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def _bounded(items: Iterator[Any], limit: int) -> Iterator[Any]:

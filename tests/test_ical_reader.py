@@ -234,3 +234,28 @@ def test_events_without_uid_get_a_stable_identity() -> None:
     text = _calendar("DTSTART:20270310T090000Z\nSUMMARY:zonder uid")
     first, second = _one(text), _one(text)
     assert first.uid == second.uid and first.uid.startswith("no-uid-")
+
+
+def test_rule_that_would_step_through_years_of_seconds_is_refused_up_front() -> None:
+    text = _calendar(
+        "UID:seconds\nDTSTART:20200101T000000Z\nRRULE:FREQ=SECONDLY",
+        "UID:single\nDTSTART:20270310T090000Z",
+    )
+    result = _parse(text)  # would hang in dateutil without the up-front check
+    assert [e.uid for e in result.events] == ["single"]
+    [problem] = result.problems
+    assert problem.uid == "seconds" and "RRULE would step through" in problem.reason
+
+
+def test_exdate_with_display_name_tzid_removes_its_occurrence() -> None:
+    zone = '"Amsterdam, Belgrade, Berlin, Brussels, Budapest, Madrid, Paris"'
+    result = _parse(
+        _calendar(
+            f"UID:x\nDTSTART;TZID={zone}:20270310T190000\nRRULE:FREQ=DAILY;COUNT=3\n"
+            f"EXDATE;TZID={zone}:20270311T190000"
+        )
+    )
+    assert [e.start for e in result.events] == [
+        datetime(2027, 3, 10, 19, tzinfo=AMS),
+        datetime(2027, 3, 12, 19, tzinfo=AMS),
+    ]
