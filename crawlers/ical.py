@@ -14,61 +14,32 @@ all unreadable, raises FeedError.
 Limits: a series with more than ``window.max_occurrences`` occurrences inside the window is
 refused as a whole and reported as one ParseProblem (the rest of the feed goes on). Before
 expanding, an RRULE is also refused when dateutil would have to step through more periods
-from DTSTART to the end of the window than ``_MAX_RULE_STEPS`` allows (say FREQ=SECONDLY
+from DTSTART to the end of the window than the step budget allows (say FREQ=SECONDLY
 from years ago): dateutil builds those lists in full, so that is checked up front.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 import icalendar
-import recurring_ical_events
 from icalendar.prop import vDDDLists, vDDDTypes
-from recurring_ical_events import CalendarQuery
-from recurring_ical_events.util import time_span_contains_event
 
 from aggregator.config import SourceConfig
 from crawlers.ical_content import CalendarText, ComponentText, decode_text, split_calendars
+from crawlers.ical_record import NO_END, recurrence_key
+from crawlers.ical_series import ParsedEvent, expand
 from crawlers.ical_zones import DEFAULT_TZ, ZoneResolver, zone
-from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
+from crawlers.records import FeedError, ParseProblem, ParseResult, Window
 
 __all__ = ["DEFAULT_TZ", "decode_text", "parse"]
 
-_STATUS = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled"}
 # Errors icalendar and recurring-ical-events raise for one bad component or series.
 _COMPONENT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
-_SERIES_ERRORS = (*CalendarQuery.suppressed_errors, ValueError, TypeError, OverflowError)
-# Marks a VEVENT that had neither DTEND nor DURATION (internal, never leaves the reader).
-_NO_END = "X-OVERSTAP-NO-END"
 # Date-valued properties whose naive values get a zone before expansion.
 _DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
-# Seconds of one period of each RRULE FREQ (months and years at their longest).
-_PERIOD = {
-    "SECONDLY": 1,
-    "MINUTELY": 60,
-    "HOURLY": 3600,
-    "DAILY": 86400,
-    "WEEKLY": 7 * 86400,
-    "MONTHLY": 28 * 86400,
-    "YEARLY": 365 * 86400,
-}
-# A component with any of these is (part of) a series.
-_RECURRENCE = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
-
-
-@dataclass(slots=True)
-class _Component:
-    """A parsed VEVENT with the line where it began."""
-
-    event: icalendar.Event
-    line: int
-    uid: str
 
 
 def parse(
@@ -91,7 +62,7 @@ def parse(
         components = _read_components(calendar, source, floating, result)
         found += sum(1 for c in calendar.components if c.name == "VEVENT")
         usable += len(components)
-        _expand(components, x_wr, source, window, result)
+        expand(components, x_wr, source, window, result)
     if found and not usable:
         first = result.problems[0] if result.problems else None
         raise FeedError(
@@ -136,7 +107,7 @@ def _floating_zone(
 
 def _read_components(
     calendar: CalendarText, source: SourceConfig, floating: tzinfo, result: ParseResult
-) -> list[_Component]:
+) -> list[ParsedEvent]:
     """Parse the VTIMEZONEs and VEVENTs of one calendar, each on its own."""
     vtimezones: dict[str, Any] = {}
     events: list[tuple[ComponentText, Any]] = []
@@ -172,7 +143,7 @@ def _read_components(
         return definitions.get(tzid)
 
     resolver = ZoneResolver(defined_zone=defined_zone, floating=floating)
-    prepared: list[_Component] = []
+    prepared: list[ParsedEvent] = []
     for block, event in events:
         try:
             prepared.append(_prepare(event, block.line, resolver, source, result))
@@ -207,7 +178,7 @@ def _prepare(
     resolver: ZoneResolver,
     source: SourceConfig,
     result: ParseResult,
-) -> _Component:
+) -> ParsedEvent:
     """Check one VEVENT, drop its broken optional properties and give naive times a zone."""
     broken = [name for name, value in event.items() if _is_broken(value)]
     if "DTSTART" not in event:
@@ -237,7 +208,7 @@ def _prepare(
             event[name] = _localised(event[name], resolver)
     if "DTEND" not in event and "DURATION" not in event:
         # expansion gives every occurrence an end; remember that the source gave none
-        event[_NO_END] = "TRUE"
+        event[NO_END] = "TRUE"
     uid = _uid_or_none(event)
     if uid is None:
         # RFC 5545 requires UID; without one, derive a stable identity from the content.
@@ -248,12 +219,7 @@ def _prepare(
         ).hexdigest()[:20]
         uid = f"no-uid-{digest}"
         event["UID"] = uid
-    return _Component(event, line, uid)
-
-
-def _dt(component: icalendar.Component, name: str) -> Any:
-    """The Python value of a date, date-time or duration property (checked before)."""
-    return component[name].dt  # type: ignore[union-attr]
+    return ParsedEvent(event, line, uid)
 
 
 def _is_broken(value: Any) -> bool:
@@ -298,7 +264,7 @@ def _localised_value(value: Any, tzid: str | None, resolver: ZoneResolver) -> An
     return value
 
 
-def _version_key(component: _Component) -> tuple[int, datetime, datetime]:
+def _version_key(component: ParsedEvent) -> tuple[int, datetime, datetime]:
     """RFC 5545 3.8.7.4: a higher SEQUENCE is newer; then LAST-MODIFIED, then DTSTAMP."""
     event = component.event
     try:
@@ -315,288 +281,13 @@ def _stamp(prop: Any) -> datetime:
     return datetime.min.replace(tzinfo=UTC)
 
 
-def _latest_versions(components: list[_Component]) -> list[_Component]:
+def _latest_versions(components: list[ParsedEvent]) -> list[ParsedEvent]:
     """Keep one version per (UID, RECURRENCE-ID): the newest; ties keep the first given."""
-    best: dict[tuple[str, str], _Component] = {}
+    best: dict[tuple[str, str], ParsedEvent] = {}
     for component in components:
         recurrence = component.event.get("RECURRENCE-ID")
-        key = (component.uid, _recurrence_key(recurrence.dt) if recurrence is not None else "")
+        key = (component.uid, recurrence_key(recurrence.dt) if recurrence is not None else "")
         current = best.get(key)
         if current is None or _version_key(component) > _version_key(current):
             best[key] = component
     return list(best.values())
-
-
-def _recurrence_key(value: date) -> str:
-    """The original start of an occurrence as identity text: UTC for times, else the date."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return value.strftime("%Y%m%d")
-
-
-def _expand(
-    components: list[_Component],
-    x_wr: str | None,
-    source: SourceConfig,
-    window: Window,
-    result: ParseResult,
-) -> None:
-    """Turn the components of one calendar into records for the occurrences in the window.
-
-    A UID with one component and no recurrence properties is one event and is read directly
-    (most of a feed); everything else goes through recurring-ical-events.
-    """
-    by_uid: dict[str, list[_Component]] = defaultdict(list)
-    for component in components:
-        by_uid[component.uid].append(component)
-    series_components: list[_Component] = []
-    for group in by_uid.values():
-        if len(group) == 1 and not any(name in group[0].event for name in _RECURRENCE):
-            _read_single(group[0], source, window, result)
-        else:
-            series_components.extend(group)
-    if series_components:
-        _expand_series(series_components, x_wr, source, window, result)
-
-
-def _read_single(
-    component: _Component, source: SourceConfig, window: Window, result: ParseResult
-) -> None:
-    """One non-recurring VEVENT: a record when it overlaps the window."""
-    event = component.event
-    start: Any = _dt(event, "DTSTART")
-    end: Any = start if isinstance(start, datetime) else start + timedelta(days=1)
-    if "DTEND" in event:
-        end = _dt(event, "DTEND")
-    elif "DURATION" in event:
-        end = start + _dt(event, "DURATION")
-    try:
-        if type(end) is not type(start) or end < start:
-            end = start if isinstance(start, datetime) else start + timedelta(days=1)
-        inside = time_span_contains_event(window.start, window.end, start, end)
-    except _SERIES_ERRORS as exc:
-        result.problems.append(
-            ParseProblem(source.id, f"unusable start or end: {exc}", component.line, component.uid)
-        )
-        return
-    if inside:
-        result.events.append(_to_record(event, start, end, source, is_series=False))
-
-
-def _expand_series(
-    components: list[_Component],
-    x_wr: str | None,
-    source: SourceConfig,
-    window: Window,
-    result: ParseResult,
-) -> None:
-    """Expand series (RRULE, RDATE, EXDATE, RECURRENCE-ID) within the window, each bounded."""
-    budget = max(100_000, 50 * window.max_occurrences)
-    runaway = {c.uid for c in components if _rule_steps(c.event, window.end) > budget}
-    for uid in sorted(runaway):
-        line = min(c.line for c in components if c.uid == uid)
-        result.problems.append(
-            ParseProblem(
-                source.id,
-                f"RRULE would step through more than {budget} periods before the end of the "
-                "harvest window (HARVEST_MAX_OCCURRENCES); refused",
-                line=line,
-                uid=uid,
-            )
-        )
-    components = [c for c in components if c.uid not in runaway]
-    calendar = icalendar.Calendar()
-    if x_wr:
-        calendar["X-WR-TIMEZONE"] = x_wr
-    first_line: dict[str, int] = {}
-    recurring: set[str] = set()
-    for component in components:
-        calendar.add_component(component.event)
-        first_line[component.uid] = min(
-            first_line.get(component.uid, component.line), component.line
-        )
-        if any(name in component.event for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
-            recurring.add(component.uid)
-    query = recurring_ical_events.of(calendar, skip_bad_series=True)
-    expanded = {str(series.uid) for series in query.series}
-    for uid in sorted(set(first_line) - expanded):
-        result.problems.append(
-            ParseProblem(source.id, "unusable recurrence rules", line=first_line[uid], uid=uid)
-        )
-    limit = window.max_occurrences
-    for series in query.series:
-        uid = str(series.uid)
-        try:
-            occurrences = list(_bounded(series.between(window.start, window.end), limit + 1))
-        except _SERIES_ERRORS as exc:
-            result.problems.append(
-                ParseProblem(
-                    source.id,
-                    f"series cannot be expanded: {exc}",
-                    line=first_line.get(uid),
-                    uid=uid,
-                )
-            )
-            continue
-        if len(occurrences) > limit:
-            result.problems.append(
-                ParseProblem(
-                    source.id,
-                    f"series has more than {limit} occurrences in the harvest window "
-                    "(HARVEST_MAX_OCCURRENCES); refused",
-                    line=first_line.get(uid),
-                    uid=uid,
-                )
-            )
-            continue
-        for occurrence in occurrences:
-            component = occurrence.as_component(False)
-            result.events.append(
-                _to_record(
-                    component,
-                    occurrence.start,
-                    occurrence.end,
-                    source,
-                    is_series=uid in recurring,
-                )
-            )
-
-
-def _rule_steps(event: icalendar.Event, window_end: datetime) -> int:
-    """How many periods dateutil steps through for the RRULEs up to the window's end (rough).
-
-    Periods from DTSTART to UNTIL or the window end, times what BYHOUR, BYMINUTE and
-    BYSECOND multiply each period into.
-    """
-    rules = event.get("RRULE")
-    if rules is None:
-        return 0
-    start = _as_utc(_dt(event, "DTSTART"))
-    steps = 0
-    for rule in rules if isinstance(rules, list) else [rules]:
-        try:
-            period = _PERIOD[str(rule.get("FREQ", ["DAILY"])[0]).upper()]
-            period *= max(1, int(rule.get("INTERVAL", [1])[0]))
-            end = _as_utc(window_end)
-            if rule.get("UNTIL"):
-                end = min(end, _as_utc(rule["UNTIL"][0]))
-        except (KeyError, TypeError, ValueError, IndexError):
-            continue  # a malformed rule is for the expansion to report
-        fan_out = 1
-        for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
-            fan_out *= max(1, len(rule.get(part, [])))
-        steps += max(0, int((end - start).total_seconds() // period) + 1) * fan_out
-    return steps
-
-
-def _as_utc(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime(value.year, value.month, value.day, tzinfo=UTC)
-
-
-def _bounded(items: Iterator[Any], limit: int) -> Iterator[Any]:
-    for count, item in enumerate(items, start=1):
-        yield item
-        if count >= limit:
-            return
-
-
-def _end(
-    component: icalendar.Event, start: date, occurrence_end: date, source: SourceConfig
-) -> date | None:
-    """RFC 5545 3.6.1: DTEND or DURATION give the end; else a DATE lasts one day, a
-    DATE-TIME is an instant (unless the source sets ``default_duration``)."""
-    has_end = _NO_END not in component
-    if not isinstance(start, datetime):
-        if has_end and not isinstance(occurrence_end, datetime) and occurrence_end > start:
-            return occurrence_end
-        return start + timedelta(days=1)
-    if has_end and isinstance(occurrence_end, datetime) and occurrence_end > start:
-        return occurrence_end
-    if not has_end and source.default_duration:
-        return start + source.default_duration
-    return None
-
-
-def _text(component: icalendar.Event, name: str) -> str | None:
-    value = component.get(name)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def _categories(component: icalendar.Event) -> list[str]:
-    value = component.get("CATEGORIES")
-    if value is None:
-        return []
-    categories: list[str] = []
-    for item in value if isinstance(value, list) else [value]:
-        for category in getattr(item, "cats", [item]):
-            text = str(category).strip()
-            if text and text not in categories:
-                categories.append(text)
-    return categories
-
-
-def _geo(component: icalendar.Event) -> tuple[float | None, float | None]:
-    geo = component.get("GEO")
-    lat, lon = getattr(geo, "latitude", None), getattr(geo, "longitude", None)
-    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None, None
-    return float(lat), float(lon)
-
-
-def _organizer(component: icalendar.Event) -> tuple[str | None, str | None]:
-    organizer = component.get("ORGANIZER")
-    if isinstance(organizer, list):
-        organizer = organizer[0] if organizer else None
-    if organizer is None:
-        return None, None
-    name = str(organizer.params.get("CN") or "").strip().strip('"') or None
-    address = str(organizer).strip()
-    return name, address if ":" in address else None
-
-
-def _to_record(
-    component: icalendar.Event,
-    start: date,
-    occurrence_end: date,
-    source: SourceConfig,
-    *,
-    is_series: bool,
-) -> RawEvent:
-    end = _end(component, start, occurrence_end, source)
-    recurrence_id = None
-    if is_series and "RECURRENCE-ID" in component:
-        recurrence_id = _recurrence_key(_dt(component, "RECURRENCE-ID"))
-    organizer_name, organizer_url = _organizer(component)
-    lat, lon = _geo(component)
-    last_modified = getattr(component.get("LAST-MODIFIED"), "dt", None)
-    if isinstance(last_modified, datetime) and last_modified.tzinfo is None:
-        last_modified = last_modified.replace(tzinfo=UTC)  # RFC 5545 3.8.7.3: always UTC
-    try:
-        sequence = int(str(component["SEQUENCE"])) if "SEQUENCE" in component else None
-    except (TypeError, ValueError):
-        sequence = None
-    return RawEvent(
-        source_id=source.id,
-        uid=str(component["UID"]).strip(),
-        recurrence_id=recurrence_id,
-        title=_text(component, "SUMMARY") or "",
-        start=start,
-        end=end,
-        description=_text(component, "DESCRIPTION"),
-        description_html=_text(component, "X-ALT-DESC"),
-        url=_text(component, "URL"),
-        location=_text(component, "LOCATION"),
-        lat=lat,
-        lon=lon,
-        organizer_name=organizer_name,
-        organizer_url=organizer_url,
-        categories=_categories(component),
-        status=_STATUS.get((_text(component, "STATUS") or "").upper()),
-        sequence=sequence,
-        last_modified=last_modified if isinstance(last_modified, datetime) else None,
-    )
