@@ -142,6 +142,9 @@ def split_calendars(text: str) -> tuple[list[CalendarText], list[TextProblem]]:
                 component.lines.append(line.rstrip())
                 continue
             if name == component.name:
+                # close what the producer left open inside (a VALARM without its END)
+                component.lines.extend(f"END:{inner}" for inner in reversed(depth))
+                depth = []
                 component.lines.append(line.rstrip())
                 component.complete = True
                 component = None

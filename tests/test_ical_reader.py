@@ -259,3 +259,10 @@ def test_exdate_with_display_name_tzid_removes_its_occurrence() -> None:
         datetime(2027, 3, 10, 19, tzinfo=AMS),
         datetime(2027, 3, 12, 19, tzinfo=AMS),
     ]
+
+
+def test_unclosed_valarm_inside_a_vevent_is_closed_for_it() -> None:
+    event = _one(
+        _calendar("UID:a\nDTSTART:20270310T090000Z\nSUMMARY:x\nBEGIN:VALARM\nTRIGGER:-PT15M")
+    )
+    assert event.title == "x"
