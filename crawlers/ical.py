@@ -259,9 +259,7 @@ def _localised_value(value: Any, tzid: str | None, resolver: ZoneResolver) -> An
         new_start = resolver.localise(start, tzid)
         new_end = resolver.localise(end, tzid) if isinstance(end, date) else end
         return value if new_start is start and new_end is end else (new_start, new_end)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return resolver.localise(value, tzid)
-    return value
+    return resolver.localise(value, tzid)
 
 
 def _version_key(component: ParsedEvent) -> tuple[int, datetime, datetime]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 
@@ -18,6 +19,17 @@ NO_END = "X-OVERSTAP-NO-END"
 def property_value(component: icalendar.Component, name: str) -> Any:
     """The Python value of a date, date-time or duration property (checked before)."""
     return component[name].dt  # type: ignore[union-attr]
+
+
+def _portable(value: Any) -> Any:
+    """A time in a VTIMEZONE-built zone as a fixed offset: same instant, same wall time.
+
+    Such zones (custom TZIDs like Lotus Notes' "Eastern") recompute their rules on every
+    offset lookup; records are compared and serialised many times downstream.
+    """
+    if isinstance(value, datetime) and not isinstance(value.tzinfo, ZoneInfo | timezone | None):
+        return value.replace(tzinfo=timezone(value.utcoffset()))  # type: ignore[arg-type]
+    return value
 
 
 def recurrence_key(value: date) -> str:
@@ -98,7 +110,8 @@ def to_record(
     whether the source gave an end at all decides if it is used (see ``_end``). Only
     occurrences of a series carry a ``recurrence_id``: their original start.
     """
-    end = _end(component, start, occurrence_end, source)
+    start = _portable(start)
+    end = _portable(_end(component, start, occurrence_end, source))
     recurrence_id = None
     if is_series and "RECURRENCE-ID" in component:
         recurrence_id = recurrence_key(property_value(component, "RECURRENCE-ID"))

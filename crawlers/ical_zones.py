@@ -3,10 +3,15 @@
 icalendar already resolves IANA names, Windows names ("W. Europe Standard Time") and
 vendor-prefixed TZIDs while parsing. What it leaves naive is resolved here, in this order:
 
-1. a VTIMEZONE with that TZID in the same file (RFC 5545 3.2.19: the TZID names one);
-2. an Outlook display-name list such as "Amsterdam, Belgrade, Berlin, ..." or
+1. an IANA name, or a Windows name through icalendar's own Windows-to-IANA table;
+2. a VTIMEZONE with that TZID in the same file (RFC 5545 3.2.19: the TZID names one);
+3. an Outlook display-name list such as "Amsterdam, Belgrade, Berlin, ..." or
    "(UTC+01:00) Amsterdam, Berlin, Bern": the first city that is an IANA zone's city;
-3. otherwise the source's zone, with a warning.
+4. otherwise the source's zone, with a warning.
+
+IANA zones are preferred to a file's VTIMEZONE for the same TZID (as icalendar does): they
+are right for past rule changes, and fast, while a VTIMEZONE starting in 1601 makes every
+offset lookup step through four centuries of rules.
 
 Floating times (no TZID, no "Z") are read in the source's configured ``timezone``, else the
 calendar's X-WR-TIMEZONE, else Europe/Amsterdam.
@@ -16,9 +21,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 DEFAULT_TZ = "Europe/Amsterdam"
 _CITY_SPLIT = re.compile(r"[,;/]|\s-\s")
@@ -73,8 +80,9 @@ class ZoneResolver:
         found = self._cache.get(tzid)
         if found is None:
             found = (
-                self.defined_zone(tzid)
-                or zone(tzid)
+                zone(tzid)
+                or zone(WINDOWS_TO_OLSON.get(tzid.strip()))
+                or self.defined_zone(tzid)
                 or zone_from_display_name(tzid)
                 or self._unknown(tzid)
             )
@@ -86,7 +94,16 @@ class ZoneResolver:
         return self.floating
 
     def localise(self, value: date, tzid: str | None) -> date:
-        """Attach a zone to a naive datetime; dates and aware datetimes pass unchanged."""
-        if not isinstance(value, datetime) or value.tzinfo is not None:
+        """Give a naive datetime its zone; swap a VTIMEZONE-built zone for its IANA twin.
+
+        Dates, UTC values and values already in an IANA zone pass unchanged.
+        """
+        if not isinstance(value, datetime):
             return value
-        return value.replace(tzinfo=self.for_tzid(tzid) if tzid else self.floating)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=self.for_tzid(tzid) if tzid else self.floating)
+        if tzid and not isinstance(value.tzinfo, ZoneInfo | timezone):
+            resolved = self.for_tzid(tzid)
+            if isinstance(resolved, ZoneInfo):
+                return value.replace(tzinfo=resolved)
+        return value

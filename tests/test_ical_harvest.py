@@ -278,3 +278,45 @@ def test_truncated_download_fails_and_keeps_what_was_stored(engine: Engine, tmp_
     outcome = _harvest(engine, config)
     assert outcome.outcome == "failed" and "truncated" in (outcome.error or "")
     assert first.new > 0 and _snapshot(engine) == before
+
+
+def test_every_corpus_file_harvests_into_the_database(engine: Engine, tmp_path: Path) -> None:
+    """Each file in the window of its case in test_ical_corpus: stored as the reader read it."""
+    from aggregator.db import session_scope
+    from aggregator.harvest import harvest_source
+    from aggregator.pipeline import build_stages
+    from aggregator.store import sync_sources
+    from tests.test_ical_corpus import CASES, ICS, _moment
+
+    entries = [
+        {
+            "id": f"c{n}",
+            "name": c.file,
+            "kind": "ics",
+            "url": str(ICS / c.file),
+            "region": "landelijk",
+        }
+        for n, c in enumerate(CASES)
+    ]
+    config = config_for(write_sources(tmp_path / "sources.yaml", entries))
+    with session_scope(engine) as session:
+        sync_sources(session=session, sources=config.sources)
+    stages = build_stages(config)
+    with Fetcher(user_agent=UA, timeout=5) as fetcher:
+        for case, source in zip(CASES, config.sources, strict=True):
+            window = Window(_moment(case.window[0]), _moment(case.window[1]))
+            outcome = harvest_source(
+                engine=engine,
+                source=source,
+                fetcher=fetcher,
+                stages=stages,
+                now=window.start,
+                window=window,
+            )
+            if case.error or not case.reversible:  # unusable, or truncated: fails, stores nothing
+                assert outcome.outcome == "failed", case.file
+                continue
+            assert (outcome.outcome, outcome.new) == ("success", case.count), case.file
+    with Session(engine) as session:
+        stored = len(session.exec(select(SourceRecord)).all())
+    assert stored == sum(c.count for c in CASES if not c.error and c.reversible)
