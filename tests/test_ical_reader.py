@@ -266,3 +266,28 @@ def test_unclosed_valarm_inside_a_vevent_is_closed_for_it() -> None:
         _calendar("UID:a\nDTSTART:20270310T090000Z\nSUMMARY:x\nBEGIN:VALARM\nTRIGGER:-PT15M")
     )
     assert event.title == "x"
+
+
+WINDOWS_VTIMEZONE = (
+    "BEGIN:VTIMEZONE\nTZID:W. Europe Standard Time\nBEGIN:STANDARD\nDTSTART:16010101T030000\n"
+    "TZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\n"
+    "END:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:+0100\n"
+    "TZOFFSETTO:+0200\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3\nEND:DAYLIGHT\n"
+    "END:VTIMEZONE\n"
+)
+
+
+def test_windows_tzid_with_its_vtimezone_uses_the_iana_zone() -> None:
+    text = _calendar(
+        "UID:a\nDTSTART;TZID=W. Europe Standard Time:20270710T100000", header=WINDOWS_VTIMEZONE
+    )
+    event = _one(text)
+    assert event.start.tzinfo == ZoneInfo("Europe/Berlin")
+    assert event.start == datetime(2027, 7, 10, 8, tzinfo=UTC)
+
+
+def test_custom_vtimezone_times_become_fixed_offsets_on_the_record() -> None:
+    vtimezone = WINDOWS_VTIMEZONE.replace("W. Europe Standard Time", "Kantoortijd")
+    event = _one(_calendar("UID:a\nDTSTART;TZID=Kantoortijd:20270110T100000", header=vtimezone))
+    assert event.start.utcoffset() == timedelta(hours=1)
+    assert event.start == datetime(2027, 1, 10, 9, tzinfo=UTC)
