@@ -427,3 +427,30 @@ def test_every_test_file_has_a_case_and_a_manifest_line() -> None:
     assert manifest[0] == "path\torigin\tlicence"
     listed = {line.split("\t")[0] for line in manifest[1:]}
     assert {f"ics/{name}" for name in files} <= listed
+
+
+@pytest.mark.parametrize(
+    ("name", "records", "series"),
+    [
+        # config/samples/nl-sample/EXPECTED.md: 18 records, a weekly Tuesday series with an
+        # EXDATE on Koningsdag giving 24 occurrences (2027-01-05 .. 2027-07-31)
+        ("onderwijsregio-groningen-drenthe.ics", 18, {24: 1}),
+        # 12 records (13 VEVENTs: one is an override); two series of 6 occurrences each
+        ("friese-pabo-academie-voorlichting.ics", 12, {6: 2}),
+        ("twents-onderwijsnetwerk.ics", 16, {}),
+        ("onderwijsregio-utrecht-amersfoort.v2.ics", 12, {}),
+    ],
+)
+def test_bundled_sample_calendars_match_their_expected_numbers(
+    sample_dir: Path, name: str, records: int, series: dict[int, int]
+) -> None:
+    window = Window(datetime(2027, 1, 5, tzinfo=AMS), datetime(2027, 8, 1, tzinfo=AMS))
+    result = parse(
+        (sample_dir / "ics" / name).read_bytes(), SOURCE, now=window.start, window=window
+    )
+    per_uid: dict[str, int] = {}
+    for event in result.events:
+        per_uid[event.uid] = per_uid.get(event.uid, 0) + 1
+    assert len(per_uid) == records and not result.problems
+    counts = [n for n in per_uid.values() if n > 1]
+    assert {n: counts.count(n) for n in counts} == series
