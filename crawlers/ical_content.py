@@ -74,6 +74,8 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     """Unfold the text into (first physical line number, content line); drop blank lines."""
     result: list[tuple[int, str]] = []
     for number, physical in enumerate(_LINE_BREAK.split(text), start=1):
+        if physical.startswith("\ufeff"):  # the BOM of a second file concatenated to a first
+            physical = physical[1:]
         if not physical.strip():
             continue
         if physical[0] in " \t" and result:

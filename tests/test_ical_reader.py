@@ -292,3 +292,9 @@ def test_custom_vtimezone_times_become_fixed_offsets_on_the_record() -> None:
     event = _one(_calendar("UID:a\nDTSTART;TZID=Kantoortijd:20270110T100000", header=vtimezone))
     assert event.start.utcoffset() == timedelta(hours=1)
     assert event.start == datetime(2027, 1, 10, 9, tzinfo=UTC)
+
+
+def test_two_files_concatenated_with_their_boms_are_both_read() -> None:
+    one = "\ufeff" + _calendar("UID:a\nDTSTART:20270310T090000Z")
+    two = "\ufeff" + _calendar("UID:b\nDTSTART:20270311T090000Z")
+    assert [e.uid for e in _parse((one + two).encode()).events] == ["a", "b"]
