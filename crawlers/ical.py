@@ -38,6 +38,25 @@ __all__ = ["DEFAULT_TZ", "decode_text", "parse"]
 
 # Errors icalendar and recurring-ical-events raise for one bad component or series.
 _COMPONENT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+# RFC 5545 3.6.1: properties that MUST NOT occur more than once in a VEVENT.
+_SINGLE_VALUED = (
+    "UID",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RECURRENCE-ID",
+    "SUMMARY",
+    "DESCRIPTION",
+    "LOCATION",
+    "URL",
+    "GEO",
+    "ORGANIZER",
+    "STATUS",
+    "SEQUENCE",
+    "LAST-MODIFIED",
+    "DTSTAMP",
+    "CREATED",
+)
 # Date-valued properties whose naive values get a zone before expansion.
 _DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 
@@ -180,6 +199,19 @@ def _prepare(
     result: ParseResult,
 ) -> ParsedEvent:
     """Check one VEVENT, drop its broken optional properties and give naive times a zone."""
+    repeated = [name for name in _SINGLE_VALUED if isinstance(event.get(name), list)]
+    for name in repeated:
+        values: list[Any] = event[name]  # type: ignore[assignment]
+        event[name] = next((v for v in values if not _is_broken(v)), values[0])
+    if repeated:
+        result.warnings.append(
+            ParseProblem(
+                source.id,
+                f"{', '.join(repeated)} given more than once; the first is used",
+                line=line,
+                uid=_uid_or_none(event),
+            )
+        )
     broken = [name for name, value in event.items() if _is_broken(value)]
     if "DTSTART" not in event:
         raise _Unusable("VEVENT has no DTSTART")

@@ -298,3 +298,16 @@ def test_two_files_concatenated_with_their_boms_are_both_read() -> None:
     one = "\ufeff" + _calendar("UID:a\nDTSTART:20270310T090000Z")
     two = "\ufeff" + _calendar("UID:b\nDTSTART:20270311T090000Z")
     assert [e.uid for e in _parse((one + two).encode()).events] == ["a", "b"]
+
+
+def test_properties_given_twice_use_the_first_with_a_warning() -> None:
+    result = _parse(
+        _calendar(
+            "UID:a\nUID:b\nDTSTART:20270310T090000Z\nDTSTART:20270311T090000Z\n"
+            "SUMMARY:eerste\nSUMMARY:tweede\nSEQUENCE:1\nSEQUENCE:2\nGEO:52.1;5.1\nGEO:1;2"
+        )
+    )
+    [event] = result.events
+    assert (event.uid, event.title, event.sequence) == ("a", "eerste", 1)
+    assert event.start == datetime(2027, 3, 10, 9, tzinfo=UTC) and event.lat == 52.1
+    assert any("more than once" in w.reason for w in result.warnings)
