@@ -111,7 +111,8 @@ def split_calendars(text: str) -> tuple[list[CalendarText], list[TextProblem]]:
         upper = line.upper().rstrip()
         if upper.startswith("BEGIN:"):
             name = upper[6:].strip()
-            if name == "VCALENDAR" or (name in TOP_LEVEL and component is not None and not depth):
+            # none of TOP_LEVEL nests: its BEGIN means the open component never ended
+            if name == "VCALENDAR" or (name in TOP_LEVEL and component is not None):
                 if component is not None:
                     problems.append(_unfinished(component))
                     component, depth = None, []

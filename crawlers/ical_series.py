@@ -24,6 +24,8 @@ from crawlers.records import ParseProblem, ParseResult, Window
 
 # Errors recurring-ical-events and dateutil raise for one bad series.
 SERIES_ERRORS = (*CalendarQuery.suppressed_errors, ValueError, TypeError, OverflowError)
+# ... and what a malformed component makes it raise on the way (a missing DTSTART, say)
+_QUERY_ERRORS = (*SERIES_ERRORS, KeyError, AttributeError, IndexError)
 # Seconds of one period of each RRULE FREQ (months and years at their longest).
 _PERIOD = {
     "SECONDLY": 1,
@@ -118,30 +120,26 @@ def _expand_series(
             )
         )
     components = [c for c in components if c.uid not in runaway]
-    calendar = icalendar.Calendar()
-    if x_wr:
-        calendar["X-WR-TIMEZONE"] = x_wr
     first_line: dict[str, int] = {}
     recurring: set[str] = set()
     for component in components:
-        calendar.add_component(component.event)
         first_line[component.uid] = min(
             first_line.get(component.uid, component.line), component.line
         )
         if any(name in component.event for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
             recurring.add(component.uid)
-    query = recurring_ical_events.of(calendar, skip_bad_series=True)
-    expanded = {str(series.uid) for series in query.series}
+    all_series = _series_of(components, x_wr)
+    expanded = {str(series.uid) for series in all_series}
     for uid in sorted(set(first_line) - expanded):
         result.problems.append(
             ParseProblem(source.id, "unusable recurrence rules", line=first_line[uid], uid=uid)
         )
     limit = window.max_occurrences
-    for series in query.series:
+    for series in all_series:
         uid = str(series.uid)
         try:
             occurrences = list(_bounded(series.between(window.start, window.end), limit + 1))
-        except SERIES_ERRORS as exc:
+        except _QUERY_ERRORS as exc:
             result.problems.append(
                 ParseProblem(
                     source.id,
@@ -173,6 +171,36 @@ def _expand_series(
                     is_series=uid in recurring,
                 )
             )
+
+
+def _series_of(components: list[ParsedEvent], x_wr: str | None) -> list[Any]:
+    """The series of recurring-ical-events for these components.
+
+    The library skips a bad series itself for the errors it knows; for anything else that
+    breaks the query as a whole, it is built again per UID so that only that UID is lost.
+    """
+    try:
+        return list(_query(components, x_wr).series)
+    except _QUERY_ERRORS:
+        found: list[Any] = []
+        by_uid: dict[str, list[ParsedEvent]] = defaultdict(list)
+        for component in components:
+            by_uid[component.uid].append(component)
+        for group in by_uid.values():
+            try:
+                found.extend(_query(group, x_wr).series)
+            except _QUERY_ERRORS:
+                continue  # reported by the caller as unusable recurrence rules
+        return found
+
+
+def _query(components: list[ParsedEvent], x_wr: str | None) -> CalendarQuery:
+    calendar = icalendar.Calendar()
+    if x_wr:
+        calendar["X-WR-TIMEZONE"] = x_wr
+    for component in components:
+        calendar.add_component(component.event)
+    return recurring_ical_events.of(calendar, skip_bad_series=True)
 
 
 def _rule_steps(event: icalendar.Event, window_end: datetime) -> int:

@@ -311,3 +311,16 @@ def test_properties_given_twice_use_the_first_with_a_warning() -> None:
     assert (event.uid, event.title, event.sequence) == ("a", "eerste", 1)
     assert event.start == datetime(2027, 3, 10, 9, tzinfo=UTC) and event.lat == 52.1
     assert any("more than once" in w.reason for w in result.warnings)
+
+
+def test_next_vevent_inside_an_unclosed_valarm_ends_the_broken_one() -> None:
+    # found by tests/test_ical_robustness.py: a nested VEVENT without DTSTART broke expansion
+    text = _calendar(
+        "UID:a\nDTSTART:20270310T090000Z\nRRULE:FREQ=DAILY;COUNT=2\nBEGIN:VALARM\n"
+        "TRIGGER:-PT15M\nBEGIN:VEVENT\nEND:VEVENT",
+        "UID:b\nDTSTART:20270311T090000Z",
+    )
+    result = _parse(text)
+    assert [e.uid for e in result.events] == ["b"]
+    # the broken one (4), the empty one (10), and the END:VEVENT left over (12)
+    assert sorted(p.line for p in result.problems) == [4, 10, 12]
