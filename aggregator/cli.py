@@ -236,7 +236,9 @@ def harvest(
                 err.print(
                     f"{outcome.source_id}: {outcome.outcome} ({outcome.seen} seen, "
                     f"{outcome.new} new, {outcome.updated} updated, {outcome.removed} "
-                    f"removed, {outcome.skipped} skipped)",
+                    f"removed, {outcome.skipped} skipped"
+                    + (f", {outcome.problems} unreadable" if outcome.problems else "")
+                    + ")",
                     highlight=False,
                 )
 

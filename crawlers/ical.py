@@ -216,7 +216,9 @@ def _prepare(
     if "DTSTART" not in event:
         raise _Unusable("VEVENT has no DTSTART")
     if "DTSTART" in broken:
-        raise _Unusable(f"DTSTART {str(event['DTSTART'])!r} is not a date or date-time")
+        value = event["DTSTART"]
+        params = "".join(f";{k}={v}" for k, v in getattr(value, "params", {}).items())
+        raise _Unusable(f"DTSTART{params}:{value} is not a date or date-time")
     dropped = [name for name in broken if name != "DTSTART"]
     for name in dropped:
         value = event[name]
