@@ -94,7 +94,7 @@ class ZoneResolver:
         return self.floating
 
     def localise(self, value: date, tzid: str | None) -> date:
-        """Give a naive datetime its zone; swap a VTIMEZONE-built zone for its IANA twin.
+        """Give a naive datetime its zone; resolve a VTIMEZONE-built one again (IANA first).
 
         Dates, UTC values and values already in an IANA zone pass unchanged.
         """
@@ -103,7 +103,7 @@ class ZoneResolver:
         if value.tzinfo is None:
             return value.replace(tzinfo=self.for_tzid(tzid) if tzid else self.floating)
         if tzid and not isinstance(value.tzinfo, ZoneInfo | timezone):
-            resolved = self.for_tzid(tzid)
-            if isinstance(resolved, ZoneInfo):
-                return value.replace(tzinfo=resolved)
+            # icalendar keeps every VTIMEZONE it ever parsed in one process-wide cache, so
+            # a custom TZID may carry another file's definition: resolve it for this file.
+            return value.replace(tzinfo=self.for_tzid(tzid))
         return value

@@ -324,3 +324,17 @@ def test_next_vevent_inside_an_unclosed_valarm_ends_the_broken_one() -> None:
     assert [e.uid for e in result.events] == ["b"]
     # the broken one (4), the empty one (10), and the END:VEVENT left over (12)
     assert sorted(p.line for p in result.problems) == [4, 10, 12]
+
+
+def test_custom_tzid_means_this_files_vtimezone_whatever_was_parsed_before() -> None:
+    # icalendar caches VTIMEZONEs process-wide; the same custom TZID in another file must
+    # not lend its definition (here +03:00 first, then +05:00)
+    def calendar(offset: str) -> str:
+        vtimezone = (
+            "BEGIN:VTIMEZONE\nTZID:Lokaal\nBEGIN:STANDARD\nDTSTART:19700101T000000\n"
+            f"TZOFFSETFROM:{offset}\nTZOFFSETTO:{offset}\nEND:STANDARD\nEND:VTIMEZONE\n"
+        )
+        return _calendar("UID:a\nDTSTART;TZID=Lokaal:20270710T100000", header=vtimezone)
+
+    assert _one(calendar("+0300")).start.utcoffset() == timedelta(hours=3)
+    assert _one(calendar("+0500")).start.utcoffset() == timedelta(hours=5)
