@@ -86,6 +86,7 @@ def _window(settings: Settings, now: datetime, horizon: int | None):  # type: ig
         now,
         past_days=settings.harvest_past_days,
         horizon_days=horizon if horizon is not None else settings.harvest_horizon_days,
+        max_occurrences=settings.harvest_max_occurrences,
     )
 
 
@@ -156,6 +157,8 @@ def parse(
         raise typer.Exit(Exit.SOURCE_FAILED) from exc
     for problem in result.problems:
         err.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
+    for note in result.warnings:
+        err.print(f"note: {note}", highlight=False)
     for processed in run_pipeline(result.events, source, build_stages(app_config)):
         if processed.dropped:
             err.print(f"skipped {processed.draft.raw.uid}: {processed.dropped}", highlight=False)
@@ -235,7 +238,9 @@ def harvest(
                 err.print(
                     f"{outcome.source_id}: {outcome.outcome} ({outcome.seen} seen, "
                     f"{outcome.new} new, {outcome.updated} updated, {outcome.removed} "
-                    f"removed, {outcome.skipped} skipped)",
+                    f"removed, {outcome.skipped} skipped"
+                    + (f", {outcome.problems} unreadable" if outcome.problems else "")
+                    + ")",
                     highlight=False,
                 )
 

@@ -56,6 +56,25 @@ def content_fingerprint(body: bytes) -> str:
     return hashlib.sha256(_VOLATILE.sub(b"", normalised)).hexdigest()
 
 
+def window_fingerprint(body: bytes, window: Window) -> str:
+    """The fingerprint stored for a processed body: the window's first day plus the content hash.
+
+    Recurring series are expanded inside the window, so the same bytes read on a later day
+    can give other occurrences. The day is part of what is compared: an unchanged body is
+    skipped only within the same window day, and on a new day the source is fetched without
+    validators and read again. Fits the 64 characters of ``Source.content_fingerprint``.
+    """
+    return f"{_window_day(window)}:{content_fingerprint(body)[:55]}"
+
+
+def _window_day(window: Window) -> str:
+    return window.start.strftime("%Y%m%d")
+
+
+def _same_window_day(fingerprint: str | None, window: Window) -> bool:
+    return bool(fingerprint) and fingerprint.startswith(_window_day(window) + ":")  # type: ignore[union-attr]
+
+
 def _finish_run(
     engine: Engine,
     run_id: int,
@@ -113,8 +132,13 @@ def harvest_source(
         session.flush()
         run_id = run.id
         state = session.get(Source, source.id)
-        validators = Validators(state.etag, state.http_last_modified) if state else Validators()
         previous_fingerprint = state.content_fingerprint if state else None
+        # validators only when the last body was read for this same window day (see above)
+        validators = (
+            Validators(state.etag, state.http_last_modified)
+            if state and _same_window_day(previous_fingerprint, window)
+            else Validators()
+        )
     assert run_id is not None
     outcome = HarvestOutcome(source.id, "failed")
     fetched: FetchResult | None = None
@@ -124,14 +148,22 @@ def harvest_source(
         if fetched.not_modified:
             outcome.outcome = "unchanged"
             return outcome
-        fingerprint = content_fingerprint(fetched.body)
+        fingerprint = window_fingerprint(fetched.body, window)
         if fingerprint == previous_fingerprint:
             outcome.outcome = "unchanged"
             return outcome
         parsed: ParseResult = parse_document(fetched.body, source, now=now, window=window)
+        if parsed.truncated:
+            # Storing the part would mark every event after the break as removed.
+            raise FeedError(
+                f"response is truncated ({len(parsed.events)} events readable before the"
+                " break); nothing stored"
+            )
         outcome.problems = len(parsed.problems)
         for problem in parsed.problems:
             log.warning("%s", problem)
+        for warning in parsed.warnings:
+            log.info("%s", warning)
         drafts = []
         for processed in run_pipeline(parsed.events, source, stages):
             if processed.dropped:

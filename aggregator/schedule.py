@@ -62,6 +62,7 @@ class HarvestScheduler:
             now,
             past_days=self.settings.harvest_past_days,
             horizon_days=self.settings.harvest_horizon_days,
+            max_occurrences=self.settings.harvest_max_occurrences,
         )
         with self._fetcher() as fetcher:
             outcome = harvest_source(

@@ -7,6 +7,7 @@ gzip, follows a bounded number of redirects, and never reads more than ``max_byt
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -56,13 +57,17 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 def is_remote(location: str) -> bool:
     """Whether a source location is fetched over HTTP (http, https or webcal)."""
     match = _SCHEME.match(location)
-    return bool(match) and match.group(1).lower() in {"http", "https", "webcal"}
+    return match is not None and match.group(1).lower() in {"http", "https", "webcal"}
 
 
-def http_url(location: str) -> str:
-    """Turn ``webcal://`` into ``https://`` (the calendar-subscription spelling of HTTP)."""
+def http_url(location: str, webcal_scheme: str = "https") -> str:
+    """Turn ``webcal://`` into ``https://`` (the calendar-subscription spelling of HTTP).
+
+    ``webcal`` is no registered scheme; calendar apps fetch it over HTTPS. Tests against a
+    loopback server without TLS pass ``webcal_scheme="http"``.
+    """
     if location.lower().startswith("webcal://"):
-        return "https://" + location[len("webcal://") :]
+        return f"{webcal_scheme}://" + location[len("webcal://") :]
     return location
 
 
@@ -84,8 +89,13 @@ class Fetcher:
         max_bytes: int = 20 * 1024 * 1024,
         max_redirects: int = 5,
         transport: httpx.BaseTransport | None = None,
+        webcal_scheme: str = "https",
     ) -> None:
         self.max_bytes = max_bytes
+        # httpx's timeout bounds each connect/read; this bounds the whole download too, so a
+        # server trickling bytes cannot hold a harvest for longer than ``timeout``.
+        self.timeout = timeout
+        self.webcal_scheme = webcal_scheme
         self._client = httpx.Client(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(timeout),
@@ -107,7 +117,7 @@ class Fetcher:
     def fetch(self, location: str, validators: Validators | None = None) -> FetchResult:
         """Fetch a location; a 304 gives ``not_modified=True`` and an empty body."""
         if is_remote(location):
-            return self._fetch_http(http_url(location), validators)
+            return self._fetch_http(http_url(location, self.webcal_scheme), validators)
         return self._read_file(location)
 
     def _read_file(self, location: str) -> FetchResult:
@@ -115,7 +125,10 @@ class Fetcher:
         try:
             size = path.stat().st_size
             if size > self.max_bytes:
-                raise FeedError(f"file is {size} bytes, over the limit of {self.max_bytes} bytes")
+                raise FeedError(
+                    f"file is {size} bytes, over the limit of {self.max_bytes} bytes"
+                    " (HARVEST_MAX_BYTES)"
+                )
             return FetchResult(url=str(path), body=path.read_bytes())
         except FileNotFoundError as exc:
             raise FetchError(f"file not found: {path}") from exc
@@ -130,6 +143,7 @@ class Fetcher:
             headers["If-None-Match"] = validators.etag
         if validators and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
+        deadline = time.monotonic() + self.timeout
         try:
             with self._client.stream("GET", url, headers=headers) as response:
                 if response.status_code == 304:
@@ -152,13 +166,20 @@ class Fetcher:
                 if declared and declared.isdigit() and int(declared) > self.max_bytes:
                     raise FeedError(
                         f"response is {declared} bytes, over the limit of {self.max_bytes} bytes"
+                        " (HARVEST_MAX_BYTES)"
                     )
                 chunks: list[bytes] = []
                 received = 0
                 for chunk in response.iter_bytes():
                     received += len(chunk)
                     if received > self.max_bytes:
-                        raise FeedError(f"response exceeds the limit of {self.max_bytes} bytes")
+                        # counted after gzip decoding, so a compression bomb stops here too
+                        raise FeedError(
+                            f"response exceeds the limit of {self.max_bytes} bytes"
+                            " (HARVEST_MAX_BYTES)"
+                        )
+                    if time.monotonic() > deadline:
+                        raise FetchError(f"timed out fetching {url} (over {self.timeout:g}s)")
                     chunks.append(chunk)
                 return FetchResult(
                     url=str(response.url),

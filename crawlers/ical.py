@@ -1,166 +1,325 @@
 """iCal reader: bytes of an iCalendar file in, RawEvent records out (RFC 5545).
 
-Recurring series (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides) are expanded within the
-harvest window with ``recurring-ical-events``; each occurrence becomes its own record
-whose identity is the series UID plus the original occurrence start.
+Vocabulary as in recurring-ical-events: a *component* is one VEVENT in the file; the
+components sharing a UID form a *series* (the master with RRULE/RDATE/EXDATE plus its
+RECURRENCE-ID overrides); each start of a series inside the harvest window is an
+*occurrence* and becomes one RawEvent whose identity is the UID plus the original start
+of that occurrence (``recurrence_id``). Overrides without a master still appear.
+
+Tolerance (STYLE.md: tolerate bad items, fail on a bad feed): every top-level component is
+parsed on its own, so one broken VEVENT or VTIMEZONE becomes a ParseProblem with its line
+and reason and the others go on. Only a body that holds no VCALENDAR, or whose VEVENTs are
+all unreadable, raises FeedError.
+
+Limits: a series with more than ``window.max_occurrences`` occurrences inside the window is
+refused as a whole and reported as one ParseProblem (the rest of the feed goes on). Before
+expanding, an RRULE is also refused when dateutil would have to step through more periods
+from DTSTART to the end of the window than the step budget allows (say FREQ=SECONDLY
+from years ago): dateutil builds those lists in full, so that is checked up front.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+import hashlib
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
+from icalendar.prop import vDDDLists, vDDDTypes
 
 from aggregator.config import SourceConfig
-from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
+from crawlers.ical_content import CalendarText, ComponentText, decode_text, split_calendars
+from crawlers.ical_record import NO_END, recurrence_key
+from crawlers.ical_series import ParsedEvent, expand
+from crawlers.ical_zones import DEFAULT_TZ, ZoneResolver, zone
+from crawlers.records import FeedError, ParseProblem, ParseResult, Window
 
-DEFAULT_TZ = "Europe/Amsterdam"
-_STATUS = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled"}
+__all__ = ["DEFAULT_TZ", "decode_text", "parse"]
 
-
-def decode_text(body: bytes) -> str:
-    """Decode calendar bytes: strip a BOM, try UTF-8, fall back to Windows-1252."""
-    if body.startswith(b"\xef\xbb\xbf"):
-        body = body[3:]
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace")
+# Errors icalendar and recurring-ical-events raise for one bad component or series.
+_COMPONENT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+# RFC 5545 3.6.1: properties that MUST NOT occur more than once in a VEVENT.
+_SINGLE_VALUED = (
+    "UID",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RECURRENCE-ID",
+    "SUMMARY",
+    "DESCRIPTION",
+    "LOCATION",
+    "URL",
+    "GEO",
+    "ORGANIZER",
+    "STATUS",
+    "SEQUENCE",
+    "LAST-MODIFIED",
+    "DTSTAMP",
+    "CREATED",
+)
+# Date-valued properties whose naive values get a zone before expansion.
+_DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 
 
 def parse(
     body: bytes, source: SourceConfig, *, now: datetime, window: Window | None = None
 ) -> ParseResult:
-    """Parse an iCalendar body into records; raise FeedError if it is not a calendar."""
+    """Parse an iCalendar body into records; raise FeedError if it is not a usable calendar."""
     window = window or Window.around(now)
     text = decode_text(body)
     if "BEGIN:VCALENDAR" not in text[:4096].upper():
         snippet = text.lstrip()[:60].replace("\n", " ")
         raise FeedError(f"not an iCalendar file (no BEGIN:VCALENDAR); it starts with {snippet!r}")
-    try:
-        calendars = icalendar.Calendar.from_ical(text, multiple=True)
-    except (ValueError, IndexError) as exc:
-        raise FeedError(f"iCalendar file cannot be parsed: {exc}") from exc
+    calendars, text_problems = split_calendars(text)
     result = ParseResult()
+    for problem in text_problems:
+        result.problems.append(ParseProblem(source.id, problem.reason, line=problem.line))
+    result.truncated = any(not calendar.complete for calendar in calendars)
+    usable = found = 0
     for calendar in calendars:
-        _read_calendar(calendar, source, window, result)
+        floating, x_wr = _floating_zone(calendar, source, result)
+        components = _read_components(calendar, source, floating, result)
+        found += sum(1 for c in calendar.components if c.name == "VEVENT")
+        usable += len(components)
+        expand(components, x_wr, source, window, result)
+    if found and not usable:
+        first = result.problems[0] if result.problems else None
+        raise FeedError(
+            f"none of the {found} VEVENT(s) can be read"
+            + (f"; first problem: {first}" if first else "")
+        )
+    result.events.sort(key=lambda e: (_sort_key(e.start), e.uid, e.recurrence_id or ""))
     return result
 
 
-def _read_calendar(
-    calendar: icalendar.Calendar, source: SourceConfig, window: Window, result: ParseResult
-) -> None:
-    fallback_tz = (
-        ZoneInfo(source.timezone or str(calendar.get("X-WR-TIMEZONE") or "") or DEFAULT_TZ)
-        if _valid_zone(source.timezone or str(calendar.get("X-WR-TIMEZONE") or ""))
-        else ZoneInfo(DEFAULT_TZ)
-    )
-    series_uids = {
-        str(vevent.get("UID"))
-        for vevent in calendar.walk("VEVENT")
-        if "RRULE" in vevent or "RDATE" in vevent or "RECURRENCE-ID" in vevent
-    }
-    query = recurring_ical_events.of(calendar, skip_bad_series=True)
-    try:
-        occurrences: Iterable[icalendar.Event] = query.between(window.start, window.end)
-    except Exception as exc:  # the library raises many types for one bad series
-        raise FeedError(f"recurrence expansion failed: {exc}") from exc
-    for component in occurrences:
+def _sort_key(value: date) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _calendar_property(calendar: CalendarText, name: str) -> str | None:
+    """The value of a calendar-level property (the first, if a producer repeats it)."""
+    prefix = name.upper()
+    for line in calendar.properties:
+        head, _, value = line.partition(":")
+        if head.split(";", 1)[0].upper() == prefix:
+            return value.strip()
+    return None
+
+
+def _floating_zone(
+    calendar: CalendarText, source: SourceConfig, result: ParseResult
+) -> tuple[tzinfo, str | None]:
+    """The zone of floating times, and the X-WR-TIMEZONE to hand to expansion (if valid)."""
+    x_wr = _calendar_property(calendar, "X-WR-TIMEZONE")
+    x_wr_zone = zone(x_wr)
+    if x_wr and x_wr_zone is None:
+        result.warnings.append(
+            ParseProblem(
+                source.id, f"X-WR-TIMEZONE {x_wr!r} is not a known zone; ignored", calendar.line
+            )
+        )
+    configured = zone(source.timezone)
+    return configured or x_wr_zone or zone(DEFAULT_TZ), x_wr if x_wr_zone else None  # type: ignore[return-value]
+
+
+def _read_components(
+    calendar: CalendarText, source: SourceConfig, floating: tzinfo, result: ParseResult
+) -> list[ParsedEvent]:
+    """Parse the VTIMEZONEs and VEVENTs of one calendar, each on its own."""
+    vtimezones: dict[str, Any] = {}
+    events: list[tuple[ComponentText, Any]] = []
+    for block in calendar.components:
+        if not block.complete or block.name not in {"VEVENT", "VTIMEZONE"}:
+            continue
         try:
-            record = _to_record(component, source, fallback_tz, series_uids)
-        except (ValueError, TypeError, KeyError) as exc:
-            result.problems.append(
-                ParseProblem(
-                    source.id, f"unusable VEVENT: {exc}", uid=str(component.get("UID", ""))
-                )
+            component = icalendar.Component.from_ical(block.ical())
+        except _COMPONENT_ERRORS as exc:
+            # a VTIMEZONE is no record: its TZID then resolves like one without definition
+            (result.problems if block.name == "VEVENT" else result.warnings).append(
+                ParseProblem(source.id, f"unreadable {block.name}: {exc}", line=block.line)
             )
             continue
-        if record is not None:
-            result.events.append(record)
+        if block.name == "VTIMEZONE":
+            tzid = str(component.get("TZID") or "")
+            if tzid:
+                vtimezones[tzid] = component
+        else:
+            events.append((block, component))
+    definitions: dict[str, tzinfo | None] = {}
 
+    def defined_zone(tzid: str) -> tzinfo | None:
+        """The zone of a VTIMEZONE in this file, built only when a TZID needs it."""
+        if tzid not in definitions and tzid in vtimezones:
+            try:
+                definitions[tzid] = vtimezones[tzid].to_tz(lookup_tzid=False)
+            except _COMPONENT_ERRORS as exc:
+                result.warnings.append(
+                    ParseProblem(source.id, f"VTIMEZONE {tzid!r} unusable: {exc}")
+                )
+                definitions[tzid] = None
+        return definitions.get(tzid)
 
-def _valid_zone(name: str | None) -> bool:
-    if not name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (KeyError, ValueError):
-        return False
-    return True
-
-
-def _when(value: Any, tz: ZoneInfo) -> datetime | date:
-    """Return an aware datetime (floating times get the source zone) or a date."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
-    if isinstance(value, date):
-        return value
-    raise ValueError(f"unsupported date value {value!r}")
-
-
-def _to_record(
-    vevent: icalendar.Event, source: SourceConfig, tz: ZoneInfo, series_uids: set[str]
-) -> RawEvent | None:
-    uid = str(vevent.get("UID") or "").strip()
-    if "DTSTART" not in vevent:
-        raise ValueError("no DTSTART")
-    start = _when(vevent["DTSTART"].dt, tz)
-    end: datetime | date | None = None
-    if "DTEND" in vevent:
-        end = _when(vevent["DTEND"].dt, tz)
-    elif "DURATION" in vevent:
-        end = start + vevent["DURATION"].dt
-    elif not isinstance(start, datetime):
-        end = start + timedelta(days=1)  # RFC 5545 3.6.1: a DATE start lasts one day
-    elif source.default_duration:
-        end = start + source.default_duration
-    if isinstance(start, datetime) and isinstance(end, datetime) and end == start:
-        end = None  # an instant, not a zero-length interval
-    if not uid:
-        uid = f"{start.isoformat()}|{vevent.get('SUMMARY', '')}"
-    recurrence_id = None
-    if uid in series_uids and "RECURRENCE-ID" in vevent:
-        original = _when(vevent["RECURRENCE-ID"].dt, tz)
-        recurrence_id = (
-            original.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-            if isinstance(original, datetime)
-            else original.strftime("%Y%m%d")
+    resolver = ZoneResolver(defined_zone=defined_zone, floating=floating)
+    prepared: list[ParsedEvent] = []
+    for block, event in events:
+        try:
+            prepared.append(_prepare(event, block.line, resolver, source, result))
+        except _Unusable as exc:
+            result.problems.append(
+                ParseProblem(source.id, str(exc), line=block.line, uid=_uid_or_none(event))
+            )
+    for tzid in sorted(resolver.unknown):
+        result.warnings.append(
+            ParseProblem(
+                source.id,
+                f"unknown TZID {tzid!r} (no VTIMEZONE, not an IANA or Windows zone); "
+                f"its times are read in {floating}",
+                line=calendar.line,
+            )
         )
-    html = vevent.get("X-ALT-DESC")
-    organizer = vevent.get("ORGANIZER")
-    geo = vevent.get("GEO")
-    last_modified = vevent.get("LAST-MODIFIED")
-    categories: list[str] = []
-    for cats in (
-        vevent.get("CATEGORIES", [])
-        if isinstance(vevent.get("CATEGORIES"), list)
-        else [vevent.get("CATEGORIES")]
-    ):
-        if cats is not None:
-            categories.extend(str(c) for c in getattr(cats, "cats", [cats]))
-    return RawEvent(
-        source_id=source.id,
-        uid=uid,
-        recurrence_id=recurrence_id,
-        title=str(vevent.get("SUMMARY") or "").strip(),
-        start=start,
-        end=end,
-        description=str(vevent.get("DESCRIPTION")) if vevent.get("DESCRIPTION") else None,
-        description_html=str(html) if html else None,
-        url=str(vevent.get("URL")) if vevent.get("URL") else None,
-        location=str(vevent.get("LOCATION")) if vevent.get("LOCATION") else None,
-        lat=float(geo.latitude) if geo is not None else None,
-        lon=float(geo.longitude) if geo is not None else None,
-        organizer_name=str(organizer.params.get("CN"))
-        if organizer is not None and organizer.params.get("CN")
-        else None,
-        organizer_url=str(organizer) if organizer is not None else None,
-        categories=categories,
-        status=_STATUS.get(str(vevent.get("STATUS", "")).upper()),
-        sequence=int(vevent.get("SEQUENCE", 0)) if "SEQUENCE" in vevent else None,
-        last_modified=last_modified.dt if last_modified is not None else None,
-    )
+    return _latest_versions(prepared)
+
+
+class _Unusable(Exception):
+    """A VEVENT that cannot become an event (reason in the message)."""
+
+
+def _uid_or_none(event: icalendar.Event) -> str | None:
+    uid = event.get("UID")
+    return str(uid).strip() or None if uid is not None else None
+
+
+def _prepare(
+    event: icalendar.Event,
+    line: int,
+    resolver: ZoneResolver,
+    source: SourceConfig,
+    result: ParseResult,
+) -> ParsedEvent:
+    """Check one VEVENT, drop its broken optional properties and give naive times a zone."""
+    repeated = [name for name in _SINGLE_VALUED if isinstance(event.get(name), list)]
+    for name in repeated:
+        values: list[Any] = event[name]  # type: ignore[assignment]
+        event[name] = next((v for v in values if not _is_broken(v)), values[0])
+    if repeated:
+        result.warnings.append(
+            ParseProblem(
+                source.id,
+                f"{', '.join(repeated)} given more than once; the first is used",
+                line=line,
+                uid=_uid_or_none(event),
+            )
+        )
+    broken = [name for name, value in event.items() if _is_broken(value)]
+    if "DTSTART" not in event:
+        raise _Unusable("VEVENT has no DTSTART")
+    if "DTSTART" in broken:
+        value = event["DTSTART"]
+        params = "".join(f";{k}={v}" for k, v in getattr(value, "params", {}).items())
+        raise _Unusable(f"DTSTART{params}:{value} is not a date or date-time")
+    dropped = [name for name in broken if name != "DTSTART"]
+    for name in dropped:
+        value = event[name]
+        if isinstance(value, list):
+            kept = [v for v in value if not _is_broken(v)]
+            if kept:
+                event[name] = kept if len(kept) > 1 else kept[0]
+                continue
+        del event[name]
+    if dropped:
+        result.warnings.append(
+            ParseProblem(
+                source.id,
+                f"malformed {', '.join(sorted(set(dropped)))} ignored",
+                line=line,
+                uid=_uid_or_none(event),
+            )
+        )
+    for name in _DATE_PROPERTIES:
+        if name in event:
+            event[name] = _localised(event[name], resolver)
+    if "DTEND" not in event and "DURATION" not in event:
+        # expansion gives every occurrence an end; remember that the source gave none
+        event[NO_END] = "TRUE"
+    uid = _uid_or_none(event)
+    if uid is None:
+        # RFC 5545 requires UID; without one, derive a stable identity from the content.
+        digest = hashlib.sha256(
+            "\x1f".join(
+                str(event.get(n, "")) for n in ("DTSTART", "SUMMARY", "DESCRIPTION", "LOCATION")
+            ).encode()
+        ).hexdigest()[:20]
+        uid = f"no-uid-{digest}"
+        event["UID"] = uid
+    return ParsedEvent(event, line, uid)
+
+
+def _is_broken(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_is_broken(v) for v in value)
+    return type(value).__name__ == "vBroken"
+
+
+def _localised(value: Any, resolver: ZoneResolver) -> Any:
+    """The same property with naive date-times given their zone (lists and periods too)."""
+    if isinstance(value, list):
+        return [_localised(v, resolver) for v in value]
+    tzid = value.params.get("TZID") if hasattr(value, "params") else None
+    if isinstance(value, vDDDLists):
+        values = [_localised_value(v.dt, tzid, resolver) for v in value.dts]
+        if all(v is orig.dt for v, orig in zip(values, value.dts, strict=True)):
+            return value
+        localised = vDDDLists(values)
+        for key, param in value.params.items():
+            if key != "TZID":
+                localised.params[key] = param
+        return localised
+    if isinstance(value, vDDDTypes):
+        new = _localised_value(value.dt, tzid, resolver)
+        if new is value.dt:
+            return value
+        localised_value = vDDDTypes(new)
+        if "RANGE" in value.params:
+            localised_value.params["RANGE"] = value.params["RANGE"]
+        return localised_value
+    return value
+
+
+def _localised_value(value: Any, tzid: str | None, resolver: ZoneResolver) -> Any:
+    if isinstance(value, tuple):  # a PERIOD: (start, end) or (start, duration)
+        start, end = value
+        new_start = resolver.localise(start, tzid)
+        new_end = resolver.localise(end, tzid) if isinstance(end, date) else end
+        return value if new_start is start and new_end is end else (new_start, new_end)
+    return resolver.localise(value, tzid)
+
+
+def _version_key(component: ParsedEvent) -> tuple[int, datetime, datetime]:
+    """RFC 5545 3.8.7.4: a higher SEQUENCE is newer; then LAST-MODIFIED, then DTSTAMP."""
+    event = component.event
+    try:
+        sequence = int(event.get("SEQUENCE", 0))
+    except (TypeError, ValueError):
+        sequence = 0
+    return sequence, _stamp(event.get("LAST-MODIFIED")), _stamp(event.get("DTSTAMP"))
+
+
+def _stamp(prop: Any) -> datetime:
+    value = getattr(prop, "dt", None) if prop is not None else None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.min.replace(tzinfo=UTC)
+
+
+def _latest_versions(components: list[ParsedEvent]) -> list[ParsedEvent]:
+    """Keep one version per (UID, RECURRENCE-ID): the newest; ties keep the first given."""
+    best: dict[tuple[str, str], ParsedEvent] = {}
+    for component in components:
+        recurrence = component.event.get("RECURRENCE-ID")
+        key = (component.uid, recurrence_key(recurrence.dt) if recurrence is not None else "")
+        current = best.get(key)
+        if current is None or _version_key(component) > _version_key(current):
+            best[key] = component
+    return list(best.values())

@@ -90,6 +90,10 @@ class ParseResult:
     events: list[RawEvent] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
     skipped: int = 0
+    # things repaired or guessed while the record was still used (unknown TZID, bad EXDATE)
+    warnings: list[ParseProblem] = field(default_factory=list)
+    # the body stops before its end (a broken-off download): what was read is only a part
+    truncated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +102,21 @@ class Window:
 
     start: datetime
     end: datetime
+    # a series with more occurrences than this inside the window is refused (runaway RRULE)
+    max_occurrences: int = 2000
 
     @classmethod
-    def around(cls, now: datetime, *, past_days: int = 30, horizon_days: int = 365) -> Window:
+    def around(
+        cls,
+        now: datetime,
+        *,
+        past_days: int = 30,
+        horizon_days: int = 365,
+        max_occurrences: int = 2000,
+    ) -> Window:
         """The window from ``past_days`` before ``now`` to ``horizon_days`` after it."""
         from datetime import timedelta
 
-        return cls(now - timedelta(days=past_days), now + timedelta(days=horizon_days))
+        return cls(
+            now - timedelta(days=past_days), now + timedelta(days=horizon_days), max_occurrences
+        )

@@ -1,0 +1,243 @@
+"""Occurrences of the VEVENTs of one calendar inside the harvest window.
+
+A UID with one component and no recurrence properties is one event and is read directly;
+the components of a series (RRULE, RDATE, EXDATE, RECURRENCE-ID) are expanded by
+recurring-ical-events, one series at a time and each bounded (see ``crawlers.ical``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import icalendar
+import recurring_ical_events
+from recurring_ical_events import CalendarQuery
+from recurring_ical_events.util import time_span_contains_event
+
+from aggregator.config import SourceConfig
+from crawlers.ical_record import property_value, to_record
+from crawlers.records import ParseProblem, ParseResult, Window
+
+# Errors recurring-ical-events and dateutil raise for one bad series.
+SERIES_ERRORS = (*CalendarQuery.suppressed_errors, ValueError, TypeError, OverflowError)
+# ... and what a malformed component makes it raise on the way (a missing DTSTART, say)
+_QUERY_ERRORS = (*SERIES_ERRORS, KeyError, AttributeError, IndexError)
+# Seconds of one period of each RRULE FREQ (months and years at their longest).
+_PERIOD = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3600,
+    "DAILY": 86400,
+    "WEEKLY": 7 * 86400,
+    "MONTHLY": 28 * 86400,
+    "YEARLY": 365 * 86400,
+}
+# A component with any of these is (part of) a series.
+_RECURRENCE = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
+
+
+@dataclass(slots=True)
+class ParsedEvent:
+    """A parsed VEVENT with the line where it began."""
+
+    event: icalendar.Event
+    line: int
+    uid: str
+
+
+def expand(
+    components: list[ParsedEvent],
+    x_wr: str | None,
+    source: SourceConfig,
+    window: Window,
+    result: ParseResult,
+) -> None:
+    """Turn the components of one calendar into records for the occurrences in the window.
+
+    A UID with one component and no recurrence properties is one event and is read directly
+    (most of a feed); everything else goes through recurring-ical-events.
+    """
+    by_uid: dict[str, list[ParsedEvent]] = defaultdict(list)
+    for component in components:
+        by_uid[component.uid].append(component)
+    series_components: list[ParsedEvent] = []
+    for group in by_uid.values():
+        if len(group) == 1 and not any(name in group[0].event for name in _RECURRENCE):
+            _read_single(group[0], source, window, result)
+        else:
+            series_components.extend(group)
+    if series_components:
+        _expand_series(series_components, x_wr, source, window, result)
+
+
+def _read_single(
+    component: ParsedEvent, source: SourceConfig, window: Window, result: ParseResult
+) -> None:
+    """One non-recurring VEVENT: a record when it overlaps the window."""
+    event = component.event
+    start: Any = property_value(event, "DTSTART")
+    end: Any = start if isinstance(start, datetime) else start + timedelta(days=1)
+    if "DTEND" in event:
+        end = property_value(event, "DTEND")
+    elif "DURATION" in event:
+        end = start + property_value(event, "DURATION")
+    try:
+        if type(end) is not type(start) or end < start:
+            end = start if isinstance(start, datetime) else start + timedelta(days=1)
+        inside = time_span_contains_event(window.start, window.end, start, end)
+    except SERIES_ERRORS as exc:
+        result.problems.append(
+            ParseProblem(source.id, f"unusable start or end: {exc}", component.line, component.uid)
+        )
+        return
+    if inside:
+        result.events.append(to_record(event, start, end, source, is_series=False))
+
+
+def _expand_series(
+    components: list[ParsedEvent],
+    x_wr: str | None,
+    source: SourceConfig,
+    window: Window,
+    result: ParseResult,
+) -> None:
+    """Expand series (RRULE, RDATE, EXDATE, RECURRENCE-ID) within the window, each bounded."""
+    budget = max(100_000, 50 * window.max_occurrences)
+    runaway = {c.uid for c in components if _rule_steps(c.event, window.end) > budget}
+    for uid in sorted(runaway):
+        line = min(c.line for c in components if c.uid == uid)
+        result.problems.append(
+            ParseProblem(
+                source.id,
+                f"RRULE would step through more than {budget} periods before the end of the "
+                "harvest window (HARVEST_MAX_OCCURRENCES); refused",
+                line=line,
+                uid=uid,
+            )
+        )
+    components = [c for c in components if c.uid not in runaway]
+    first_line: dict[str, int] = {}
+    recurring: set[str] = set()
+    for component in components:
+        first_line[component.uid] = min(
+            first_line.get(component.uid, component.line), component.line
+        )
+        if any(name in component.event for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
+            recurring.add(component.uid)
+    all_series = _series_of(components, x_wr)
+    expanded = {str(series.uid) for series in all_series}
+    for uid in sorted(set(first_line) - expanded):
+        result.problems.append(
+            ParseProblem(source.id, "unusable recurrence rules", line=first_line[uid], uid=uid)
+        )
+    limit = window.max_occurrences
+    for series in all_series:
+        uid = str(series.uid)
+        try:
+            occurrences = list(_bounded(series.between(window.start, window.end), limit + 1))
+        except _QUERY_ERRORS as exc:
+            result.problems.append(
+                ParseProblem(
+                    source.id,
+                    f"series cannot be expanded: {exc}",
+                    line=first_line.get(uid),
+                    uid=uid,
+                )
+            )
+            continue
+        if len(occurrences) > limit:
+            result.problems.append(
+                ParseProblem(
+                    source.id,
+                    f"series has more than {limit} occurrences in the harvest window "
+                    "(HARVEST_MAX_OCCURRENCES); refused",
+                    line=first_line.get(uid),
+                    uid=uid,
+                )
+            )
+            continue
+        for occurrence in occurrences:
+            component = occurrence.as_component(False)
+            result.events.append(
+                to_record(
+                    component,
+                    occurrence.start,
+                    occurrence.end,
+                    source,
+                    is_series=uid in recurring,
+                )
+            )
+
+
+def _series_of(components: list[ParsedEvent], x_wr: str | None) -> list[Any]:
+    """The series of recurring-ical-events for these components.
+
+    The library skips a bad series itself for the errors it knows; for anything else that
+    breaks the query as a whole, it is built again per UID so that only that UID is lost.
+    """
+    try:
+        return list(_query(components, x_wr).series)
+    except _QUERY_ERRORS:
+        found: list[Any] = []
+        by_uid: dict[str, list[ParsedEvent]] = defaultdict(list)
+        for component in components:
+            by_uid[component.uid].append(component)
+        for group in by_uid.values():
+            try:
+                found.extend(_query(group, x_wr).series)
+            except _QUERY_ERRORS:
+                continue  # reported by the caller as unusable recurrence rules
+        return found
+
+
+def _query(components: list[ParsedEvent], x_wr: str | None) -> CalendarQuery:
+    calendar = icalendar.Calendar()
+    if x_wr:
+        calendar["X-WR-TIMEZONE"] = x_wr
+    for component in components:
+        calendar.add_component(component.event)
+    return recurring_ical_events.of(calendar, skip_bad_series=True)
+
+
+def _rule_steps(event: icalendar.Event, window_end: datetime) -> int:
+    """How many periods dateutil steps through for the RRULEs up to the window's end (rough).
+
+    Periods from DTSTART to UNTIL or the window end, times what BYHOUR, BYMINUTE and
+    BYSECOND multiply each period into.
+    """
+    rules = event.get("RRULE")
+    if rules is None:
+        return 0
+    start = _as_utc(property_value(event, "DTSTART"))
+    steps = 0
+    for rule in rules if isinstance(rules, list) else [rules]:
+        try:
+            period = _PERIOD[str(rule.get("FREQ", ["DAILY"])[0]).upper()]
+            period *= max(1, int(rule.get("INTERVAL", [1])[0]))
+            end = _as_utc(window_end)
+            if rule.get("UNTIL"):
+                end = min(end, _as_utc(rule["UNTIL"][0]))
+        except (KeyError, TypeError, ValueError, IndexError):
+            continue  # a malformed rule is for the expansion to report
+        fan_out = 1
+        for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            fan_out *= max(1, len(rule.get(part, [])))
+        steps += max(0, int((end - start).total_seconds() // period) + 1) * fan_out
+    return steps
+
+
+def _as_utc(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _bounded(items: Iterator[Any], limit: int) -> Iterator[Any]:
+    for count, item in enumerate(items, start=1):
+        yield item
+        if count >= limit:
+            return

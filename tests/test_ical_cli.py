@@ -1,0 +1,36 @@
+"""`agenda parse` on iCal files: records on stdout, problems with their line on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ICS = Path(__file__).parent / "data" / "ics"
+
+
+def _parse(path: Path, now: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aggregator.cli", "parse", str(path), "--now", now],
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
+
+
+def test_truncated_file_prints_what_it_recovered_and_where_it_broke(tmp_path: Path) -> None:
+    result = _parse(ICS / "schoolbestuur-agenda-broken.ics", "2027-01-05T00:00:00+01:00", tmp_path)
+    assert result.returncode == 0, result.stderr
+    [event] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert event["start"] == "2027-02-10T19:30:00+01:00"
+    assert "line 11" in result.stderr and "no END:VEVENT" in result.stderr
+
+
+def test_file_without_usable_events_exits_1_with_one_reason(tmp_path: Path) -> None:
+    result = _parse(ICS / "multiple_vcalendar_blocks_one_file.ics", "2027-01-05", tmp_path)
+    assert result.returncode == 1
+    assert "none of the 2 VEVENT(s) can be read" in " ".join(result.stderr.split())
