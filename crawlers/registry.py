@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aggregator.config import SourceConfig
-from crawlers import ical
+from crawlers import ical, syndication
 from crawlers.records import ParseResult, Window
 
 Parser = Callable[..., ParseResult]
@@ -14,6 +14,8 @@ Parser = Callable[..., ParseResult]
 # Kinds whose whole content is one fetched document: bytes in, records out.
 DOCUMENT_PARSERS: dict[str, Parser] = {
     "ics": ical.parse,
+    "rss": syndication.parse,
+    "atom": syndication.parse,
 }
 
 
