@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     harvest_max_occurrences: int = Field(default=2000, alias="HARVEST_MAX_OCCURRENCES")
     harvest_past_days: int = Field(default=30, alias="HARVEST_PAST_DAYS")
     harvest_horizon_days: int = Field(default=365, alias="HARVEST_HORIZON_DAYS")
+    # Scrapy crawls (kinds jsonld, tribe, selectors): whole-crawl limit, politeness, HTTP cache
+    harvest_crawl_timeout: float = Field(default=600.0, alias="HARVEST_CRAWL_TIMEOUT")
+    harvest_crawl_delay: float = Field(default=1.0, alias="HARVEST_CRAWL_DELAY")
+    harvest_crawl_concurrency: int = Field(default=2, alias="HARVEST_CRAWL_CONCURRENCY")
+    harvest_cache_dir: Path | None = Field(
+        default=Path(".agenda-cache/http"), alias="HARVEST_CACHE_DIR"
+    )
     harvest_user_agent: str = Field(
         default="overstap-agenda/0.1 (+https://github.com/overstap-agenda; national calendar for"
         " overstappers)",
