@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,7 @@ def scrapy_settings(options: CrawlOptions, source_id: str, output: Path) -> dict
     settings: dict[str, Any] = {
         "USER_AGENT": options.user_agent,
         "ROBOTSTXT_OBEY": True,
-        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_ENABLED": options.delay > 0,
         "AUTOTHROTTLE_START_DELAY": options.delay,
         "AUTOTHROTTLE_MAX_DELAY": max(options.max_delay, options.delay),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
@@ -124,12 +124,15 @@ def crawl_source(
     del window  # crawled pages list what they list; the store applies the window
     if source.kind not in SPIDERS:
         raise FeedError(f"source kind {source.kind!r} is not crawled")
+    url = start_url(source)
+    if url.startswith("file:"):
+        options = replace(options, delay=0.0)  # local files: no server to be polite to
     with tempfile.TemporaryDirectory(prefix="agenda-crawl-") as folder:
         output = Path(folder) / "items.jl"
         job = {
             "kind": source.kind,
             "source": source_to_json(source),
-            "url": start_url(source),
+            "url": url,
             "now": now.isoformat(),
             "settings": scrapy_settings(options, source.id, output),
         }
