@@ -307,6 +307,14 @@ def event_to_record(
     )
 
 
+def _copy_key(node: dict[str, Any]) -> str:
+    """Name and start day: what the JSON-LD and microdata copies of one event share."""
+    start = _text(node.get("startDate") or node.get("start")) or ""
+    day = re.match(r"(\d{4})-?(\d{1,2})-?(\d{1,2})", start)
+    when = "-".join(str(int(part)) for part in day.groups()) if day else start
+    return f"{_text(node.get('name')) or ''}|{when}"
+
+
 def records_from_page(
     page: PageData, source: SourceConfig, *, page_url: str | None, result: ParseResult
 ) -> None:
@@ -319,7 +327,7 @@ def records_from_page(
     done: dict[str, RawEvent] = {}
     failed: dict[str, str] = {}
     for node in page.events:
-        key = _text(node.get("url")) or _text(node.get("name")) or ""
+        key = _copy_key(node)
         try:
             record = event_to_record(node, source, page_url=page_url, tz=tz)
         except ValueError as exc:
