@@ -110,6 +110,7 @@ def scrapy_settings(options: CrawlOptions, source_id: str, output: Path) -> dict
         "FEEDS": {output.as_uri(): {"format": "jsonlines", "encoding": "utf-8"}},
         "LOG_LEVEL": "WARNING",
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # no listening port in a harvest child process
         "DEPTH_LIMIT": 10,
     }
     if options.cache_dir is not None:
