@@ -153,7 +153,7 @@ def crawl_source(
         if completed.returncode != 0 and not items:
             tail = " | ".join(completed.stderr.strip().splitlines()[-3:])
             raise FeedError(f"crawl process failed (exit {completed.returncode}): {tail}")
-    return interpret(items, source, start=job["url"])
+    return interpret(items, source, start=url)
 
 
 def source_to_json(source: SourceConfig) -> dict[str, Any]:

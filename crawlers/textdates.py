@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -217,7 +217,7 @@ def find_when(
         # "Datum: 16-3-2027 | Tijd: 08.30" stays on a line; a time further on is something else
         match = None
     end_pos = hit.end
-    zone: ZoneInfo | type[UTC] = tz
+    zone: ZoneInfo = tz
     start: datetime | date = hit.day
     end: datetime | date | None = None
     if match is not None:

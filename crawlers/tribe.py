@@ -93,10 +93,10 @@ def event_to_record(event: dict[str, Any], source: SourceConfig) -> RawEvent:
     event_id = str(event.get("id", ""))
     url = _text(event.get("url"))
     uid = event_id if event_id.isdigit() else (url or _text(event.get("global_id")) or title)
-    venue = event.get("venue") if isinstance(event.get("venue"), dict) else {}
+    venue: dict[str, Any] = event["venue"] if isinstance(event.get("venue"), dict) else {}
     organizers = event.get("organizer") or []
-    organizer = organizers[0] if isinstance(organizers, list) and organizers else organizers
-    organizer = organizer if isinstance(organizer, dict) else {}
+    first = organizers[0] if isinstance(organizers, list) and organizers else organizers
+    organizer: dict[str, Any] = first if isinstance(first, dict) else {}
     cost = _text(event.get("cost"))
     lat, lon = venue.get("geo_lat"), venue.get("geo_lng")
     return RawEvent(
