@@ -85,7 +85,10 @@ def extract_page(body: bytes | str, base_url: str) -> PageData:
         except Exception as exc:  # extruct raises parser-specific errors per syntax
             page.errors.append(f"{syntax}: {type(exc).__name__}: {exc}")
             continue
-        nodes.extend(n for n in _walk(found.get(syntax, [])))
+        values = found.get(syntax, [])
+        if syntax == "rdfa":
+            values = _compact(values)
+        nodes.extend(_walk(values))
     ids = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str) and len(n) > 1}
     seen: set[str] = set()
     for node in nodes:
@@ -100,6 +103,26 @@ def extract_page(body: bytes | str, base_url: str) -> PageData:
                 if url:
                     page.list_urls.append(url)
     return page
+
+
+_SCHEMA_IRI = re.compile(r"^https?://schema\.org/")
+
+
+def _compact(value: Any) -> Any:
+    """Expanded RDFa (``"https://schema.org/name": [{"@value": ...}]``) as plain schema.org."""
+    if isinstance(value, list):
+        items = [_compact(v) for v in value]
+        return items[0] if len(items) == 1 else items
+    if isinstance(value, dict):
+        if "@value" in value and set(value) <= {"@value", "@language", "@type"}:
+            return value["@value"]
+        return {
+            key if key.startswith("@") else _SCHEMA_IRI.sub("", key): (
+                item if key == "@type" else _compact(item)
+            )
+            for key, item in value.items()
+        }
+    return value
 
 
 def _list_url(element: Any) -> str | None:

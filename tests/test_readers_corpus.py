@@ -318,3 +318,24 @@ def test_out_of_scope_formats_are_unsupported(relative: str, kind: str, what: st
     with pytest.raises(FeedError, match=r"^unsupported format") as raised:
         read(relative, kind, now=datetime(2020, 1, 1, tzinfo=UTC))
     assert what in str(raised.value)
+
+
+def test_rdfa_event_with_nested_place() -> None:
+    page = b"""<html><body><div vocab="https://schema.org/" typeof="Event">
+    <span property="name">Open dag pabo</span>
+    <meta property="startDate" content="2027-03-13T10:00:00+01:00">
+    <meta property="endDate" content="2027-03-13T14:00:00+01:00">
+    <div property="location" typeof="Place"><span property="name">Hogeschool</span>
+    <div property="address" typeof="PostalAddress"><span property="streetAddress">Heidelberglaan
+    15</span> <span property="postalCode">3584 CS</span>
+    <span property="addressLocality">Utrecht</span></div></div></div></body></html>"""
+    source = SourceConfig(id="rdfa", name="rdfa", kind="jsonld", url="x.html", region="landelijk")
+    [event] = registry.parse_document(
+        page,
+        source,
+        now=datetime(2027, 1, 1, tzinfo=UTC),
+        window=Window.around(datetime(2027, 1, 1, tzinfo=UTC)),
+    ).events
+    assert event.title == "Open dag pabo"
+    assert event.start == datetime(2027, 3, 13, 10, 0, tzinfo=tz(1))
+    assert (event.location, event.postcode, event.city) == ("Hogeschool", "3584 CS", "Utrecht")
