@@ -13,12 +13,13 @@ attributes and nested entries (GData comments, exceptions) stay inside their ent
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import feedparser
 from lxml import etree
@@ -86,7 +87,8 @@ def parse(
     tz = ZoneInfo(source.timezone or DEFAULT_TZ)
     items, feed_tz, structured = read_items(body)
     if feed_tz and not source.timezone:
-        tz = ZoneInfo(feed_tz)
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+            tz = ZoneInfo(feed_tz)
     result = ParseResult()
     overrides: set[tuple[str, datetime]] = set()
     series: list[RawEvent] = []
@@ -167,16 +169,8 @@ def _from_xml(root: Any) -> tuple[list[FeedItem], str | None]:
     else:
         channel = root.find("channel")
         entries = channel.findall("item") if channel is not None else root.findall(".//item")
-    feed_tz = root.find("gcal:timezone", NS)
-    items = [_xml_item(entry) for entry in entries]
-    tz_name = feed_tz.get("value") if feed_tz is not None else None
-    if items and tag == "entry":
-        tz_name = tz_name or (
-            root.find("gcal:timezone", NS).get("value")
-            if root.find("gcal:timezone", NS) is not None
-            else None
-        )
-    return items, tz_name
+    zone = root.find("gcal:timezone", NS)  # on a GData feed or a single entry
+    return [_xml_item(entry) for entry in entries], zone.get("value") if zone is not None else None
 
 
 def _xml_item(node: Any) -> FeedItem:

@@ -11,7 +11,7 @@ from aggregator.config import SourceConfig
 from crawlers import selectors
 from crawlers.crawl import interpret, raw_event_from_dict, source_to_json
 from crawlers.fetch import FetchError
-from crawlers.records import FeedError, RawEvent
+from crawlers.records import FeedError, ParseResult, RawEvent
 from crawlers.spiders.base import below, rebase, rehost, same_site
 from crawlers.spiders.tribe import endpoint_url, next_page_url
 
@@ -62,7 +62,7 @@ def test_item_without_date_is_skipped_and_reported() -> None:
     source = SourceConfig(
         id="s", name="s", kind="selectors", url="x", region="landelijk", selectors={"item": "li"}
     )
-    result = selectors.ParseResult()
+    result = ParseResult()
     found = selectors.records_from_page(
         "<ul><li><b>Open dag</b><i>za 13 mrt 2027</i></li><li><b>Nieuws</b></li>"
         "<li><b>Proefles</b><i>binnenkort</i></li></ul>",

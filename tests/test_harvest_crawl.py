@@ -195,3 +195,24 @@ def test_cli_harvests_all_bundled_sources_in_one_run(tmp_path: Path) -> None:
     assert "hogeschool-ijsseldelta: success (17 seen, 17 new" in output
     assert "onderwijsnetwerk-regio-zwolle: success (12 seen, 12 new" in output
     assert "Harvest summary" in output and "failed" not in output
+
+
+def test_cli_parse_crawls_a_list_page(tmp_path: Path, sample_dir: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aggregator.cli",
+            "parse",
+            str(sample_dir / "html/overstappunt/agenda.html"),
+            "--now",
+            "2027-01-05T00:00:00+01:00",
+        ],
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "HARVEST_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 23
