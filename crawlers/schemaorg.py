@@ -40,6 +40,12 @@ _ATTENDANCE = {
     "onlineeventattendancemode": "online",
     "mixedeventattendancemode": "mixed",
 }
+_MARKERS = {
+    "json-ld": re.compile(r"application/ld\+json", re.IGNORECASE),
+    "microdata": re.compile(r"\bitemscope\b", re.IGNORECASE),
+    "rdfa": re.compile(r"\btypeof\s*=", re.IGNORECASE),
+    "microformat": re.compile(r"class\s*=\s*[\"'][^\"']*\b(?:h-event|vevent)\b", re.IGNORECASE),
+}
 _POSTCODE = re.compile(r"\b([1-9]\d{3}) ?([A-Z]{2})\b")
 
 
@@ -80,6 +86,8 @@ def extract_page(body: bytes | str, base_url: str) -> PageData:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     nodes: list[dict[str, Any]] = []
     for syntax in SYNTAXES:
+        if not _MARKERS[syntax].search(text):
+            continue  # mf2py takes seconds on a large page: only parse what is there
         try:
             found = extruct.extract(text, base_url=base_url, syntaxes=[syntax], uniform=True)
         except Exception as exc:  # extruct raises parser-specific errors per syntax
