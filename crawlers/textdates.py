@@ -65,13 +65,16 @@ _DATE_PATTERNS = [
 ]
 _UPCOMING = re.compile(r"\s*(?:a\.\s?s\.|aanstaande|eerstvolgende)", re.IGNORECASE)
 
-_CLOCK = r"(?:[01]?\d|2[0-3])[.:][0-5]\d"
+# 19.30, 19:30, 19u30 (Flemish), 7:30 pm
+_CLOCK = r"(?:[01]?\d|2[0-3])[.:u][0-5]\d(?:\s*[ap]\.?m\b\.?)?"
 _TIME_RANGE = re.compile(
     rf"(?<![\d€$.,])(?P<start>{_CLOCK})\s*(?:uur|u\.?|h|hrs?)?\s*"
     rf"(?:-|–|—|tot|to|until|till|t/m)\s*(?P<end>{_CLOCK})(?![\d])",
     re.IGNORECASE,
 )
-_TIME_SINGLE = re.compile(rf"(?<![\d€$.,])(?P<start>{_CLOCK})(?![\d])(?!\s*(?:%|euro))")
+_TIME_SINGLE = re.compile(
+    rf"(?<![\d€$.,])(?P<start>{_CLOCK})(?![\d])(?!\s*(?:%|euro))", re.IGNORECASE
+)
 _UTC_MARK = re.compile(r"\s*\(?\s*(?:uur\s*)?\(?(?:UTC|GMT|Z)\b", re.IGNORECASE)
 # what may sit between a date and its time: "," "|" "van" "om" "from" "at" "Tijd:" ...
 _DATE_TIME_GAP = 40
@@ -170,8 +173,14 @@ def _find_date(text: str, reference: date | None, pos: int = 0) -> _DateHit | No
 
 
 def _clock(value: str) -> time:
-    hours, minutes = re.split(r"[.:]", value)
-    return time(int(hours), int(minutes))
+    match = re.match(r"(\d+)[.:u](\d\d)\s*(?:([ap])\.?m)?", value, re.IGNORECASE)
+    assert match is not None  # value matched _CLOCK
+    hours, minutes, half = int(match[1]), int(match[2]), (match[3] or "").lower()
+    if half == "p" and hours < 12:
+        hours += 12
+    elif half == "a" and hours == 12:
+        hours = 0
+    return time(hours, minutes)
 
 
 def _find_times(segment: str) -> tuple[re.Match[str] | None, bool]:

@@ -58,6 +58,12 @@ def at(y: int, mo: int, d: int, h: int, mi: int, tz: ZoneInfo = AMS) -> datetime
             at(2027, 3, 6, 22, 0),
             at(2027, 3, 7, 1, 0),
         ),
+        (
+            "Wednesday, February 24, 2027, 7:30 pm - 9:00 pm",
+            at(2027, 2, 24, 19, 30),
+            at(2027, 2, 24, 21, 0),
+        ),
+        ("vrijdag 12 maart 2027 om 19u30", at(2027, 3, 12, 19, 30), None),
         ("3 maart 2027 18:00 UTC", at(2027, 3, 3, 18, 0, ZoneInfo("UTC")), None),
         (
             "Van maandag 6 november 2017 om 20:00 tot en met donderdag 9 november 2017 om 22:00",
