@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawlers.textdates import find_when, plain_text
 
@@ -148,3 +150,42 @@ def test_plain_text_unescapes_and_drops_scripts() -> None:
         "&lt;p&gt;Wanneer: 9&amp;nbsp;maart&lt;/p&gt;<script>var x = '1 mei 2027';</script>"
     )
     assert text == "Wanneer: 9 maart"
+
+
+_NL_MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+_NL_DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
+
+
+@given(
+    day=st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31)),
+    start_minutes=st.integers(min_value=6 * 60, max_value=20 * 60).map(lambda m: m - m % 15),
+    length=st.sampled_from([30, 60, 90, 120, 150]),
+    style=st.sampled_from(["van {a} tot {b} uur", "{a} - {b} uur", "{a}–{b}", ", {a} tot {b}"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_written_dutch_dates_read_back(
+    day: date, start_minutes: int, length: int, style: str
+) -> None:
+    begin = datetime.combine(day, datetime.min.time(), tzinfo=AMS) + timedelta(
+        minutes=start_minutes
+    )
+    finish = begin + timedelta(minutes=length)
+    text = f"{_NL_DAYS[day.weekday()]} {day.day} {_NL_MONTHS[day.month - 1]} {day.year} " + (
+        style.format(a=begin.strftime("%H.%M"), b=finish.strftime("%H.%M"))
+    )
+    when = find_when(f"<p>{text}</p>")
+    assert when is not None, text
+    assert (when.start, when.end) == (begin, finish), text
