@@ -122,7 +122,6 @@ def crawl_source(
     source: SourceConfig, *, now: datetime, window: Window, options: CrawlOptions
 ) -> tuple[ParseResult, CrawlStats]:
     """Crawl a source in a child process; raise FetchError/FeedError when the source fails."""
-    del window  # crawled pages list what they list; the store applies the window
     if source.kind not in SPIDERS:
         raise FeedError(f"source kind {source.kind!r} is not crawled")
     url = start_url(source)
@@ -135,6 +134,7 @@ def crawl_source(
             "source": source_to_json(source),
             "url": url,
             "now": now.isoformat(),
+            "since": window.start.date().isoformat(),
             "settings": scrapy_settings(options, source.id, output),
         }
         try:

@@ -173,7 +173,9 @@ def test_tribe_rest_pages_follow_next_rest_url(site: HTTPServer, tmp_path: Path)
     site.expect_request("/wp-json/tribe/events/v1/events/").respond_with_handler(endpoint)
     result = crawl(source("tribe", site.url_for("/")), options(tmp_path))
     assert len(result.events) == 17
-    assert [r.args.get("page") for r, _ in site.log if "wp-json" in r.path] == [None, "2"]
+    requests = [r for r, _ in site.log if "wp-json" in r.path]
+    assert [r.args.get("page") for r in requests] == [None, "2"]
+    assert requests[0].args.get("start_date") == "2026-12-06"  # window start: 30 days back
     assert {e.uid for e in result.events} >= {"4790", "4849"}
 
 

@@ -110,6 +110,10 @@ def test_tribe_addresses() -> None:
     assert endpoint_url("https://school.example.nl/") == (
         "https://school.example.nl/wp-json/tribe/events/v1/events/?per_page=50"
     )
+    assert endpoint_url("https://school.example.nl", "2026-12-06") == (
+        "https://school.example.nl/wp-json/tribe/events/v1/events/?per_page=50"
+        "&start_date=2026-12-06"
+    )
     api = "https://school.example.nl/wp-json/tribe/events/v1/events?page=1"
     assert endpoint_url(api) == api
     assert next_page_url(

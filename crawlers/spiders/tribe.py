@@ -21,15 +21,20 @@ ENDPOINT = "/wp-json/tribe/events/v1/events"
 _SAVED_PAGE = re.compile(r"\.page(\d+)\.json$")
 
 
-def endpoint_url(url: str) -> str:
-    """The REST listing for a source url: the url itself, or the site's endpoint."""
+def endpoint_url(url: str, since: str | None = None) -> str:
+    """The REST listing for a source url: the url itself, or the site's endpoint.
+
+    The endpoint lists upcoming events by default; ``since`` (the harvest window's first
+    day) asks for the recent past too, so that those events are not taken for removed.
+    """
     parts = urlsplit(url)
     if (
         parts.scheme in {"http", "https"}
         and "/wp-json/" not in parts.path
         and "rest_route" not in (parts.query)
     ):
-        return url.rstrip("/") + ENDPOINT + "/?per_page=50"
+        query = "per_page=50" + (f"&start_date={since}" if since else "")
+        return url.rstrip("/") + ENDPOINT + "/?" + query
     return url
 
 
@@ -51,7 +56,7 @@ class TribeSpider(SourceSpider):
 
     def __init__(self, job: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(job, **kwargs)
-        self.start_url = endpoint_url(self.start_url)
+        self.start_url = endpoint_url(self.start_url, job.get("since"))
         self.seen = {self.start_url}
 
     def parse_start(self, response: Response) -> Iterator[Any]:
