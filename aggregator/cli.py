@@ -212,6 +212,7 @@ def harvest(
     from rich.progress import Progress
 
     from aggregator.harvest import harvest as run_harvest
+    from crawlers.crawl import CrawlOptions
 
     settings = _settings(config)
     app_config = _load(settings)
@@ -251,6 +252,7 @@ def harvest(
             window=_window(settings, moment, horizon_days),
             source_ids=source or None,
             on_done=done,
+            crawl_options=CrawlOptions.from_settings(settings),
         )
     err.print(_summary(outcomes))
     engine.dispose()
