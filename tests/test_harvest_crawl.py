@@ -216,3 +216,31 @@ def test_cli_parse_crawls_a_list_page(tmp_path: Path, sample_dir: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 23
+
+
+def test_scheduler_crawls_the_same_source_again_in_one_process(
+    engine: Engine, tmp_path: Path, sample_dir: Path
+) -> None:
+    # Scrapy's reactor cannot restart in a process: each crawl runs in a child process
+    from aggregator.schedule import HarvestScheduler
+    from aggregator.settings import Settings
+
+    sources = write_sources(
+        tmp_path / "sources.yaml",
+        [
+            {
+                "id": "ula",
+                "name": "ULA",
+                "kind": "jsonld",
+                "region": "regio-utrecht",
+                "url": str(sample_dir / "html/utrechtse-lerarenacademie-agenda.html"),
+            },
+        ],
+    )
+    config = config_for(sources)
+    settings = Settings(HARVEST_CACHE_DIR=tmp_path / "cache")  # type: ignore[call-arg]
+    scheduler = HarvestScheduler(engine=engine, config=config, settings=settings)
+    first = scheduler.harvest_one(config.sources[0])
+    second = scheduler.harvest_one(config.sources[0])
+    assert (first.outcome, first.new) == ("success", 10)
+    assert second.outcome == "unchanged"
