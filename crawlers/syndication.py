@@ -262,7 +262,7 @@ def _from_feedparser(entry: Any) -> FeedItem:
         title=entry.get("title", ""),
         link=entry.get("link"),
         html=(content[0].get("value") if content else None) or entry.get("summary", ""),
-        published=datetime(*published[:6]) if published else None,  # noqa: DTZ001 - UTC struct
+        published=datetime(*published[:6]).replace(tzinfo=UTC) if published else None,  # noqa: DTZ001 - a UTC struct_time
         categories=[t.get("term", "") for t in entry.get("tags", []) if t.get("term")],
         start=entry.get("ev_startdate") or entry.get("g_start") or when.get("starttime"),
         end=entry.get("ev_enddate") or entry.get("g_end") or when.get("endtime"),
@@ -296,8 +296,6 @@ def _to_record(
         return None
     else:
         reference = item.published.astimezone(tz).date() if item.published else None
-        if reference is None and item.published is not None:
-            reference = item.published.date()
         when = find_when(text, reference=reference, tz=tz) or find_when(
             plain_text(item.title), reference=reference, tz=tz
         )
@@ -323,6 +321,8 @@ def _to_record(
         return None
     if isinstance(start, date) and not isinstance(start, datetime) and isinstance(end, datetime):
         end = end.date()
+    if end is not None and type(end) is type(start) and end < start:  # type: ignore[operator]
+        end = None
     return RawEvent(
         source_id=source.id,
         uid=uid,
