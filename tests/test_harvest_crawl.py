@@ -244,3 +244,83 @@ def test_scheduler_crawls_the_same_source_again_in_one_process(
     second = scheduler.harvest_one(config.sources[0])
     assert (first.outcome, first.new) == ("success", 10)
     assert second.outcome == "unchanged"
+
+
+CORPUS = {
+    # file under tests/data: (kind, outcome, records seen, or the start of the error)
+    "rss/rss2_ev_module_valid_all.xml": ("rss", "success", 1),
+    "rss/gbase_rss2_events.xml": ("rss", "success", 2),
+    "rss/craigslist_rss1_ev_ns_declared_no_events.rss": ("rss", "success", 0),
+    "atom/gcal_atom_single_event_entry.xml": ("atom", "success", 1),
+    # the 2007 series expand to nothing in a 2027 window: 3 all-day events and 1 exception
+    "atom/gcal_atom_composite_feed_recurrence.xml": ("atom", "success", 4),
+    "html/eventon_wordpress_broken_jsonld_dates.html": ("jsonld", "success", 9),
+    "html/h-event_time_formats.html": ("jsonld", "success", 1),
+    "html/schemaorg_event_microdata_aggregateoffer.html": ("jsonld", "success", 1),
+    "html/schemaorg_event_microdata_offer.html": ("jsonld", "success", 1),
+    "html/songkick_elysianfields_jsonld.html": ("jsonld", "success", 4),
+    "html/songkick_event_page_owl_music_parlor_jsonld.html": ("jsonld", "success", 1),
+    "html/the-events-calendar_month_embed_jsonld.html": ("jsonld", "success", 9),
+    "html/upcoming_org_hcalendar_v1.html": ("jsonld", "success", 1),
+    "html/songkick_jsonld_empty_item.html": ("jsonld", "failed", "no schema.org events"),
+    "html/nl_den_helder_gemeenteraad_vergadering.html": (
+        "jsonld",
+        "failed",
+        "no schema.org events",
+    ),
+    "html/nl_uitdatabank_calendar_summary_multiple_microdata.html": (
+        "jsonld",
+        "failed",
+        "no schema.org events",
+    ),
+    "json/the-events-calendar_rest_v1_events_additional_fields.json": ("tribe", "success", 3),
+    "json/meetup_api_event.json": ("tribe", "failed", "unsupported format: Meetup"),
+    "json/eventon_ajax_events_embedded_microdata.json": (
+        "tribe",
+        "failed",
+        "unsupported format: EventON",
+    ),
+    "json/nl_notubiz_meeting_amsterdam.json": ("tribe", "failed", "unsupported format: Notubiz"),
+    "json/nl_notubiz_meeting_amsterdam_update1.json": (
+        "tribe",
+        "failed",
+        "unsupported format: Notubiz",
+    ),
+    "json/nl_uitdatabank_offer_opening_hours.json": (
+        "tribe",
+        "failed",
+        "unsupported format: UiTdatabank",
+    ),
+    "xml/nl_uitdatabank_cdbxml_eventlist.xml": ("rss", "failed", "unsupported format: UiTdatabank"),
+}
+
+
+def test_every_corpus_file_is_harvested_through_its_reader(tmp_path: Path) -> None:
+    from aggregator.db import make_engine, upgrade
+
+    data = Path(__file__).parent / "data"
+    entries = [
+        {
+            "id": f"corpus-{n}",
+            "name": name,
+            "kind": kind,
+            "url": str(data / name),
+            "region": "landelijk",
+        }
+        for n, (name, (kind, _, _)) in enumerate(CORPUS.items())
+    ]
+    config = config_for(write_sources(tmp_path / "sources.yaml", entries))
+    url = f"sqlite:///{tmp_path / 'corpus.sqlite'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        outcomes = _harvest(engine, config, tmp_path)
+    finally:
+        engine.dispose()
+    for n, (name, (_, outcome, expected)) in enumerate(CORPUS.items()):
+        got = outcomes[f"corpus-{n}"]
+        assert got.outcome == outcome, (name, got.error)
+        if outcome == "success":
+            assert got.seen == expected, name
+        else:
+            assert str(expected) in (got.error or ""), (name, got.error)
