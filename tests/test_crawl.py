@@ -284,3 +284,29 @@ def test_local_files_are_crawled_through_file_urls(tmp_path: Path) -> None:
         source("jsonld", "html/overstappunt/agenda.html", base_dir=SAMPLE), options(tmp_path)
     )
     assert len(listed.events) == 23
+
+
+def test_links_are_followed_on_the_site_a_redirect_leads_to(
+    site: HTTPServer, tmp_path: Path
+) -> None:
+    moved = HTTPServer(host="127.0.0.1")
+    moved.start()
+    try:
+        site.expect_request("/agenda").respond_with_data(
+            "", status=301, headers={"Location": moved.url_for("/agenda.html")}
+        )
+        moved.expect_request("/agenda.html").respond_with_data(
+            f"<html><head>{item_list('agenda/banenmarkt-onderwijs-twente.html')}</head></html>",
+            content_type="text/html",
+        )
+        serve_file(
+            moved,
+            "/agenda/banenmarkt-onderwijs-twente.html",
+            OVERSTAP / "agenda" / "banenmarkt-onderwijs-twente.html",
+            "text/html",
+        )
+        result = crawl(source("jsonld", site.url_for("/agenda")), options(tmp_path))
+        assert [e.title for e in result.events] == ["Banenmarkt Onderwijs Twente (Hengelo)"]
+    finally:
+        moved.clear()
+        moved.stop()

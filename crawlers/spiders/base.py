@@ -28,6 +28,7 @@ class SourceSpider(scrapy.Spider):
         self.job = job
         self.source = SourceConfig.model_validate(job["source"])
         self.start_url: str = job["url"]
+        self.site_url: str = self.start_url  # where the start page really is, after redirects
         self.now = datetime.fromisoformat(job["now"])
         self.max_pages = self.source.max_pages
         self.pages_requested = 0
@@ -53,6 +54,10 @@ class SourceSpider(scrapy.Spider):
         return self.pages_requested < self.max_pages
 
     def parse_start(self, response: Response) -> Iterator[Any]:
+        self.site_url = response.url
+        yield from self.parse_page(response)
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
         raise NotImplementedError
 
     def page_item(self, response: Response, **counts: Any) -> dict[str, Any]:

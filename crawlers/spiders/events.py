@@ -30,7 +30,7 @@ class SchemaOrgSpider(SourceSpider):
         super().__init__(job, **kwargs)
         self.seen: set[str] = {self.start_url}
 
-    def parse_start(self, response: Response) -> Iterator[Any]:
+    def parse_page(self, response: Response) -> Iterator[Any]:
         yield from self.parse_list(response)
 
     def _events(self, response: Response) -> tuple[schemaorg.PageData, list[dict[str, Any]]]:
@@ -77,7 +77,7 @@ class SchemaOrgSpider(SourceSpider):
 
     def _follow(self, url: str, callback: Any) -> Iterator[Any]:
         url = url.split("#", 1)[0]
-        if url in self.seen or not same_site(url, self.start_url):
+        if url in self.seen or not same_site(url, self.site_url):
             return
         self.seen.add(url)
         if not self.may_request():

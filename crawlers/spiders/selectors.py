@@ -27,9 +27,6 @@ class SelectorSpider(SourceSpider):
             self.spec_error = str(exc)
         self.seen = {self.start_url}
 
-    def parse_start(self, response: Response) -> Iterator[Any]:
-        yield from self.parse_page(response)
-
     def parse_page(self, response: Response) -> Iterator[Any]:
         if self.spec is None:
             yield {"type": "fatal", "url": response.url, "reason": self.spec_error, "status": None}
@@ -53,7 +50,7 @@ class SelectorSpider(SourceSpider):
         for problem in result.problems:
             yield self.problem_item(response.url, problem.reason)
         url = found.next_url
-        if url and url not in self.seen and same_site(url, self.start_url):
+        if url and url not in self.seen and same_site(url, self.site_url):
             self.seen.add(url)
             if self.may_request():
                 yield self.page_request(url, callback=self.parse_page)

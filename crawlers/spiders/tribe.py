@@ -59,9 +59,6 @@ class TribeSpider(SourceSpider):
         self.start_url = endpoint_url(self.start_url, job.get("since"))
         self.seen = {self.start_url}
 
-    def parse_start(self, response: Response) -> Iterator[Any]:
-        yield from self.parse_page(response)
-
     def parse_page(self, response: Response) -> Iterator[Any]:
         try:
             data = tribe.load_page(response.body)
