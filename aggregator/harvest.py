@@ -144,6 +144,9 @@ def harvest_source(
     try:
         if source.kind in CRAWL_KINDS:
             parsed, fingerprint = _crawl(source, now, window, crawl_options, outcome)
+            if fingerprint == previous_fingerprint:
+                outcome.outcome = "unchanged"
+                return outcome
         else:
             fetched = fetcher.fetch(source.resolved_url(), validators)
             outcome.http_status, outcome.bytes = fetched.status, fetched.size
@@ -151,10 +154,10 @@ def harvest_source(
                 outcome.outcome = "unchanged"
                 return outcome
             fingerprint = content_fingerprint(fetched.body)
+            if fingerprint == previous_fingerprint:
+                outcome.outcome = "unchanged"
+                return outcome
             parsed = parse_document(fetched.body, source, now=now, window=window)
-        if fingerprint == previous_fingerprint:
-            outcome.outcome = "unchanged"
-            return outcome
         outcome.problems = len(parsed.problems)
         for problem in parsed.problems:
             log.warning("%s", problem)
