@@ -78,6 +78,11 @@ _TIME_SINGLE = re.compile(
 _UTC_MARK = re.compile(r"\s*\(?\s*(?:uur\s*)?\(?(?:UTC|GMT|Z)\b", re.IGNORECASE)
 # what may sit between a date and its time: "," "|" "van" "om" "from" "at" "Tijd:" ...
 _DATE_TIME_GAP = 40
+_DAY_RANGE_BEFORE = re.compile(
+    # "13 t/m 15", "3-5" (an unspaced dash: "groep 8 - 20 januari" is no range)
+    r"\b(?P<day>[0-3]?\d)(?:\s*(?:t/m|tot en met)\s*|[-–])$",
+    re.IGNORECASE,
+)
 _DATE_RANGE_SEP = re.compile(r"^\s*(?:tot en met|t/m|tot|until|to|-|–|—)\s*", re.IGNORECASE)
 
 
@@ -239,6 +244,18 @@ def find_when(
             if end <= start:  # "22.00 - 01.00 uur" ends after midnight
                 end += timedelta(days=1)
     end_pos, end = _multi_day_end(text, reference, end_pos, start, end, zone, following)
+    first_day = _DAY_RANGE_BEFORE.search(text, 0, hit.start)
+    if first_day is not None and int(first_day["day"]) < hit.day.day:
+        # "13 t/m 15 april 2027": the found date is the last day of the range
+        opening = hit.day.replace(day=int(first_day["day"]))
+        if isinstance(start, datetime):
+            start, end = (
+                datetime.combine(opening, start.timetz()),
+                (datetime.combine(hit.day, end.timetz()) if isinstance(end, datetime) else None),
+            )
+        else:
+            start, end = opening, hit.day + timedelta(days=1)
+        hit = _DateHit(hit.day, first_day.start(), hit.end)
     tail_match = _TAIL.match(text, end_pos)
     tail = tail_match["tail"].strip(" ,;:|") if tail_match else ""
     return TextWhen(start, end, text[hit.start : end_pos], (hit.start, end_pos), tail)

@@ -91,6 +91,9 @@ def test_dates_with_times(text: str, start: datetime, end: datetime | None) -> N
         ),
         ("Vrijdag 23 april 2027: Koningsspelen", date(2027, 4, 23), None),
         ("ma 1 maart 2027 tot en met vr 5 maart 2027", date(2027, 3, 1), date(2027, 3, 6)),
+        ("13 t/m 15 april 2027", date(2027, 4, 13), date(2027, 4, 16)),
+        ("Kamp 3-5 maart 2027", date(2027, 3, 3), date(2027, 3, 6)),
+        ("Ouderavond groep 8 - 20 januari 2027", date(2027, 1, 20), None),
     ],
 )
 def test_dates_without_times_are_all_day(text: str, start: date, end: date | None) -> None:
