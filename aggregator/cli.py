@@ -120,7 +120,7 @@ def _guess_kind(location: str, body: bytes) -> str:
 def parse(
     location: Annotated[str, typer.Argument(help="path or URL of a calendar")],
     kind: Annotated[
-        str | None, typer.Option("--kind", help="ics, rss, atom, jsonld, tribe")
+        str | None, typer.Option("--kind", help="ics, rss, atom, jsonld, tribe, selectors")
     ] = None,
     now: NowOpt = None,
     horizon_days: HorizonOpt = None,
@@ -129,9 +129,10 @@ def parse(
     """Parse one source through reader and normaliser (no database); print JSON Lines."""
     from aggregator.pipeline import build_stages, run_pipeline
     from aggregator.store import preview_event
+    from crawlers.crawl import CrawlOptions, crawl_source
     from crawlers.fetch import FetchError
     from crawlers.records import FeedError
-    from crawlers.registry import UnsupportedKind, parse_document
+    from crawlers.registry import CRAWL_KINDS, UnsupportedKind, parse_document
     from feeds.event_json import event_to_json
 
     settings = _settings(config)
@@ -151,7 +152,12 @@ def parse(
             url=location,
             region="landelijk",
         )
-        result = parse_document(fetched.body, source, now=moment, window=window)
+        if source.kind in CRAWL_KINDS:  # list pages, detail pages and pagination
+            result, _ = crawl_source(
+                source, now=moment, window=window, options=CrawlOptions.from_settings(settings)
+            )
+        else:
+            result = parse_document(fetched.body, source, now=moment, window=window)
     except (FetchError, FeedError, UnsupportedKind) as exc:
         err.print(f"[red]{location}:[/red] {exc}", highlight=False)
         raise typer.Exit(Exit.SOURCE_FAILED) from exc
@@ -211,6 +217,7 @@ def harvest(
     from rich.progress import Progress
 
     from aggregator.harvest import harvest as run_harvest
+    from crawlers.crawl import CrawlOptions
 
     settings = _settings(config)
     app_config = _load(settings)
@@ -252,6 +259,7 @@ def harvest(
             window=_window(settings, moment, horizon_days),
             source_ids=source or None,
             on_done=done,
+            crawl_options=CrawlOptions.from_settings(settings),
         )
     err.print(_summary(outcomes))
     engine.dispose()

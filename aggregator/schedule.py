@@ -16,6 +16,7 @@ from aggregator.models import Source
 from aggregator.pipeline import build_stages
 from aggregator.settings import Settings
 from aggregator.store import sync_sources
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 
@@ -72,6 +73,7 @@ class HarvestScheduler:
                 stages=self.stages,
                 now=now,
                 window=window,
+                crawl_options=CrawlOptions.from_settings(self.settings),
             )
         with session_scope(self.engine) as session:
             row = session.get(Source, source.id)

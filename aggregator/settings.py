@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     geocoder_url: str | None = Field(default=None, alias="GEOCODER_URL")
     geocoder_timeout: float = Field(default=10.0, alias="GEOCODER_TIMEOUT")
     geocoder_min_delay: float = Field(default=1.0, alias="GEOCODER_MIN_DELAY")
+    # Scrapy crawls (kinds jsonld, tribe, selectors): whole-crawl limit, politeness, HTTP cache
+    harvest_crawl_timeout: float = Field(default=600.0, alias="HARVEST_CRAWL_TIMEOUT")
+    harvest_crawl_delay: float = Field(default=1.0, alias="HARVEST_CRAWL_DELAY")
+    harvest_crawl_concurrency: int = Field(default=2, alias="HARVEST_CRAWL_CONCURRENCY")
+    harvest_cache_dir: Path | None = Field(
+        default=Path(".agenda-cache/http"), alias="HARVEST_CACHE_DIR"
+    )
     harvest_user_agent: str = Field(
         default="overstap-agenda/0.1 (+https://github.com/overstap-agenda; national calendar for"
         " overstappers)",

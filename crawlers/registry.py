@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aggregator.config import SourceConfig
-from crawlers import ical
+from crawlers import ical, schemaorg, selectors, syndication, tribe
 from crawlers.records import ParseResult, Window
 
 Parser = Callable[..., ParseResult]
@@ -14,7 +14,16 @@ Parser = Callable[..., ParseResult]
 # Kinds whose whole content is one fetched document: bytes in, records out.
 DOCUMENT_PARSERS: dict[str, Parser] = {
     "ics": ical.parse,
+    "rss": syndication.parse,
+    "atom": syndication.parse,
+    # one page only; harvests of these kinds crawl (links, pagination) via crawlers.crawl
+    "jsonld": schemaorg.parse,
+    "tribe": tribe.parse,
+    "selectors": selectors.parse,
 }
+
+# Kinds harvested by a Scrapy crawl in a child process (crawlers.crawl), not by one fetch.
+CRAWL_KINDS = frozenset({"jsonld", "tribe", "selectors"})
 
 
 class UnsupportedKind(Exception):

@@ -1,0 +1,253 @@
+"""Run one source's Scrapy crawl in a child process and turn its items into a ParseResult.
+
+Scrapy's Twisted reactor cannot be restarted within one process, and ``agenda run``
+harvests again and again; so each crawl is ``python -m crawlers.crawl`` with a JSON job
+on stdin, items written as JSON Lines to a file, and a time limit. The parent side
+(:func:`crawl_source`) decides what the items mean: a crawl that yields no events is a
+failure of the source (its stored events stay), not "0 events, all fine".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from aggregator.config import SourceConfig
+from crawlers.fetch import FetchError, is_remote, local_path
+from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
+
+SPIDERS = {
+    "jsonld": "crawlers.spiders.events.SchemaOrgSpider",
+    "tribe": "crawlers.spiders.tribe.TribeSpider",
+    "selectors": "crawlers.spiders.selectors.SelectorSpider",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlOptions:
+    """Politeness and limits of a crawl (from Settings: HARVEST_*)."""
+
+    user_agent: str
+    timeout: float = 30.0  # per request
+    crawl_timeout: float = 600.0  # the whole crawl, child process included
+    delay: float = 1.0  # AutoThrottle start delay and minimum between requests to a site
+    max_delay: float = 30.0
+    concurrency_per_domain: int = 2
+    retries: int = 2
+    backoff: float = 1.0
+    max_bytes: int = 20 * 1024 * 1024
+    cache_dir: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> CrawlOptions:
+        """Build options from the Settings class (fields it lacks keep their defaults)."""
+        values = {
+            "user_agent": settings.harvest_user_agent,
+            "timeout": settings.harvest_timeout,
+            "max_bytes": settings.harvest_max_bytes,
+        }
+        for name, attr in (
+            ("crawl_timeout", "harvest_crawl_timeout"),
+            ("delay", "harvest_crawl_delay"),
+            ("concurrency_per_domain", "harvest_crawl_concurrency"),
+            ("cache_dir", "harvest_cache_dir"),
+        ):
+            value = getattr(settings, attr, None)
+            if value is not None:
+                values[name] = str(value) if name == "cache_dir" else value
+        return cls(**values)
+
+
+@dataclass(slots=True)
+class CrawlStats:
+    """What the crawl saw: pages, the start page's status, bytes received."""
+
+    pages: int = 0
+    http_status: int | None = None
+    bytes: int = 0
+    matched: int = 0
+    page_events: int = 0
+    start_url: str = ""
+    listed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def start_url(source: SourceConfig) -> str:
+    """The crawl's first URL: http(s) as given, a local path as file://."""
+    location = source.resolved_url()
+    if is_remote(location):
+        return location
+    return local_path(location).resolve().as_uri()
+
+
+def scrapy_settings(options: CrawlOptions, source_id: str, output: Path) -> dict[str, Any]:
+    """Scrapy settings: robots.txt, AutoThrottle, retries with backoff, cache, limits."""
+    settings: dict[str, Any] = {
+        "USER_AGENT": options.user_agent,
+        "ROBOTSTXT_OBEY": True,
+        "AUTOTHROTTLE_ENABLED": options.delay > 0,
+        "AUTOTHROTTLE_START_DELAY": options.delay,
+        "AUTOTHROTTLE_MAX_DELAY": max(options.max_delay, options.delay),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "DOWNLOAD_DELAY": options.delay,
+        "CONCURRENT_REQUESTS": 8,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrency_per_domain,
+        "DOWNLOAD_TIMEOUT": options.timeout,
+        "DOWNLOAD_MAXSIZE": options.max_bytes,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": options.retries,
+        "RETRY_BACKOFF_BASE": options.backoff,
+        "DOWNLOADER_MIDDLEWARES": {"crawlers.spiders.middleware.BackoffMiddleware": 555},
+        "HTTPCACHE_ENABLED": options.cache_dir is not None,
+        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
+        "HTTPCACHE_IGNORE_HTTP_CODES": [408, 429, 500, 502, 503, 504, 522, 524],
+        "FEEDS": {output.as_uri(): {"format": "jsonlines", "encoding": "utf-8"}},
+        "LOG_LEVEL": "WARNING",
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # no listening port in a harvest child process
+        "DEPTH_LIMIT": 10,
+    }
+    if options.cache_dir is not None:
+        settings["HTTPCACHE_DIR"] = str(Path(options.cache_dir).resolve() / source_id)
+    return settings
+
+
+def crawl_source(
+    source: SourceConfig, *, now: datetime, window: Window, options: CrawlOptions
+) -> tuple[ParseResult, CrawlStats]:
+    """Crawl a source in a child process; raise FetchError/FeedError when the source fails."""
+    if source.kind not in SPIDERS:
+        raise FeedError(f"source kind {source.kind!r} is not crawled")
+    url = start_url(source)
+    if url.startswith("file:"):
+        options = replace(options, delay=0.0)  # local files: no server to be polite to
+    with tempfile.TemporaryDirectory(prefix="agenda-crawl-") as folder:
+        output = Path(folder) / "items.jl"
+        job = {
+            "kind": source.kind,
+            "source": source_to_json(source),
+            "url": url,
+            "now": now.isoformat(),
+            "since": window.start.date().isoformat(),
+            "settings": scrapy_settings(options, source.id, output),
+        }
+        try:
+            completed = subprocess.run(
+                [sys.executable, "-m", "crawlers.crawl"],
+                input=json.dumps(job),
+                capture_output=True,
+                text=True,
+                timeout=options.crawl_timeout,
+                env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise FetchError(f"crawl timed out after {options.crawl_timeout:g} s") from exc
+        items = _read_items(output)
+        if completed.returncode != 0 and not items:
+            tail = " | ".join(completed.stderr.strip().splitlines()[-3:])
+            raise FeedError(f"crawl process failed (exit {completed.returncode}): {tail}")
+    return interpret(items, source, start=url)
+
+
+def source_to_json(source: SourceConfig) -> dict[str, Any]:
+    """A SourceConfig as JSON that ``SourceConfig.model_validate`` reads back."""
+    data = source.model_dump(mode="json")
+    data["interval"] = source.interval.total_seconds()
+    if source.default_duration is not None:
+        data["default_duration"] = source.default_duration.total_seconds()
+    data["base_dir"] = str(source.base_dir) if source.base_dir else None
+    return data
+
+
+def _read_items(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def interpret(
+    items: list[dict[str, Any]], source: SourceConfig, *, start: str
+) -> tuple[ParseResult, CrawlStats]:
+    """Turn crawl items into a ParseResult; raise when the crawl counts as a failure."""
+    result = ParseResult()
+    stats = CrawlStats(start_url=start)
+    for item in items:
+        kind = item.get("type")
+        if kind == "fatal":
+            reason = str(item.get("reason"))
+            status = item.get("status")
+            if status is not None or reason.startswith(
+                ("cannot fetch", "timed out", "file not found", "forbidden by robots")
+            ):
+                raise FetchError(reason, status=status)
+            raise FeedError(reason)
+        if kind == "page":
+            stats.pages += 1
+            stats.bytes += int(item.get("bytes") or 0)
+            stats.matched += int(item.get("matched") or 0)
+            stats.page_events += int(item.get("events") or 0)
+            if item.get("start"):
+                stats.http_status = item.get("status")
+        elif kind == "event":
+            result.events.append(raw_event_from_dict(item["event"]))
+        elif kind == "problem":
+            result.skipped += 1
+            result.problems.append(ParseProblem(source.id, f"{item['url']}: {item['reason']}"))
+    if not result.events and source.kind != "tribe":
+        raise FeedError(_empty_reason(source, stats, result))
+    return result, stats
+
+
+def _empty_reason(source: SourceConfig, stats: CrawlStats, result: ParseResult) -> str:
+    if source.kind == "selectors":
+        from crawlers import selectors
+
+        spec = selectors.load_spec(source)
+        reason = selectors.layout_changed_reason(stats.start_url, spec, stats.matched)
+    else:
+        reason = (
+            f"no schema.org events found on {stats.pages} page(s) from {stats.start_url}"
+            " (no JSON-LD, microdata, RDFa or h-event Event)"
+        )
+    if result.problems:
+        reason += f"; first problem: {result.problems[0].reason}"
+    return reason
+
+
+def _when(value: str | None) -> datetime | date | None:
+    if value is None:
+        return None
+    return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+
+
+def raw_event_from_dict(data: dict[str, Any]) -> RawEvent:
+    """Rebuild a RawEvent from ``RawEvent.to_dict()`` output."""
+    values = dict(data)
+    for name in ("start", "end", "last_modified"):
+        values[name] = _when(values.get(name))
+    return RawEvent(**values)
+
+
+def main() -> None:
+    """Child process: read the job from stdin, run the spider, write items to FEEDS."""
+    import importlib
+
+    from scrapy.crawler import CrawlerProcess
+
+    job = json.loads(sys.stdin.read())
+    module, _, name = SPIDERS[job["kind"]].rpartition(".")
+    spider = getattr(importlib.import_module(module), name)
+    process = CrawlerProcess(settings=job["settings"], install_root_handler=True)
+    process.crawl(spider, job=job)
+    process.start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Generic schema.org Event spider (kind ``jsonld``): list pages, detail pages and pagination.
+
+From a list page it follows the URLs of an ``ItemList`` and, when the page has neither
+events nor an ItemList, the links that lie below it (``agenda.html`` -> ``agenda/<slug>``);
+``rel=next`` and "next"/"volgende" links are further list pages. Every page's events
+(JSON-LD, microdata, RDFa, h-event) are read with :mod:`crawlers.schemaorg`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy.http import Response, TextResponse
+
+from crawlers import schemaorg
+from crawlers.records import ParseResult
+from crawlers.spiders.base import SourceSpider, absolute, below, rebase, same_site
+
+_NEXT_TEXT = re.compile(r"^\s*(volgende|next)\b|^\s*[›»→]\s*$", re.IGNORECASE)
+
+
+class SchemaOrgSpider(SourceSpider):
+    """Read schema.org events from a list page and the detail pages it leads to."""
+
+    name = "schemaorg"
+
+    def __init__(self, job: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(job, **kwargs)
+        self.seen: set[str] = {self.start_url}
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        yield from self.parse_list(response)
+
+    def _events(self, response: Response) -> tuple[schemaorg.PageData, list[dict[str, Any]]]:
+        page = schemaorg.extract_page(response.body, response.url)
+        result = ParseResult()
+        schemaorg.records_from_page(page, self.source, page_url=response.url, result=result)
+        items = [self.event_item(record) for record in result.events]
+        items += [self.problem_item(response.url, p.reason) for p in result.problems]
+        return page, items
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            yield self.page_item(response, events=0, role="list")
+            yield self.problem_item(response.url, "not an HTML page")
+            return
+        page, items = self._events(response)
+        yield self.page_item(response, events=len(page.events), role="list")
+        yield from items
+        canonical = response.css('link[rel="canonical"]::attr(href)').get()
+        details = [
+            rebase(absolute(response, u), canonical=canonical, actual=response.url)
+            for u in page.list_urls
+        ]
+        if not details and not page.events:
+            details = [
+                url
+                for url in (absolute(response, h) for h in response.css("a::attr(href)").getall())
+                if below(url, response.url)
+            ]
+        for url in details:
+            yield from self._follow(url, self.parse_detail)
+        for url in self._next_pages(response):
+            yield from self._follow(url, self.parse_list)
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            yield self.problem_item(response.url, "not an HTML page")
+            return
+        page, items = self._events(response)
+        yield self.page_item(response, events=len(page.events), role="detail")
+        if not page.events:
+            yield self.problem_item(response.url, schemaorg.no_events_reason(page))
+        yield from items
+
+    def _follow(self, url: str, callback: Any) -> Iterator[Any]:
+        url = url.split("#", 1)[0]
+        if url in self.seen or not same_site(url, self.site_url):
+            return
+        self.seen.add(url)
+        if not self.may_request():
+            yield self.problem_item(url, f"not fetched: over max_pages ({self.max_pages})")
+            return
+        yield self.page_request(url, callback=callback)
+
+    @staticmethod
+    def _next_pages(response: Response) -> list[str]:
+        hrefs = response.css('link[rel="next"]::attr(href), a[rel~="next"]::attr(href)').getall()
+        for link in response.css("a[href]"):
+            text = " ".join(link.css("::text").getall())
+            classes = link.attrib.get("class", "")
+            if _NEXT_TEXT.search(text) or re.search(r"\bnext\b", classes):
+                hrefs.append(link.attrib["href"])
+        return [absolute(response, h) for h in hrefs]
