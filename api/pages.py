@@ -307,6 +307,28 @@ def calendar_links(event: Event, *, page_url: str) -> dict[str, str]:
     return {"google": google, "outlook": outlook}
 
 
+def place_lines(event: Event) -> list[str]:
+    """Venue, address and 'postcode city' as lines, leaving out what an earlier line says.
+
+    Many feeds put the whole address in the location name; repeating it reads badly.
+    """
+
+    def squash(text: str) -> str:
+        return "".join(text.lower().split())
+
+    lines: list[str] = []
+    postcode_city = " ".join(p for p in (event.postcode, event.city) if p)
+    for part in (event.location_name, event.address, postcode_city):
+        if not part:
+            continue
+        said = squash(" ".join(lines))
+        pieces = [p for p in (event.postcode, event.city) if p] if part == postcode_city else [part]
+        if all(squash(piece) in said for piece in pieces):
+            continue
+        lines.append(part)
+    return lines
+
+
 @router.get("/events/{event_id}")
 def event_page(
     event_id: str, request: Request, session: SessionDep, config: ConfigDep, settings: SettingsDep
@@ -336,6 +358,7 @@ def event_page(
         event=event,
         card=event_card(event, config, lang),
         when=event_times(event, lang)["text"],
+        place_lines=place_lines(event),
         phases=[term_label(config, "phases", p, lang) for p in event.phases or []],
         audiences=[term_label(config, "audiences", a, lang) for a in event.audiences or []],
         sources=sources,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import icalendar
@@ -205,3 +206,28 @@ def test_event_page_shows_a_small_map_when_the_place_is_known(client) -> None:  
     assert 'id="map"' in client.get(f"/events/{placed['id']}").text
     online = next(i for i in items["items"] if i["attendance"] == "online")
     assert 'id="map"' not in client.get(f"/events/{online['id']}").text
+
+
+def test_place_lines_do_not_repeat_what_the_venue_says() -> None:
+    from aggregator.models import Event
+    from api.pages import place_lines
+
+    whole = Event(
+        id="x",
+        title="t",
+        start_at=datetime.now(UTC),
+        location_name="Hogeschool Twentepoort, M.H. Tromplaan 28, Enschede, 7513 AB",
+        postcode="7513 AB",
+        city="Enschede",
+    )
+    assert place_lines(whole) == ["Hogeschool Twentepoort, M.H. Tromplaan 28, Enschede, 7513 AB"]
+    split = Event(
+        id="y",
+        title="t",
+        start_at=datetime.now(UTC),
+        location_name="Stadhuis",
+        address="Markt 1",
+        postcode="7511 AB",
+        city="Enschede",
+    )
+    assert place_lines(split) == ["Stadhuis", "Markt 1", "7511 AB Enschede"]
