@@ -1,34 +1,79 @@
-"""One query function for the JSON API, the pages and every feed (read only)."""
+"""One query function for the JSON API, the pages and every feed (read only).
+
+Filters OR within a field (``sector=po&sector=vo``) and AND across fields. Full-text search
+runs on SQLite FTS5 (table ``event_fts``) or on PostgreSQL ``tsvector`` with the ``dutch``
+configuration (column ``event.search_vector``); both are kept in sync by the database itself
+(migration 0002), so the query layer only reads them. Every word of ``q`` matches as a prefix.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, Literal
 
-from sqlalchemy import func, or_
+from sqlalchemy import Float, String, Text, and_, cast, func, literal_column, or_, text
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from aggregator.config import Regions
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.store import local_midnight
+from aggregator.proximity import EARTH_RADIUS_KM, GeoPoint, bounding_box, haversine_km
+from aggregator.store import LOCAL_TZ, local_midnight
+
+SortOrder = Literal["date", "distance", "relevance"]
+MAX_TERMS = 12
+MAX_TERM_LENGTH = 40
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Title hits weigh more than hits in the description, place or organiser.
+_FTS5_WEIGHTS = "0.0, 10.0, 1.0"
 
 
 @dataclass(slots=True)
 class EventFilters:
-    """Filters shared by every output format (see DESIGN.md, HTTP API contract)."""
+    """Filters shared by every output format (see DESIGN.md, HTTP API contract).
 
+    Tuples are OR-ed within a field; fields are AND-ed. ``region`` is the single-region
+    form of ``regions`` (both may be given). ``removed_since`` brings back events removed
+    at their source after that moment (calendar exports show them as cancelled).
+    """
+
+    q: str | None = None
     date_from: date | None = None
     date_to: date | None = None
     region: str | None = None
+    regions: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    phases: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    attendance: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    free: bool | None = None
+    near: GeoPoint | None = None
+    km: float = 25.0
+    sort: SortOrder | None = None
     page: int = 1
     per_page: int = 50
     include_cancelled: bool = True
     include_removed: bool = False
+    removed_since: datetime | None = None
+
+    def all_regions(self) -> tuple[str, ...]:
+        """Every requested region slug (``region`` and ``regions`` together)."""
+        return tuple(dict.fromkeys((*((self.region,) if self.region else ()), *self.regions)))
+
+    def effective_sort(self) -> SortOrder:
+        """The order asked for, else relevance for a text search and date otherwise."""
+        if self.sort:
+            return self.sort
+        return "relevance" if search_terms(self.q) else "date"
 
 
 @dataclass(slots=True)
 class EventPage:
-    """One page of events with their provenance."""
+    """One page of events with their provenance (and distances for a ``near`` search)."""
 
     items: list[Event]
     total: int
@@ -36,11 +81,63 @@ class EventPage:
     per_page: int
     records: dict[str, list[SourceRecord]] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
+    distances: dict[str, float] = field(default_factory=dict)
 
 
-def _conditions(filters: EventFilters, regions: Regions) -> list:  # type: ignore[type-arg]
-    conditions = [col(Event.relevant).is_(True)]
-    if not filters.include_removed:
+def search_terms(q: str | None) -> list[str]:
+    """The words of a free-text query, lower-cased; search syntax characters are dropped.
+
+    ``"``, ``*``, ``(``, ``:`` or ``NEAR`` never reach the search engine as syntax: each word is
+    quoted (FTS5) or is a plain lexeme (tsquery), so any text is a valid query.
+    """
+    if not q:
+        return []
+    words = [w.lower()[:MAX_TERM_LENGTH] for w in _WORD.findall(q)]
+    return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+def fts5_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression: every term as a quoted prefix, all required."""
+    return " ".join(f'"{t}"*' for t in terms)
+
+
+def tsquery(terms: list[str]) -> str:
+    """A PostgreSQL ``to_tsquery`` expression: every term a prefix lexeme, all required."""
+    return " & ".join(f"{t}:*" for t in terms)
+
+
+def _json_list_contains(column: Any, values: tuple[str, ...]) -> ColumnElement[bool]:
+    # The lists are small JSON arrays of slugs; a quoted LIKE is portable (SQLite and
+    # PostgreSQL's json type) and exact, since a slug never contains a double quote.
+    text_column = cast(column, Text)
+    return or_(*(text_column.like(f'%"{v}"%') for v in values))
+
+
+def _attendance_values(values: tuple[str, ...]) -> list[str]:
+    # A mixed event can be attended either way, so it answers both online and offline.
+    wanted = set(values)
+    if wanted & {"online", "offline"}:
+        wanted.add("mixed")
+    return sorted(wanted)
+
+
+def _distance_expr(point: GeoPoint) -> ColumnElement[float]:
+    """Haversine in SQL (SQLite's math functions, PostgreSQL's built-ins)."""
+    lat, lon = col(Event.lat), col(Event.lon)
+    rad = func.radians
+    a = func.power(func.sin(rad(lat - point.lat) / 2), 2) + func.cos(rad(point.lat)) * func.cos(
+        rad(lat)
+    ) * func.power(func.sin(rad(lon - point.lon) / 2), 2)
+    return (2 * EARTH_RADIUS_KM) * func.asin(func.sqrt(a))
+
+
+def _conditions(filters: EventFilters, regions: Regions) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [col(Event.relevant).is_(True)]
+    if filters.removed_since is not None:
+        conditions.append(
+            or_(col(Event.removed_at).is_(None), col(Event.removed_at) >= filters.removed_since)
+        )
+    elif not filters.include_removed:
         conditions.append(col(Event.removed_at).is_(None))
     if not filters.include_cancelled:
         conditions.append(Event.status != "cancelled")
@@ -49,48 +146,151 @@ def _conditions(filters: EventFilters, regions: Regions) -> list:  # type: ignor
         conditions.append(func.coalesce(Event.end_at, Event.start_at) >= start)
     if filters.date_to:
         conditions.append(Event.start_at < local_midnight(filters.date_to + timedelta(days=1)))
-    if filters.region:
-        members = regions.members(filters.region)
-        region_match = [Event.region == filters.region]
+    wanted_regions = filters.all_regions()
+    if wanted_regions:
+        members: set[str] = set()
+        for slug in wanted_regions:
+            members |= regions.members(slug)
+        region_match = [col(Event.region).in_(wanted_regions)]
         if members:
             region_match.append(col(Event.municipality_code).in_(sorted(members)))
         conditions.append(or_(*region_match))
+    if filters.sectors:
+        conditions.append(_json_list_contains(Event.sectors, filters.sectors))
+    if filters.phases:
+        conditions.append(_json_list_contains(Event.phases, filters.phases))
+    if filters.audiences:
+        conditions.append(_json_list_contains(Event.audiences, filters.audiences))
+    if filters.types:
+        conditions.append(col(Event.activity_type).in_(filters.types))
+    if filters.attendance:
+        conditions.append(col(Event.attendance).in_(_attendance_values(filters.attendance)))
+    if filters.languages:
+        conditions.append(col(Event.language).in_(filters.languages))
+    if filters.free is not None:
+        conditions.append(col(Event.is_free).is_(filters.free))
+    if filters.near is not None:
+        south, north, west, east = bounding_box(filters.near, filters.km)
+        conditions.append(
+            and_(
+                col(Event.lat).between(south, north),
+                col(Event.lon).between(west, east),
+                _distance_expr(filters.near) <= filters.km,
+            )
+        )
     return conditions
+
+
+def _text_search(session: Session, terms: list[str]) -> tuple[Any, ColumnElement[float]] | None:
+    """(selectable to join on event id, score where lower is better), or None without terms."""
+    if not terms:
+        return None
+    if session.get_bind().dialect.name == "postgresql":
+        query = func.to_tsquery(literal_column("'dutch'"), tsquery(terms))
+        vector = literal_column("event.search_vector")
+        matches = (
+            select(
+                col(Event.id).label("event_id"),
+                (-func.ts_rank(vector, query)).label("score"),
+            )
+            .where(vector.op("@@")(query))
+            .subquery("fts")
+        )
+    else:
+        matches = (
+            text(
+                f"SELECT event_id, bm25(event_fts, {_FTS5_WEIGHTS}) AS score "
+                "FROM event_fts WHERE event_fts MATCH :fts_query"
+            )
+            .bindparams(fts_query=fts5_query(terms))
+            .columns(event_id=String, score=Float)
+            .subquery("fts")
+        )
+    return matches, matches.c.score
 
 
 def query_events(
     *, session: Session, filters: EventFilters, regions: Regions, paginate: bool = True
 ) -> EventPage:
-    """Return the matching events (ordered by start) with their records.
+    """Return the matching events with their records, ordered by ``filters.effective_sort()``.
 
     With ``paginate=False`` every match is returned (calendar exports and feeds).
+    Ties are broken by start, then id, so pages never overlap.
     """
     conditions = _conditions(filters, regions)
-    statement = select(Event).where(*conditions).order_by(col(Event.start_at), col(Event.id))
+    search = _text_search(session, search_terms(filters.q))
+    sort = filters.effective_sort()
+    distance = _distance_expr(filters.near) if filters.near is not None else None
+
+    columns: list[Any] = [Event]
+    if distance is not None:
+        columns.append(distance.label("distance_km"))
+    statement = select(*columns)
+    count = select(func.count()).select_from(Event)
+    if search is not None:
+        matches, _score = search
+        statement = statement.join(matches, matches.c.event_id == Event.id)
+        count = count.join(matches, matches.c.event_id == Event.id)
+    statement = statement.where(*conditions)
+    count = count.where(*conditions)
+
+    order: list[Any] = []
+    if sort == "distance" and distance is not None:
+        order.append(distance)
+    elif sort == "relevance" and search is not None:
+        order.append(search[1])
+    order += [col(Event.start_at), col(Event.id)]
+    statement = statement.order_by(*order)
+
     if paginate:
-        total = session.exec(select(func.count()).select_from(Event).where(*conditions)).one()
+        total = int(session.exec(count).one())  # type: ignore[call-overload]
         statement = statement.offset((filters.page - 1) * filters.per_page).limit(filters.per_page)
-        items = list(session.exec(statement))
-    else:
-        items = list(session.exec(statement))
+    rows = list(session.exec(statement))  # type: ignore[call-overload]
+    items: list[Event] = []
+    distances: dict[str, float] = {}
+    for row in rows:
+        if distance is None:
+            event = row if isinstance(row, Event) else row[0]
+        else:
+            event = row[0]
+            if event.lat is not None and event.lon is not None and filters.near is not None:
+                distances[event.id] = round(
+                    haversine_km(filters.near.lat, filters.near.lon, event.lat, event.lon), 2
+                )
+        items.append(event)
+    if not paginate:
         total = len(items)
-    page = EventPage(items=items, total=int(total), page=filters.page, per_page=filters.per_page)
+    page = EventPage(
+        items=items,
+        total=total,
+        page=filters.page,
+        per_page=filters.per_page,
+        distances=distances,
+    )
     attach_provenance(session=session, page=page)
     return page
 
 
 def attach_provenance(*, session: Session, page: EventPage) -> None:
-    """Load the live source records (and their sources) of the events on a page."""
+    """Load the live source records (and their sources) of the events on a page.
+
+    An event removed at every source keeps its last records, so its provenance still shows.
+    """
     ids = [e.id for e in page.items]
     if not ids:
         return
-    records = session.exec(
-        select(SourceRecord)
-        .where(col(SourceRecord.event_id).in_(ids), col(SourceRecord.removed_at).is_(None))
-        .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
-    )
-    for record in records:
-        page.records.setdefault(record.event_id, []).append(record)
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        records = session.exec(
+            select(SourceRecord)
+            .where(col(SourceRecord.event_id).in_(chunk))
+            .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
+        )
+        for record in records:
+            page.records.setdefault(record.event_id, []).append(record)
+    for event_id, records in page.records.items():
+        live = [r for r in records if r.removed_at is None]
+        page.records[event_id] = live or records
     source_ids = {r.source_id for rs in page.records.values() for r in rs}
     if source_ids:
         for source in session.exec(select(Source).where(col(Source.id).in_(source_ids))):
@@ -107,18 +307,24 @@ def get_event(*, session: Session, event_id: str) -> EventPage | None:
     return page
 
 
-def change_marker(
-    *, session: Session, filters: EventFilters, regions: Regions
-) -> tuple[int, datetime | None]:
-    """Count and newest last_modified of the matching events: a cheap validator for feeds.
+def change_marker(*, session: Session, filters: EventFilters, regions: Regions) -> tuple[Any, ...]:
+    """A cheap validator for exports: changes whenever the rendered output could change.
 
-    Removed events are counted too, so that a removal changes the marker.
+    Count and newest ``last_modified`` of the matching events catch new, updated and
+    removed events (the store bumps ``last_modified`` on removal, and an event leaving the
+    filter lowers the count); the last successful harvest day of each source covers the
+    "Bron:" lines, which name that day.
     """
     conditions = _conditions(filters, regions)
-    count, newest = session.exec(
-        select(func.count(), func.max(Event.last_modified)).select_from(Event).where(*conditions)
-    ).one()
-    removed_newest = session.exec(select(func.max(Event.removed_at))).one()
-    if removed_newest and (newest is None or removed_newest > newest):
-        newest = removed_newest
-    return int(count), newest
+    count_events = select(func.count(), func.max(Event.last_modified)).select_from(Event)
+    search = _text_search(session, search_terms(filters.q))
+    if search is not None:
+        count_events = count_events.join(search[0], search[0].c.event_id == Event.id)
+    count, newest = session.exec(count_events.where(*conditions)).one()  # type: ignore[call-overload]
+    harvest_days = tuple(
+        (source_id, success.astimezone(LOCAL_TZ).date().isoformat() if success else None)
+        for source_id, success in session.exec(
+            select(Source.id, Source.last_success_at).order_by(col(Source.id))
+        )
+    )
+    return int(count), newest.isoformat() if newest else None, harvest_days

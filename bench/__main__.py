@@ -11,8 +11,9 @@ import bench
 
 def main(argv: list[str]) -> None:
     """Run the named benchmarks (default: all ``bench_*`` modules)."""
-    names = argv or sorted(m.name for m in pkgutil.iter_modules(bench.__path__)
-                           if m.name.startswith("bench_"))
+    names = argv or sorted(
+        m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
+    )
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         print(f"== {name}")

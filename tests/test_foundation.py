@@ -26,19 +26,34 @@ UA = "overstap-agenda-tests"
 
 def _harvest(engine, config, now=SAMPLE_NOW):  # type: ignore[no-untyped-def]
     with Fetcher(user_agent=UA, timeout=5) as fetcher:
-        return harvest(engine=engine, config=config, fetcher=fetcher, now=now,
-                       window=Window.around(now))
+        return harvest(
+            engine=engine, config=config, fetcher=fetcher, now=now, window=Window.around(now)
+        )
 
 
 @pytest.fixture
 def ics_config(tmp_path: Path, sample_dir: Path):  # type: ignore[no-untyped-def]
     shutil.copy(sample_dir / "ics/onderwijsregio-utrecht-amersfoort.v1.ics", tmp_path / "ua.ics")
     shutil.copy(sample_dir / "ics/twents-onderwijsnetwerk.ics", tmp_path / "twente.ics")
-    sources = write_sources(tmp_path / "sources.yaml", [
-        {"id": "ua", "name": "Utrecht & Amersfoort", "kind": "ics", "url": "ua.ics",
-         "region": "regio-utrecht"},
-        {"id": "twente", "name": "Twente", "kind": "ics", "url": "twente.ics", "region": "twente"},
-    ])
+    sources = write_sources(
+        tmp_path / "sources.yaml",
+        [
+            {
+                "id": "ua",
+                "name": "Utrecht & Amersfoort",
+                "kind": "ics",
+                "url": "ua.ics",
+                "region": "regio-utrecht",
+            },
+            {
+                "id": "twente",
+                "name": "Twente",
+                "kind": "ics",
+                "url": "twente.ics",
+                "region": "twente",
+            },
+        ],
+    )
     return config_for(sources)
 
 
@@ -70,8 +85,9 @@ def test_unreachable_source_fails_alone_and_keeps_events(engine, ics_config, tmp
     assert outcomes["ua"].outcome == "failed" and "file not found" in (outcomes["ua"].error or "")
     assert outcomes["twente"].outcome == "unchanged"
     with Session(engine) as session:
-        live = session.exec(select(func.count()).select_from(SourceRecord)
-                            .where(SourceRecord.removed_at.is_(None))).one()  # type: ignore[union-attr]
+        live = session.exec(
+            select(func.count()).select_from(SourceRecord).where(SourceRecord.removed_at.is_(None))
+        ).one()  # type: ignore[union-attr]
         assert live == 28
 
 
@@ -82,8 +98,12 @@ def test_not_a_calendar_fails_with_clear_reason(engine, ics_config, tmp_path) ->
     assert outcome.outcome == "failed"
     assert "not an iCalendar file" in (outcome.error or "")
     with Session(engine) as session:
-        assert session.exec(select(func.count()).select_from(Event)
-                            .where(Event.removed_at.is_(None))).one() == 28  # type: ignore[union-attr]
+        assert (
+            session.exec(
+                select(func.count()).select_from(Event).where(Event.removed_at.is_(None))
+            ).one()
+            == 28
+        )  # type: ignore[union-attr]
 
 
 def test_api_and_calendar_serve_harvested_events(engine, ics_config) -> None:  # type: ignore[no-untyped-def]
@@ -101,13 +121,17 @@ def test_api_and_calendar_serve_harvested_events(engine, ics_config) -> None:  #
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
     calendar = icalendar.Calendar.from_ical(ics.content)
     assert len(calendar.walk("VEVENT")) == 28
-    again = client.get("/calendar.ics", params={"from": "2027-01-01"},
-                       headers={"If-None-Match": ics.headers["etag"]})
+    again = client.get(
+        "/calendar.ics",
+        params={"from": "2027-01-01"},
+        headers={"If-None-Match": ics.headers["etag"]},
+    )
     assert again.status_code == 304
 
 
-@pytest.mark.parametrize("params", [{"region": "atlantis"}, {"from": "gisteren"},
-                                    {"per_page": "1000"}, {"page": "0"}])
+@pytest.mark.parametrize(
+    "params", [{"region": "atlantis"}, {"from": "gisteren"}, {"per_page": "1000"}, {"page": "0"}]
+)
 def test_bad_requests_get_4xx_with_message(engine, ics_config, params) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(create_app(settings=Settings(), config=ics_config, engine=engine))
     response = client.get("/api/events", params=params)
@@ -115,16 +139,29 @@ def test_bad_requests_get_4xx_with_message(engine, ics_config, params) -> None: 
     assert response.json()["detail"]
 
 
-def _agenda(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _agenda(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     import os
 
-    return subprocess.run([sys.executable, "-m", "aggregator.cli", *args], cwd=cwd, text=True,
-                          capture_output=True, env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aggregator.cli", *args],
+        cwd=cwd,
+        text=True,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def test_cli_parse_prints_json_lines(sample_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    result = _agenda("parse", str(sample_dir / "ics/onderwijsregio-utrecht-amersfoort.v2.ics"),
-                     "--now", "2027-01-05T00:00:00+01:00", cwd=tmp_path)
+    result = _agenda(
+        "parse",
+        str(sample_dir / "ics/onderwijsregio-utrecht-amersfoort.v2.ics"),
+        "--now",
+        "2027-01-05T00:00:00+01:00",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 12
@@ -133,9 +170,13 @@ def test_cli_parse_prints_json_lines(sample_dir, tmp_path) -> None:  # type: ign
 
 def test_cli_config_errors_exit_2_naming_file_and_entry(tmp_path) -> None:  # type: ignore[no-untyped-def]
     missing = _agenda("harvest", "--config", str(tmp_path / "nope.yaml"), cwd=tmp_path)
-    assert missing.returncode == 2 and "nope.yaml" in missing.stderr and "not found" in missing.stderr
-    bad = write_sources(tmp_path / "bad.yaml", [
-        {"id": "x", "name": "X", "kind": "ics", "url": "x.ics", "region": "atlantis"}])
+    assert (
+        missing.returncode == 2 and "nope.yaml" in missing.stderr and "not found" in missing.stderr
+    )
+    bad = write_sources(
+        tmp_path / "bad.yaml",
+        [{"id": "x", "name": "X", "kind": "ics", "url": "x.ics", "region": "atlantis"}],
+    )
     result = _agenda("harvest", "--config", str(bad), cwd=tmp_path)
     assert result.returncode == 2
     assert "bad.yaml" in result.stderr and "entry 1 (x)" in result.stderr
@@ -144,14 +185,35 @@ def test_cli_config_errors_exit_2_naming_file_and_entry(tmp_path) -> None:  # ty
 
 def test_cli_harvest_exit_1_when_a_source_fails(tmp_path, sample_dir) -> None:  # type: ignore[no-untyped-def]
     shutil.copy(sample_dir / "ics/twents-onderwijsnetwerk.ics", tmp_path / "twente.ics")
-    sources = write_sources(tmp_path / "sources.yaml", [
-        {"id": "twente", "name": "Twente", "kind": "ics", "url": "twente.ics", "region": "twente"},
-        {"id": "gone", "name": "Gone", "kind": "ics", "url": "http://127.0.0.1:9/agenda.ics",
-         "region": "twente"},
-    ])
+    sources = write_sources(
+        tmp_path / "sources.yaml",
+        [
+            {
+                "id": "twente",
+                "name": "Twente",
+                "kind": "ics",
+                "url": "twente.ics",
+                "region": "twente",
+            },
+            {
+                "id": "gone",
+                "name": "Gone",
+                "kind": "ics",
+                "url": "http://127.0.0.1:9/agenda.ics",
+                "region": "twente",
+            },
+        ],
+    )
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
-    result = _agenda("harvest", "--config", str(sources), "--now", "2027-01-05T00:00:00+01:00",
-                     cwd=tmp_path, env=env)
+    result = _agenda(
+        "harvest",
+        "--config",
+        str(sources),
+        "--now",
+        "2027-01-05T00:00:00+01:00",
+        cwd=tmp_path,
+        env=env,
+    )
     assert result.returncode == 1
     assert "gone: failed: cannot reach" in " ".join(result.stderr.split())
     assert "twente: success" in " ".join(result.stderr.split())

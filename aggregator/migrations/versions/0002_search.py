@@ -1,0 +1,111 @@
+"""search indexes: full text (SQLite FTS5 / PostgreSQL tsvector 'dutch'), places, filters
+
+SQLite: ``event_fts`` (FTS5) holds title and search_text of every event, keyed through
+``event_fts_map`` (an INTEGER PRIMARY KEY per event id, so VACUUM never breaks the link);
+triggers on ``event`` keep both in sync. PostgreSQL: a generated ``search_vector`` column
+(title weight A, search_text weight B) with a GIN index. Both backends also get indexes for
+the bounding-box prefilter of ``near`` searches and for the region filter.
+
+Note for later migrations: a batch ALTER of ``event`` on SQLite recreates the table and
+drops its triggers: recreate them as ``create_sqlite_fts_triggers()`` does and
+refill the index as ``backfill_sqlite_fts()`` does.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23 16:10:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+SQLITE_TRIGGERS = [
+    """
+    CREATE TRIGGER event_fts_ai AFTER INSERT ON event BEGIN
+        INSERT INTO event_fts_map(event_id) VALUES (new.id);
+        INSERT INTO event_fts(rowid, event_id, title, body)
+        VALUES ((SELECT fts_rowid FROM event_fts_map WHERE event_id = new.id),
+                new.id, new.title, new.search_text);
+    END
+    """,
+    """
+    CREATE TRIGGER event_fts_au AFTER UPDATE OF id, title, search_text ON event BEGIN
+        DELETE FROM event_fts
+        WHERE rowid = (SELECT fts_rowid FROM event_fts_map WHERE event_id = old.id);
+        UPDATE event_fts_map SET event_id = new.id WHERE event_id = old.id;
+        INSERT INTO event_fts(rowid, event_id, title, body)
+        VALUES ((SELECT fts_rowid FROM event_fts_map WHERE event_id = new.id),
+                new.id, new.title, new.search_text);
+    END
+    """,
+    """
+    CREATE TRIGGER event_fts_ad AFTER DELETE ON event BEGIN
+        DELETE FROM event_fts
+        WHERE rowid = (SELECT fts_rowid FROM event_fts_map WHERE event_id = old.id);
+        DELETE FROM event_fts_map WHERE event_id = old.id;
+    END
+    """,
+]
+
+
+def create_sqlite_fts_triggers() -> None:
+    for statement in SQLITE_TRIGGERS:
+        op.execute(statement)
+
+
+def backfill_sqlite_fts() -> None:
+    op.execute("DELETE FROM event_fts")
+    op.execute("DELETE FROM event_fts_map")
+    op.execute("INSERT INTO event_fts_map(event_id) SELECT id FROM event ORDER BY rowid")
+    op.execute(
+        "INSERT INTO event_fts(rowid, event_id, title, body) "
+        "SELECT m.fts_rowid, e.id, e.title, e.search_text "
+        "FROM event e JOIN event_fts_map m ON m.event_id = e.id"
+    )
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute(
+            "CREATE TABLE event_fts_map ("
+            "fts_rowid INTEGER PRIMARY KEY, event_id VARCHAR(40) NOT NULL UNIQUE)"
+        )
+        # unicode61 folds case and diacritics (café = cafe); prefix indexes make the
+        # prefix queries every search word becomes fast.
+        op.execute(
+            "CREATE VIRTUAL TABLE event_fts USING fts5("
+            "event_id UNINDEXED, title, body, "
+            "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
+        )
+        create_sqlite_fts_triggers()
+        backfill_sqlite_fts()
+    elif dialect == "postgresql":
+        op.execute(
+            "ALTER TABLE event ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+            "setweight(to_tsvector('dutch'::regconfig, coalesce(title, '')), 'A') || "
+            "setweight(to_tsvector('dutch'::regconfig, coalesce(search_text, '')), 'B')"
+            ") STORED"
+        )
+        op.execute("CREATE INDEX ix_event_search_vector ON event USING gin (search_vector)")
+    op.create_index("ix_event_lat_lon", "event", ["lat", "lon"])
+    op.create_index("ix_event_municipality_code", "event", ["municipality_code"])
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    op.drop_index("ix_event_municipality_code", table_name="event")
+    op.drop_index("ix_event_lat_lon", table_name="event")
+    if dialect == "sqlite":
+        for name in ("event_fts_ai", "event_fts_au", "event_fts_ad"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS event_fts")
+        op.execute("DROP TABLE IF EXISTS event_fts_map")
+    elif dialect == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_event_search_vector")
+        op.execute("ALTER TABLE event DROP COLUMN IF EXISTS search_vector")
