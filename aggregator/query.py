@@ -310,21 +310,24 @@ def get_event(*, session: Session, event_id: str) -> EventPage | None:
 def change_marker(*, session: Session, filters: EventFilters, regions: Regions) -> tuple[Any, ...]:
     """A cheap validator for exports: changes whenever the rendered output could change.
 
-    Count and newest ``last_modified`` of the matching events catch new, updated and
-    removed events (the store bumps ``last_modified`` on removal, and an event leaving the
-    filter lowers the count); the last successful harvest day of each source covers the
-    "Bron:" lines, which name that day.
+    Count, newest ``last_modified`` and the sum of ``sequence`` of the matching events catch
+    new, updated and removed events: the store bumps SEQUENCE on every visible change and on
+    removal (so a change is seen even when its timestamp is not the newest), and an event
+    entering or leaving the filter changes the count. The last successful harvest day of
+    each source covers the "Bron:" lines, which name that day.
     """
     conditions = _conditions(filters, regions)
-    count_events = select(func.count(), func.max(Event.last_modified)).select_from(Event)
+    count_events = select(
+        func.count(), func.max(Event.last_modified), func.coalesce(func.sum(Event.sequence), 0)
+    ).select_from(Event)
     search = _text_search(session, search_terms(filters.q))
     if search is not None:
         count_events = count_events.join(search[0], search[0].c.event_id == Event.id)
-    count, newest = session.exec(count_events.where(*conditions)).one()  # type: ignore[call-overload]
+    count, newest, sequences = session.exec(count_events.where(*conditions)).one()  # type: ignore[call-overload]
     harvest_days = tuple(
         (source_id, success.astimezone(LOCAL_TZ).date().isoformat() if success else None)
         for source_id, success in session.exec(
             select(Source.id, Source.last_success_at).order_by(col(Source.id))
         )
     )
-    return int(count), newest.isoformat() if newest else None, harvest_days
+    return int(count), newest.isoformat() if newest else None, int(sequences), harvest_days
