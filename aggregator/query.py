@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Float, String, Text, and_, cast, func, literal_column, or_, text
+from sqlalchemy import Float, String, Text, and_, cast, func, literal_column, or_, text, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -106,10 +106,11 @@ def tsquery(terms: list[str]) -> str:
     return " & ".join(f"{t}:*" for t in terms)
 
 
-def _json_list_contains(column: Any, values: tuple[str, ...]) -> ColumnElement[bool]:
-    # The lists are small JSON arrays of slugs; a quoted LIKE is portable (SQLite and
-    # PostgreSQL's json type) and exact, since a slug never contains a double quote.
-    text_column = cast(column, Text)
+def _json_list_contains(column: Any, values: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
+    # The lists are small JSON arrays of slugs; a quoted LIKE is exact, since a slug never
+    # contains a double quote. SQLite stores JSON as text (and a CAST would cost a copy per
+    # row); PostgreSQL's json type needs the cast to text.
+    text_column = cast(column, Text) if dialect == "postgresql" else type_coerce(column, Text)
     return or_(*(text_column.like(f'%"{v}"%') for v in values))
 
 
@@ -131,7 +132,7 @@ def _distance_expr(point: GeoPoint) -> ColumnElement[float]:
     return (2 * EARTH_RADIUS_KM) * func.asin(func.sqrt(a))
 
 
-def _conditions(filters: EventFilters, regions: Regions) -> list[ColumnElement[bool]]:
+def _conditions(filters: EventFilters, regions: Regions, dialect: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [col(Event.relevant).is_(True)]
     if filters.removed_since is not None:
         conditions.append(
@@ -156,11 +157,11 @@ def _conditions(filters: EventFilters, regions: Regions) -> list[ColumnElement[b
             region_match.append(col(Event.municipality_code).in_(sorted(members)))
         conditions.append(or_(*region_match))
     if filters.sectors:
-        conditions.append(_json_list_contains(Event.sectors, filters.sectors))
+        conditions.append(_json_list_contains(Event.sectors, filters.sectors, dialect))
     if filters.phases:
-        conditions.append(_json_list_contains(Event.phases, filters.phases))
+        conditions.append(_json_list_contains(Event.phases, filters.phases, dialect))
     if filters.audiences:
-        conditions.append(_json_list_contains(Event.audiences, filters.audiences))
+        conditions.append(_json_list_contains(Event.audiences, filters.audiences, dialect))
     if filters.types:
         conditions.append(col(Event.activity_type).in_(filters.types))
     if filters.attendance:
@@ -181,11 +182,11 @@ def _conditions(filters: EventFilters, regions: Regions) -> list[ColumnElement[b
     return conditions
 
 
-def _text_search(session: Session, terms: list[str]) -> tuple[Any, ColumnElement[float]] | None:
+def _text_search(dialect: str, terms: list[str]) -> tuple[Any, ColumnElement[float]] | None:
     """(selectable to join on event id, score where lower is better), or None without terms."""
     if not terms:
         return None
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         query = func.to_tsquery(literal_column("'dutch'"), tsquery(terms))
         vector = literal_column("event.search_vector")
         matches = (
@@ -209,6 +210,48 @@ def _text_search(session: Session, terms: list[str]) -> tuple[Any, ColumnElement
     return matches, matches.c.score
 
 
+@dataclass(frozen=True, slots=True)
+class SearchStatements:
+    """The SQL of one search: the ordered ids of a page, and the count of all matches.
+
+    The ids query reads only columns of the covering indexes of migration 0002, so
+    filtering and ordering never touch the (wide) event rows; ``query_events`` then
+    loads just the rows of the page by primary key.
+    """
+
+    ids: Any
+    count: Any
+
+
+def search_statements(
+    *, dialect: str, filters: EventFilters, regions: Regions, paginate: bool = True
+) -> SearchStatements:
+    """Build the statements ``query_events`` runs (benchmarks run them directly too)."""
+    conditions = _conditions(filters, regions, dialect)
+    search = _text_search(dialect, search_terms(filters.q))
+    sort = filters.effective_sort()
+
+    ids = select(col(Event.id))
+    count = select(func.count()).select_from(Event)
+    if search is not None:
+        matches, _score = search
+        ids = ids.join(matches, matches.c.event_id == Event.id)
+        count = count.join(matches, matches.c.event_id == Event.id)
+    ids = ids.where(*conditions)
+    count = count.where(*conditions)
+
+    order: list[Any] = []
+    if sort == "distance" and filters.near is not None:
+        order.append(_distance_expr(filters.near))
+    elif sort == "relevance" and search is not None:
+        order.append(search[1])
+    order += [col(Event.start_at), col(Event.id)]
+    ids = ids.order_by(*order)
+    if paginate:
+        ids = ids.offset((filters.page - 1) * filters.per_page).limit(filters.per_page)
+    return SearchStatements(ids=ids, count=count)
+
+
 def query_events(
     *, session: Session, filters: EventFilters, regions: Regions, paginate: bool = True
 ) -> EventPage:
@@ -217,49 +260,27 @@ def query_events(
     With ``paginate=False`` every match is returned (calendar exports and feeds).
     Ties are broken by start, then id, so pages never overlap.
     """
-    conditions = _conditions(filters, regions)
-    search = _text_search(session, search_terms(filters.q))
-    sort = filters.effective_sort()
-    distance = _distance_expr(filters.near) if filters.near is not None else None
-
-    columns: list[Any] = [Event]
-    if distance is not None:
-        columns.append(distance.label("distance_km"))
-    statement = select(*columns)
-    count = select(func.count()).select_from(Event)
-    if search is not None:
-        matches, _score = search
-        statement = statement.join(matches, matches.c.event_id == Event.id)
-        count = count.join(matches, matches.c.event_id == Event.id)
-    statement = statement.where(*conditions)
-    count = count.where(*conditions)
-
-    order: list[Any] = []
-    if sort == "distance" and distance is not None:
-        order.append(distance)
-    elif sort == "relevance" and search is not None:
-        order.append(search[1])
-    order += [col(Event.start_at), col(Event.id)]
-    statement = statement.order_by(*order)
-
-    if paginate:
-        total = int(session.exec(count).one())  # type: ignore[call-overload]
-        statement = statement.offset((filters.page - 1) * filters.per_page).limit(filters.per_page)
-    rows = list(session.exec(statement))  # type: ignore[call-overload]
-    items: list[Event] = []
+    statements = search_statements(
+        dialect=session.get_bind().dialect.name,
+        filters=filters,
+        regions=regions,
+        paginate=paginate,
+    )
+    ids = list(session.exec(statements.ids))  # type: ignore[call-overload]
+    total = int(session.exec(statements.count).one()) if paginate else len(ids)  # type: ignore[call-overload]
+    by_id: dict[str, Event] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for event in session.exec(select(Event).where(col(Event.id).in_(chunk))):
+            by_id[event.id] = event
+    items = [by_id[i] for i in ids if i in by_id]
     distances: dict[str, float] = {}
-    for row in rows:
-        if distance is None:
-            event = row if isinstance(row, Event) else row[0]
-        else:
-            event = row[0]
-            if event.lat is not None and event.lon is not None and filters.near is not None:
+    if filters.near is not None:
+        for event in items:
+            if event.lat is not None and event.lon is not None:
                 distances[event.id] = round(
                     haversine_km(filters.near.lat, filters.near.lon, event.lat, event.lon), 2
                 )
-        items.append(event)
-    if not paginate:
-        total = len(items)
     page = EventPage(
         items=items,
         total=total,
@@ -316,11 +337,12 @@ def change_marker(*, session: Session, filters: EventFilters, regions: Regions) 
     entering or leaving the filter changes the count. The last successful harvest day of
     each source covers the "Bron:" lines, which name that day.
     """
-    conditions = _conditions(filters, regions)
+    dialect = session.get_bind().dialect.name
+    conditions = _conditions(filters, regions, dialect)
     count_events = select(
         func.count(), func.max(Event.last_modified), func.coalesce(func.sum(Event.sequence), 0)
     ).select_from(Event)
-    search = _text_search(session, search_terms(filters.q))
+    search = _text_search(dialect, search_terms(filters.q))
     if search is not None:
         count_events = count_events.join(search[0], search[0].c.event_id == Event.id)
     count, newest, sequences = session.exec(count_events.where(*conditions)).one()  # type: ignore[call-overload]

@@ -3,8 +3,13 @@
 SQLite: ``event_fts`` (FTS5) holds title and search_text of every event, keyed through
 ``event_fts_map`` (an INTEGER PRIMARY KEY per event id, so VACUUM never breaks the link);
 triggers on ``event`` keep both in sync. PostgreSQL: a generated ``search_vector`` column
-(title weight A, search_text weight B) with a GIN index. Both backends also get indexes for
-the bounding-box prefilter of ``near`` searches and for the region filter.
+(title weight A, search_text weight B) with a GIN index.
+
+Both backends get covering indexes for the search filters, led by start (date ranges and
+upcoming lists), region, municipality and latitude (the ``near`` bounding box): each holds
+every column a filter, the ordering or the export change marker reads, so searches filter,
+count and order inside an index and fetch only the rows of one page (on PostgreSQL the
+extra columns are INCLUDEd, since json has no B-tree operator class).
 
 Note for later migrations: a batch ALTER of ``event`` on SQLite recreates the table and
 drops its triggers: recreate them as ``create_sqlite_fts_triggers()`` does and
@@ -23,6 +28,33 @@ revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# Every column a search filter, its ordering or the change marker reads.
+FILTER_COLUMNS = [
+    "end_at",
+    "relevant",
+    "removed_at",
+    "status",
+    "region",
+    "municipality_code",
+    "lat",
+    "lon",
+    "activity_type",
+    "attendance",
+    "language",
+    "is_free",
+    "sectors",
+    "phases",
+    "audiences",
+    "sequence",
+    "last_modified",
+]
+COVERING_INDEXES = {
+    "ix_event_search_start": ["start_at", "id"],
+    "ix_event_search_region": ["region", "start_at", "id"],
+    "ix_event_search_municipality": ["municipality_code", "start_at", "id"],
+    "ix_event_search_geo": ["lat", "lon", "start_at", "id"],
+}
 
 SQLITE_TRIGGERS = [
     """
@@ -93,14 +125,21 @@ def upgrade() -> None:
             ") STORED"
         )
         op.execute("CREATE INDEX ix_event_search_vector ON event USING gin (search_vector)")
-    op.create_index("ix_event_lat_lon", "event", ["lat", "lon"])
-    op.create_index("ix_event_municipality_code", "event", ["municipality_code"])
+    for name, keys in COVERING_INDEXES.items():
+        if dialect == "postgresql":
+            op.execute(
+                f"CREATE INDEX {name} ON event ({', '.join(keys)}) "
+                f"INCLUDE ({', '.join(c for c in FILTER_COLUMNS if c not in keys)})"
+            )
+        else:
+            columns = [*keys, *(c for c in FILTER_COLUMNS if c not in keys)]
+            op.execute(f"CREATE INDEX {name} ON event ({', '.join(columns)})")
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    op.drop_index("ix_event_municipality_code", table_name="event")
-    op.drop_index("ix_event_lat_lon", table_name="event")
+    for name in COVERING_INDEXES:
+        op.execute(f"DROP INDEX IF EXISTS {name}")
     if dialect == "sqlite":
         for name in ("event_fts_ai", "event_fts_au", "event_fts_ad"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
