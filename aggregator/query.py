@@ -27,7 +27,7 @@ MAX_TERMS = 12
 MAX_TERM_LENGTH = 40
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Title hits weigh more than hits in the description, place or organiser.
-_FTS5_WEIGHTS = "0.0, 10.0, 1.0"
+_FTS5_WEIGHTS = "10.0, 1.0"
 
 
 @dataclass(slots=True)
@@ -200,8 +200,9 @@ def _text_search(dialect: str, terms: list[str]) -> tuple[Any, ColumnElement[flo
     else:
         matches = (
             text(
-                f"SELECT event_id, bm25(event_fts, {_FTS5_WEIGHTS}) AS score "
-                "FROM event_fts WHERE event_fts MATCH :fts_query"
+                f"SELECT m.event_id AS event_id, bm25(event_fts, {_FTS5_WEIGHTS}) AS score "
+                "FROM event_fts JOIN event_fts_map AS m ON m.fts_rowid = event_fts.rowid "
+                "WHERE event_fts MATCH :fts_query"
             )
             .bindparams(fts_query=fts5_query(terms))
             .columns(event_id=String, score=Float)
@@ -326,6 +327,16 @@ def get_event(*, session: Session, event_id: str) -> EventPage | None:
     page = EventPage(items=[event], total=1, page=1, per_page=1)
     attach_provenance(session=session, page=page)
     return page
+
+
+def publish_version(*, session: Session) -> int:
+    """The store's write counter (raised by triggers on every write; migration 0002).
+
+    Equal versions mean nothing was written in between, so a change marker computed at
+    one version still holds; a different version only means "recompute".
+    """
+    statement = text("SELECT version FROM publish_state WHERE id = 1")
+    return int(session.execute(statement).scalar_one())
 
 
 def change_marker(*, session: Session, filters: EventFilters, regions: Regions) -> tuple[Any, ...]:

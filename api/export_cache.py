@@ -29,13 +29,34 @@ class CachedBody:
 
 
 class ExportCache:
-    """A thread-safe LRU of rendered exports by ETag, bounded in bytes."""
+    """A thread-safe LRU of rendered exports by ETag (bounded in bytes), and the ETag last
+    computed for each export at each store version (so an unchanged store is validated
+    with one primary-key read)."""
 
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_validators: int = 4096) -> None:
         self.max_bytes = max_bytes
+        self.max_validators = max_validators
         self._items: OrderedDict[str, CachedBody] = OrderedDict()
+        self._validators: OrderedDict[str, tuple[int, str]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+
+    def validator(self, key: str, version: int) -> str | None:
+        """The ETag computed for this export at this store version, if any."""
+        with self._lock:
+            known = self._validators.get(key)
+            if known is None or known[0] != version:
+                return None
+            self._validators.move_to_end(key)
+            return known[1]
+
+    def remember(self, key: str, version: int, etag: str) -> None:
+        """Keep the ETag of an export at a store version."""
+        with self._lock:
+            self._validators[key] = (version, etag)
+            self._validators.move_to_end(key)
+            while len(self._validators) > self.max_validators:
+                self._validators.popitem(last=False)
 
     def get(self, etag: str) -> CachedBody | None:
         """The cached body for an ETag, or None."""

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlmodel import Session
 
 from aggregator.config import AppConfig
-from aggregator.query import EventFilters, change_marker, query_events
+from aggregator.query import EventFilters, change_marker, publish_version, query_events
 from aggregator.settings import Settings
+from aggregator.store import local_midnight
 from api.deps import ConfigDep, SessionDep, SettingsDep
 from api.export_cache import ExportCache, make_etag, serve_export
 from api.params import FiltersDep
@@ -64,17 +65,43 @@ def _today() -> datetime:
 
 def calendar_filters(filters: EventFilters, *, now: datetime) -> EventFilters:
     """A subscription's window: from 30 days back (unless 'from' is given), with removed
-    events kept as cancelled for a grace period."""
+    events kept as cancelled for a grace period.
+
+    Both bounds move once a day (at local midnight), so that within a day an export only
+    changes when the store does.
+    """
+    today = now.astimezone(LOCAL_TZ).date()
     if filters.date_from is None:
-        filters = replace(filters, date_from=now.date() - timedelta(days=PAST_DAYS))
-    return replace(filters, removed_since=now.astimezone(UTC) - REMOVED_GRACE)
+        filters = replace(filters, date_from=today - timedelta(days=PAST_DAYS))
+    return replace(filters, removed_since=local_midnight(today - REMOVED_GRACE))
 
 
 def _filters_key(filters: EventFilters) -> list[tuple[str, object]]:
-    data = asdict(filters)
-    # removed_since moves with the clock; the window it opens is covered by the marker
-    data.pop("removed_since", None)
-    return sorted(data.items())
+    return sorted(asdict(filters).items())
+
+
+def export_etag(
+    *,
+    session: Session,
+    config: AppConfig,
+    cache: ExportCache,
+    filters: EventFilters,
+    variant: tuple[object, ...],
+) -> str:
+    """The ETag of an export, validated before anything is rendered.
+
+    At an unchanged store version the ETag computed last time is reused (one primary-key
+    read); otherwise the change marker of the matching events is recomputed. The version
+    is read first, so a write that lands meanwhile can only cause one more recomputation.
+    """
+    key = make_etag(RENDER_VERSION, variant, _filters_key(filters))
+    version = publish_version(session=session)
+    etag = cache.validator(key, version)
+    if etag is None:
+        marker = change_marker(session=session, filters=filters, regions=config.regions)
+        etag = make_etag(key, marker)
+        cache.remember(key, version, etag)
+    return etag
 
 
 def _serve_ics(
@@ -89,9 +116,12 @@ def _serve_ics(
     description: str,
 ) -> Response:
     filters = calendar_filters(filters, now=_today())
-    marker = change_marker(session=session, filters=filters, regions=config.regions)
-    etag = make_etag(
-        "ics", RENDER_VERSION, _filters_key(filters), marker, name, settings.agenda_base_url
+    etag = export_etag(
+        session=session,
+        config=config,
+        cache=cache,
+        filters=filters,
+        variant=("ics", name, settings.agenda_base_url),
     )
 
     def render() -> bytes:
@@ -194,12 +224,13 @@ def _serve_feed(
     if filters.date_from is None:
         filters = replace(filters, date_from=_today().date())
     filters = replace(filters, include_removed=False, removed_since=None)
-    marker = change_marker(session=session, filters=filters, regions=config.regions)
     base_url = settings.agenda_base_url.rstrip("/")
     feed_url = f"{base_url}{request.url.path}"
     if request.url.query:
         feed_url += f"?{request.url.query}"
-    etag = make_etag(kind, RENDER_VERSION, _filters_key(filters), marker, feed_url)
+    etag = export_etag(
+        session=session, config=config, cache=cache, filters=filters, variant=(kind, feed_url)
+    )
 
     def render() -> bytes:
         page = query_events(session=session, filters=filters, regions=config.regions)

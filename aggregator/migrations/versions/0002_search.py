@@ -1,7 +1,8 @@
 """search indexes: full text (SQLite FTS5 / PostgreSQL tsvector 'dutch'), places, filters
 
 SQLite: ``event_fts`` (FTS5) holds title and search_text of every event, keyed through
-``event_fts_map`` (an INTEGER PRIMARY KEY per event id, so VACUUM never breaks the link);
+``event_fts_map`` (an INTEGER PRIMARY KEY per event id, so VACUUM never breaks the link,
+and a match reaches its event by two cheap index lookups);
 triggers on ``event`` keep both in sync. PostgreSQL: a generated ``search_vector`` column
 (title weight A, search_text weight B) with a GIN index.
 
@@ -10,6 +11,10 @@ upcoming lists), region, municipality and latitude (the ``near`` bounding box): 
 every column a filter, the ordering or the export change marker reads, so searches filter,
 count and order inside an index and fetch only the rows of one page (on PostgreSQL the
 extra columns are INCLUDEd, since json has no B-tree operator class).
+
+``publish_state`` holds one version number that triggers raise on every write to event,
+source or sourcerecord: exports validate against it in one primary-key read, and only
+recompute their change marker when it moved.
 
 Note for later migrations: a batch ALTER of ``event`` on SQLite recreates the table and
 drops its triggers: recreate them as ``create_sqlite_fts_triggers()`` does and
@@ -50,6 +55,7 @@ FILTER_COLUMNS = [
     "last_modified",
 ]
 COVERING_INDEXES = {
+    "ix_event_search_id": ["id", "start_at"],  # joins from full-text matches
     "ix_event_search_start": ["start_at", "id"],
     "ix_event_search_region": ["region", "start_at", "id"],
     "ix_event_search_municipality": ["municipality_code", "start_at", "id"],
@@ -60,9 +66,9 @@ SQLITE_TRIGGERS = [
     """
     CREATE TRIGGER event_fts_ai AFTER INSERT ON event BEGIN
         INSERT INTO event_fts_map(event_id) VALUES (new.id);
-        INSERT INTO event_fts(rowid, event_id, title, body)
+        INSERT INTO event_fts(rowid, title, body)
         VALUES ((SELECT fts_rowid FROM event_fts_map WHERE event_id = new.id),
-                new.id, new.title, new.search_text);
+                new.title, new.search_text);
     END
     """,
     """
@@ -70,9 +76,9 @@ SQLITE_TRIGGERS = [
         DELETE FROM event_fts
         WHERE rowid = (SELECT fts_rowid FROM event_fts_map WHERE event_id = old.id);
         UPDATE event_fts_map SET event_id = new.id WHERE event_id = old.id;
-        INSERT INTO event_fts(rowid, event_id, title, body)
+        INSERT INTO event_fts(rowid, title, body)
         VALUES ((SELECT fts_rowid FROM event_fts_map WHERE event_id = new.id),
-                new.id, new.title, new.search_text);
+                new.title, new.search_text);
     END
     """,
     """
@@ -85,6 +91,45 @@ SQLITE_TRIGGERS = [
 ]
 
 
+PUBLISH_TABLES = ("event", "source", "sourcerecord")
+
+
+def create_publish_state(dialect: str) -> None:
+    op.execute("CREATE TABLE publish_state (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)")
+    op.execute("INSERT INTO publish_state (id, version) VALUES (1, 0)")
+    if dialect == "postgresql":
+        # once a statement, not once a row: a harvest's bulk updates bump it cheaply
+        op.execute(
+            "CREATE FUNCTION publish_state_bump() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN UPDATE publish_state SET version = version + 1 WHERE id = 1; "
+            "RETURN NULL; END $$"
+        )
+        for table in PUBLISH_TABLES:
+            op.execute(
+                f"CREATE TRIGGER publish_{table}_bump AFTER INSERT OR UPDATE OR DELETE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION publish_state_bump()"
+            )
+    else:
+        for table in PUBLISH_TABLES:
+            for action in ("INSERT", "UPDATE", "DELETE"):
+                op.execute(
+                    f"CREATE TRIGGER publish_{table}_{action.lower()} AFTER {action} ON {table} "
+                    "BEGIN UPDATE publish_state SET version = version + 1 WHERE id = 1; END"
+                )
+
+
+def drop_publish_state(dialect: str) -> None:
+    if dialect == "postgresql":
+        for table in PUBLISH_TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS publish_{table}_bump ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS publish_state_bump()")
+    else:
+        for table in PUBLISH_TABLES:
+            for action in ("insert", "update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS publish_{table}_{action}")
+    op.execute("DROP TABLE IF EXISTS publish_state")
+
+
 def create_sqlite_fts_triggers() -> None:
     for statement in SQLITE_TRIGGERS:
         op.execute(statement)
@@ -95,14 +140,15 @@ def backfill_sqlite_fts() -> None:
     op.execute("DELETE FROM event_fts_map")
     op.execute("INSERT INTO event_fts_map(event_id) SELECT id FROM event ORDER BY rowid")
     op.execute(
-        "INSERT INTO event_fts(rowid, event_id, title, body) "
-        "SELECT m.fts_rowid, e.id, e.title, e.search_text "
+        "INSERT INTO event_fts(rowid, title, body) "
+        "SELECT m.fts_rowid, e.title, e.search_text "
         "FROM event e JOIN event_fts_map m ON m.event_id = e.id"
     )
 
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
+    create_publish_state(dialect)
     if dialect == "sqlite":
         op.execute(
             "CREATE TABLE event_fts_map ("
@@ -112,7 +158,7 @@ def upgrade() -> None:
         # prefix queries every search word becomes fast.
         op.execute(
             "CREATE VIRTUAL TABLE event_fts USING fts5("
-            "event_id UNINDEXED, title, body, "
+            "title, body, "
             "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
         )
         create_sqlite_fts_triggers()
@@ -138,6 +184,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
+    drop_publish_state(dialect)
     for name in COVERING_INDEXES:
         op.execute(f"DROP INDEX IF EXISTS {name}")
     if dialect == "sqlite":
