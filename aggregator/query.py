@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Float, String, Text, and_, cast, func, literal_column, or_, text, type_coerce
+from sqlalchemy.orm import defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -305,6 +306,8 @@ def attach_provenance(*, session: Session, page: EventPage) -> None:
         chunk = ids[chunk_start : chunk_start + 500]
         records = session.exec(
             select(SourceRecord)
+            # the raw record (``data``) can be large and no publisher shows it
+            .options(defer(SourceRecord.data))  # type: ignore[arg-type]
             .where(col(SourceRecord.event_id).in_(chunk))
             .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
         )
