@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import Depends, HTTPException, Query
+from fastapi import Depends, HTTPException, Query, Request
 
 from aggregator.config import AppConfig
 from aggregator.proximity import NearError, parse_near
 from aggregator.query import EventFilters
-from api.deps import ConfigDep
 
 MAX_Q_LENGTH = 200
 MAX_KM = 300.0
@@ -119,8 +118,13 @@ def build_filters(
     )
 
 
-def event_filters(
-    config: ConfigDep,
+async def app_config(request: Request) -> AppConfig:
+    """The configuration the app was started with (async: no threadpool hop)."""
+    return request.app.state.config
+
+
+async def event_filters(
+    config: Annotated[AppConfig, Depends(app_config)],
     q: Annotated[
         str | None,
         Query(
@@ -189,7 +193,10 @@ def event_filters(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EventFilters:
-    """Read and check the filters of a request (a 400 or 422 with the reason when wrong)."""
+    """Read and check the filters of a request (a 400 or 422 with the reason when wrong).
+
+    Pure parsing, so async: it runs on the event loop instead of costing a thread hop.
+    """
     return build_filters(
         config,
         q=q,

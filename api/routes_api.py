@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from sqlmodel import col, func, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
+from starlette.concurrency import run_in_threadpool
 
+from aggregator.config import AppConfig
 from aggregator.models import Event, HarvestRun, Source, SourceRecord
-from aggregator.query import get_event, query_events
+from aggregator.query import EventFilters, get_event, query_events
 from api.deps import ConfigDep, SessionDep, SettingsDep
 from api.params import FiltersDep
 from feeds.event_json import event_to_json, local_iso
@@ -64,7 +67,7 @@ _SEARCH_EXAMPLE = {
         422: {"description": "a parameter of the wrong type or out of range"},
     },
 )
-def list_events(session: SessionDep, config: ConfigDep, filters: FiltersDep) -> JSONResponse:
+async def list_events(request: Request, filters: FiltersDep) -> JSONResponse:
     """Events matching the filters, one page at a time, with the total number of matches.
 
     Values OR within a filter (``sector=po&sector=vo`` or ``sector=po,vo``) and filters AND
@@ -73,7 +76,14 @@ def list_events(session: SessionDep, config: ConfigDep, filters: FiltersDep) -> 
     (default), ``relevance`` (default when ``q`` is given) or ``distance``.
     Example: ``/api/events?q=pabo&sector=po&near=6511%20AB&km=30&sort=distance``.
     """
-    page = query_events(session=session, filters=filters, regions=config.regions)
+    state = request.app.state
+    return await run_in_threadpool(_search, state.engine, state.config, filters)
+
+
+def _search(engine: Engine, config: AppConfig, filters: EventFilters) -> JSONResponse:
+    # the database work and the rendering in one threadpool call (one hop per request)
+    with Session(engine) as session:
+        page = query_events(session=session, filters=filters, regions=config.regions)
     items = []
     for event in page.items:
         data = event_to_json(event, page.records.get(event.id, []), page.sources)

@@ -8,18 +8,19 @@ gzipped when the client accepts it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.config import AppConfig
 from aggregator.query import EventFilters, change_marker, publish_version, query_events
 from aggregator.settings import Settings
 from aggregator.store import local_midnight
-from api.deps import ConfigDep, SessionDep, SettingsDep
 from api.export_cache import ExportCache, make_etag, serve_export
 from api.params import FiltersDep
 from feeds.event_json import LOCAL_TZ
@@ -48,15 +49,30 @@ FEED_FORMATS: dict[str, tuple[str, Callable[..., bytes]]] = {
 }
 
 
-def export_cache(request: Request) -> ExportCache:
-    """The app's cache of rendered exports (made on first use)."""
-    cache = getattr(request.app.state, "export_cache", None)
+@dataclass(frozen=True, slots=True)
+class Exporter:
+    """What an export needs from the app: configuration, settings, cache and database."""
+
+    config: AppConfig
+    settings: Settings
+    cache: ExportCache
+    engine: Engine
+
+
+async def exporter(request: Request) -> Exporter:
+    """The app's exporter context; the cache of rendered exports is made on first use.
+
+    Async, and the routes below do their database work in one threadpool call: a
+    revalidation (304) is dominated by per-request overhead, so every hop counts.
+    """
+    state = request.app.state
+    cache = getattr(state, "export_cache", None)
     if cache is None:
-        cache = request.app.state.export_cache = ExportCache()
-    return cache
+        cache = state.export_cache = ExportCache()
+    return Exporter(state.config, state.settings, cache, state.engine)
 
 
-CacheDep = Annotated[ExportCache, Depends(export_cache)]
+ExporterDep = Annotated[Exporter, Depends(exporter)]
 
 
 def _today() -> datetime:
@@ -105,6 +121,22 @@ def export_etag(
 
 
 def _serve_ics(
+    request: Request, exporter: Exporter, filters: EventFilters, name: str, description: str
+) -> Response:
+    with Session(exporter.engine) as session:
+        return _serve_ics_in(
+            request,
+            session=session,
+            config=exporter.config,
+            settings=exporter.settings,
+            cache=exporter.cache,
+            filters=filters,
+            name=name,
+            description=description,
+        )
+
+
+def _serve_ics_in(
     request: Request,
     *,
     session: Session,
@@ -149,29 +181,15 @@ def _serve_ics(
         304: {"description": "unchanged since the ETag given in If-None-Match"},
     },
 )
-def calendar_ics(
-    request: Request,
-    session: SessionDep,
-    config: ConfigDep,
-    settings: SettingsDep,
-    cache: CacheDep,
-    filters: FiltersDep,
-) -> Response:
+async def calendar_ics(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
     """All matching events as an iCalendar subscription (ETag; 304 when unchanged).
 
     Takes every filter of /api/events; without ``from`` the calendar starts 30 days back.
     Cancelled events, and events removed at their source in the last 30 days, are exported
     as STATUS:CANCELLED so that subscribed calendars drop them.
     """
-    return _serve_ics(
-        request,
-        session=session,
-        config=config,
-        settings=settings,
-        cache=cache,
-        filters=filters,
-        name=CALENDAR_NAME,
-        description=CALENDAR_DESCRIPTION,
+    return await run_in_threadpool(
+        _serve_ics, request, exporter, filters, CALENDAR_NAME, CALENDAR_DESCRIPTION
     )
 
 
@@ -185,32 +203,37 @@ def calendar_ics(
         404: {"description": "unknown region"},
     },
 )
-def region_ics(
-    slug: str,
-    request: Request,
-    session: SessionDep,
-    config: ConfigDep,
-    settings: SettingsDep,
-    cache: CacheDep,
-    filters: FiltersDep,
+async def region_ics(
+    slug: str, request: Request, exporter: ExporterDep, filters: FiltersDep
 ) -> Response:
     """The events of one region as an iCalendar subscription (other filters narrow it)."""
-    if slug not in config.regions:
+    if slug not in exporter.config.regions:
         raise HTTPException(404, f"unknown region {slug!r}; see /api/regions")
-    region = config.regions.by_slug[slug]
-    return _serve_ics(
+    region = exporter.config.regions.by_slug[slug]
+    return await run_in_threadpool(
+        _serve_ics,
         request,
-        session=session,
-        config=config,
-        settings=settings,
-        cache=cache,
-        filters=replace(filters, region=slug),
-        name=f"{CALENDAR_NAME} – {region.name}",
-        description=f"{CALENDAR_DESCRIPTION} in {region.name}",
+        exporter,
+        replace(filters, region=slug),
+        f"{CALENDAR_NAME} – {region.name}",
+        f"{CALENDAR_DESCRIPTION} in {region.name}",
     )
 
 
-def _serve_feed(
+def _serve_feed(kind: str, request: Request, exporter: Exporter, filters: EventFilters) -> Response:
+    with Session(exporter.engine) as session:
+        return _serve_feed_in(
+            kind,
+            request,
+            session=session,
+            config=exporter.config,
+            settings=exporter.settings,
+            cache=exporter.cache,
+            filters=filters,
+        )
+
+
+def _serve_feed_in(
     kind: str,
     request: Request,
     *,
@@ -262,23 +285,8 @@ _FEED_DOC = (
     responses={200: {"content": {"application/rss+xml": {}}}},
     description=_FEED_DOC,
 )
-def feed_rss(
-    request: Request,
-    session: SessionDep,
-    config: ConfigDep,
-    settings: SettingsDep,
-    cache: CacheDep,
-    filters: FiltersDep,
-) -> Response:
-    return _serve_feed(
-        "rss",
-        request,
-        session=session,
-        config=config,
-        settings=settings,
-        cache=cache,
-        filters=filters,
-    )
+async def feed_rss(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
+    return await run_in_threadpool(_serve_feed, "rss", request, exporter, filters)
 
 
 @router.get(
@@ -288,23 +296,8 @@ def feed_rss(
     responses={200: {"content": {"application/atom+xml": {}}}},
     description=_FEED_DOC,
 )
-def feed_atom(
-    request: Request,
-    session: SessionDep,
-    config: ConfigDep,
-    settings: SettingsDep,
-    cache: CacheDep,
-    filters: FiltersDep,
-) -> Response:
-    return _serve_feed(
-        "atom",
-        request,
-        session=session,
-        config=config,
-        settings=settings,
-        cache=cache,
-        filters=filters,
-    )
+async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
+    return await run_in_threadpool(_serve_feed, "atom", request, exporter, filters)
 
 
 @router.get(
@@ -314,20 +307,5 @@ def feed_atom(
     responses={200: {"content": {"application/feed+json": {}}}},
     description=_FEED_DOC,
 )
-def feed_json(
-    request: Request,
-    session: SessionDep,
-    config: ConfigDep,
-    settings: SettingsDep,
-    cache: CacheDep,
-    filters: FiltersDep,
-) -> Response:
-    return _serve_feed(
-        "json",
-        request,
-        session=session,
-        config=config,
-        settings=settings,
-        cache=cache,
-        filters=filters,
-    )
+async def feed_json(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
+    return await run_in_threadpool(_serve_feed, "json", request, exporter, filters)
