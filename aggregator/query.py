@@ -133,7 +133,12 @@ def _distance_expr(point: GeoPoint) -> ColumnElement[float]:
     return (2 * EARTH_RADIUS_KM) * func.asin(func.sqrt(a))
 
 
-def _conditions(filters: EventFilters, regions: Regions, dialect: str) -> list[ColumnElement[bool]]:
+def _conditions(
+    filters: EventFilters,
+    regions: Regions,
+    dialect: str,
+    longest: timedelta | None = None,
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [col(Event.relevant).is_(True)]
     if filters.removed_since is not None:
         conditions.append(
@@ -146,6 +151,10 @@ def _conditions(filters: EventFilters, regions: Regions, dialect: str) -> list[C
     if filters.date_from:
         start = local_midnight(filters.date_from)
         conditions.append(func.coalesce(Event.end_at, Event.start_at) >= start)
+        if longest is not None:
+            # "not ended before the day" is no index range; with the longest duration in
+            # the store it implies one on start, which the indexes can use (still exact)
+            conditions.append(Event.start_at >= start - longest)
     if filters.date_to:
         conditions.append(Event.start_at < local_midnight(filters.date_to + timedelta(days=1)))
     wanted_regions = filters.all_regions()
@@ -226,10 +235,19 @@ class SearchStatements:
 
 
 def search_statements(
-    *, dialect: str, filters: EventFilters, regions: Regions, paginate: bool = True
+    *,
+    dialect: str,
+    filters: EventFilters,
+    regions: Regions,
+    paginate: bool = True,
+    longest: timedelta | None = None,
 ) -> SearchStatements:
-    """Build the statements ``query_events`` runs (benchmarks run them directly too)."""
-    conditions = _conditions(filters, regions, dialect)
+    """Build the statements ``query_events`` runs (benchmarks run them directly too).
+
+    ``longest`` is the longest event duration in the store (``longest_duration``); given,
+    a ``from`` filter also bounds the start, so that date ranges are index ranges.
+    """
+    conditions = _conditions(filters, regions, dialect, longest)
     search = _text_search(dialect, search_terms(filters.q))
     sort = filters.effective_sort()
 
@@ -267,6 +285,7 @@ def query_events(
         filters=filters,
         regions=regions,
         paginate=paginate,
+        longest=longest_duration(session=session) if filters.date_from else None,
     )
     ids = list(session.exec(statements.ids))  # type: ignore[call-overload]
     total = int(session.exec(statements.count).one()) if paginate else len(ids)  # type: ignore[call-overload]
@@ -342,6 +361,30 @@ def publish_version(*, session: Session) -> int:
     return int(session.execute(statement).scalar_one())
 
 
+_LONGEST_SQL = {
+    "sqlite": "SELECT max(julianday(end_at) - julianday(start_at)) FROM event "
+    "WHERE end_at IS NOT NULL",
+    "postgresql": "SELECT max(extract(epoch FROM end_at - start_at)) / 86400.0 FROM event "
+    "WHERE end_at IS NOT NULL",
+}
+_longest_cache: dict[tuple[str, int], timedelta] = {}
+
+
+def longest_duration(*, session: Session) -> timedelta:
+    """The longest event duration in the store (a minute of margin), per store version.
+
+    One scan of a covering index after each write; in between, one primary-key read.
+    """
+    bind = session.get_bind()
+    key = (bind.url.render_as_string(hide_password=True), publish_version(session=session))
+    if key not in _longest_cache:
+        days = session.execute(text(_LONGEST_SQL[bind.dialect.name])).scalar()
+        if len(_longest_cache) > 64:
+            _longest_cache.clear()
+        _longest_cache[key] = timedelta(days=float(days or 0)) + timedelta(minutes=1)
+    return _longest_cache[key]
+
+
 def change_marker(*, session: Session, filters: EventFilters, regions: Regions) -> tuple[Any, ...]:
     """A cheap validator for exports: changes whenever the rendered output could change.
 
@@ -352,7 +395,8 @@ def change_marker(*, session: Session, filters: EventFilters, regions: Regions) 
     each source covers the "Bron:" lines, which name that day.
     """
     dialect = session.get_bind().dialect.name
-    conditions = _conditions(filters, regions, dialect)
+    longest = longest_duration(session=session) if filters.date_from else None
+    conditions = _conditions(filters, regions, dialect, longest)
     count_events = select(
         func.count(), func.max(Event.last_modified), func.coalesce(func.sum(Event.sequence), 0)
     ).select_from(Event)

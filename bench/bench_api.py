@@ -32,12 +32,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import Engine, create_engine, insert, text
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.query import search_statements
+from aggregator.query import longest_duration, search_statements
 from api.params import build_filters
 from bench.synthetic import SOURCES, generate
 from config import bundled
@@ -139,6 +139,8 @@ def direct_sql(engine: Engine, config: AppConfig, variants: list[dict[str, str]]
     (without HTTP, JSON, provenance or the ORM).
     """
     statements = []
+    with Session(engine) as session:
+        longest = longest_duration(session=session)
     for params in variants:
         filters = build_filters(
             config,
@@ -151,7 +153,12 @@ def direct_sql(engine: Engine, config: AppConfig, variants: list[dict[str, str]]
             km=float(params["km"]) if "km" in params else None,
         )
         statements.append(
-            search_statements(dialect=engine.dialect.name, filters=filters, regions=config.regions)
+            search_statements(
+                dialect=engine.dialect.name,
+                filters=filters,
+                regions=config.regions,
+                longest=longest if filters.date_from else None,
+            )
         )
     timings = []
     with engine.connect() as connection:

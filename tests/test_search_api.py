@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from aggregator.query import fts5_query, search_terms, tsquery
 from aggregator.settings import Settings
 from api.app import create_app
 from tests.conftest import config_for, write_sources
-from tests.publishing_data import keys, seed
+from tests.publishing_data import Spec, build_event, keys, seed
 
 LIVE = {
     "nijmegen-info",
@@ -363,3 +364,24 @@ def test_jsonld_endpoint(client) -> None:  # type: ignore[no-untyped-def]
 def test_cors_allows_get(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/api/events", headers={"Origin": "https://regio.example"})
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_long_running_event_is_found_inside_its_span(client, engine) -> None:  # type: ignore[no-untyped-def]
+    # the start bound derived from the longest duration must keep date filters exact,
+    # also when a longer event arrives after the bound was computed
+    assert "traject" not in found(client, **{"from": "2027-03-15"})
+    long_event = build_event(
+        Spec(
+            "traject",
+            "Voorbereidingstraject zij-instroom (acht weken)",
+            datetime(2027, 2, 1, 9, tzinfo=UTC),
+            datetime(2027, 3, 29, 17, tzinfo=UTC),
+            {"region": "twente", "activity_type": "voorbereiding"},
+        )
+    )
+    with Session(engine) as session:
+        session.add(long_event)
+        session.commit()
+    assert "traject" in found(client, **{"from": "2027-03-15", "to": "2027-03-16"})
+    assert "traject" not in found(client, **{"from": "2027-03-30"})
+    assert "traject" in found(client, **{"from": "2027-03-29", "region": "twente"})
