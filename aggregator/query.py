@@ -1,34 +1,80 @@
-"""One query function for the JSON API, the pages and every feed (read only)."""
+"""One query function for the JSON API, the pages and every feed (read only).
+
+Filters OR within a field (``sector=po&sector=vo``) and AND across fields. Full-text search
+runs on SQLite FTS5 (table ``event_fts``) or on PostgreSQL ``tsvector`` with the ``dutch``
+configuration (column ``event.search_vector``); both are kept in sync by the database itself
+(migration 0002), so the query layer only reads them. Every word of ``q`` matches as a prefix.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, Literal
 
-from sqlalchemy import func, or_
+from sqlalchemy import Float, String, Text, and_, cast, func, literal_column, or_, text, type_coerce
+from sqlalchemy.orm import defer
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from aggregator.config import Regions
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.store import local_midnight
+from aggregator.proximity import EARTH_RADIUS_KM, GeoPoint, bounding_box, haversine_km
+from aggregator.store import LOCAL_TZ, local_midnight
+
+SortOrder = Literal["date", "distance", "relevance"]
+MAX_TERMS = 12
+MAX_TERM_LENGTH = 40
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Title hits weigh more than hits in the description, place or organiser.
+_FTS5_WEIGHTS = "10.0, 1.0"
 
 
 @dataclass(slots=True)
 class EventFilters:
-    """Filters shared by every output format (see DESIGN.md, HTTP API contract)."""
+    """Filters shared by every output format (see DESIGN.md, HTTP API contract).
 
+    Tuples are OR-ed within a field; fields are AND-ed. ``region`` is the single-region
+    form of ``regions`` (both may be given). ``removed_since`` brings back events removed
+    at their source after that moment (calendar exports show them as cancelled).
+    """
+
+    q: str | None = None
     date_from: date | None = None
     date_to: date | None = None
     region: str | None = None
+    regions: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    phases: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    attendance: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    free: bool | None = None
+    near: GeoPoint | None = None
+    km: float = 25.0
+    sort: SortOrder | None = None
     page: int = 1
     per_page: int = 50
     include_cancelled: bool = True
     include_removed: bool = False
+    removed_since: datetime | None = None
+
+    def all_regions(self) -> tuple[str, ...]:
+        """Every requested region slug (``region`` and ``regions`` together)."""
+        return tuple(dict.fromkeys((*((self.region,) if self.region else ()), *self.regions)))
+
+    def effective_sort(self) -> SortOrder:
+        """The order asked for, else relevance for a text search and date otherwise."""
+        if self.sort:
+            return self.sort
+        return "relevance" if search_terms(self.q) else "date"
 
 
 @dataclass(slots=True)
 class EventPage:
-    """One page of events with their provenance."""
+    """One page of events with their provenance (and distances for a ``near`` search)."""
 
     items: list[Event]
     total: int
@@ -36,61 +82,259 @@ class EventPage:
     per_page: int
     records: dict[str, list[SourceRecord]] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
+    distances: dict[str, float] = field(default_factory=dict)
 
 
-def _conditions(filters: EventFilters, regions: Regions) -> list:  # type: ignore[type-arg]
-    conditions = [col(Event.relevant).is_(True)]
-    if not filters.include_removed:
+def search_terms(q: str | None) -> list[str]:
+    """The words of a free-text query, lower-cased; search syntax characters are dropped.
+
+    ``"``, ``*``, ``(``, ``:`` or ``NEAR`` never reach the search engine as syntax: each word is
+    quoted (FTS5) or is a plain lexeme (tsquery), so any text is a valid query.
+    """
+    if not q:
+        return []
+    words = [w.lower()[:MAX_TERM_LENGTH] for w in _WORD.findall(q)]
+    return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+def fts5_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression: every term as a quoted prefix, all required."""
+    return " ".join(f'"{t}"*' for t in terms)
+
+
+def tsquery(terms: list[str]) -> str:
+    """A PostgreSQL ``to_tsquery`` expression: every term a prefix lexeme, all required."""
+    return " & ".join(f"{t}:*" for t in terms)
+
+
+def _json_list_contains(column: Any, values: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
+    # The lists are small JSON arrays of slugs; a quoted LIKE is exact, since a slug never
+    # contains a double quote. SQLite stores JSON as text (and a CAST would cost a copy per
+    # row); PostgreSQL's json type needs the cast to text.
+    text_column = cast(column, Text) if dialect == "postgresql" else type_coerce(column, Text)
+    return or_(*(text_column.like(f'%"{v}"%') for v in values))
+
+
+def _attendance_values(values: tuple[str, ...]) -> list[str]:
+    # A mixed event can be attended either way, so it answers both online and offline.
+    wanted = set(values)
+    if wanted & {"online", "offline"}:
+        wanted.add("mixed")
+    return sorted(wanted)
+
+
+def _distance_expr(point: GeoPoint) -> ColumnElement[float]:
+    """Haversine in SQL (SQLite's math functions, PostgreSQL's built-ins)."""
+    lat, lon = col(Event.lat), col(Event.lon)
+    rad = func.radians
+    a = func.power(func.sin(rad(lat - point.lat) / 2), 2) + func.cos(rad(point.lat)) * func.cos(
+        rad(lat)
+    ) * func.power(func.sin(rad(lon - point.lon) / 2), 2)
+    return (2 * EARTH_RADIUS_KM) * func.asin(func.sqrt(a))
+
+
+def _conditions(
+    filters: EventFilters,
+    regions: Regions,
+    dialect: str,
+    longest: timedelta | None = None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [col(Event.relevant).is_(True)]
+    if filters.removed_since is not None:
+        conditions.append(
+            or_(col(Event.removed_at).is_(None), col(Event.removed_at) >= filters.removed_since)
+        )
+    elif not filters.include_removed:
         conditions.append(col(Event.removed_at).is_(None))
     if not filters.include_cancelled:
         conditions.append(Event.status != "cancelled")
     if filters.date_from:
         start = local_midnight(filters.date_from)
         conditions.append(func.coalesce(Event.end_at, Event.start_at) >= start)
+        if longest is not None:
+            # "not ended before the day" is no index range; with the longest duration in
+            # the store it implies one on start, which the indexes can use (still exact)
+            conditions.append(Event.start_at >= start - longest)
     if filters.date_to:
         conditions.append(Event.start_at < local_midnight(filters.date_to + timedelta(days=1)))
-    if filters.region:
-        members = regions.members(filters.region)
-        region_match = [Event.region == filters.region]
+    wanted_regions = filters.all_regions()
+    if wanted_regions:
+        members: set[str] = set()
+        for slug in wanted_regions:
+            members |= regions.members(slug)
+        region_match = [col(Event.region).in_(wanted_regions)]
         if members:
             region_match.append(col(Event.municipality_code).in_(sorted(members)))
         conditions.append(or_(*region_match))
+    if filters.sectors:
+        conditions.append(_json_list_contains(Event.sectors, filters.sectors, dialect))
+    if filters.phases:
+        conditions.append(_json_list_contains(Event.phases, filters.phases, dialect))
+    if filters.audiences:
+        conditions.append(_json_list_contains(Event.audiences, filters.audiences, dialect))
+    if filters.types:
+        conditions.append(col(Event.activity_type).in_(filters.types))
+    if filters.attendance:
+        conditions.append(col(Event.attendance).in_(_attendance_values(filters.attendance)))
+    if filters.languages:
+        conditions.append(col(Event.language).in_(filters.languages))
+    if filters.free is not None:
+        conditions.append(col(Event.is_free).is_(filters.free))
+    if filters.near is not None:
+        south, north, west, east = bounding_box(filters.near, filters.km)
+        conditions.append(
+            and_(
+                col(Event.lat).between(south, north),
+                col(Event.lon).between(west, east),
+                _distance_expr(filters.near) <= filters.km,
+            )
+        )
     return conditions
+
+
+def _text_search(dialect: str, terms: list[str]) -> tuple[Any, ColumnElement[float]] | None:
+    """(selectable to join on event id, score where lower is better), or None without terms."""
+    if not terms:
+        return None
+    if dialect == "postgresql":
+        query = func.to_tsquery(literal_column("'dutch'"), tsquery(terms))
+        vector = literal_column("event.search_vector")
+        matches = (
+            select(
+                col(Event.id).label("event_id"),
+                (-func.ts_rank(vector, query)).label("score"),
+            )
+            .where(vector.op("@@")(query))
+            .subquery("fts")
+        )
+    else:
+        matches = (
+            text(
+                f"SELECT m.event_id AS event_id, bm25(event_fts, {_FTS5_WEIGHTS}) AS score "
+                "FROM event_fts JOIN event_fts_map AS m ON m.fts_rowid = event_fts.rowid "
+                "WHERE event_fts MATCH :fts_query"
+            )
+            .bindparams(fts_query=fts5_query(terms))
+            .columns(event_id=String, score=Float)
+            .subquery("fts")
+        )
+    return matches, matches.c.score
+
+
+@dataclass(frozen=True, slots=True)
+class SearchStatements:
+    """The SQL of one search: the ordered ids of a page, and the count of all matches.
+
+    The ids query reads only columns of the covering indexes of migration 0002, so
+    filtering and ordering never touch the (wide) event rows; ``query_events`` then
+    loads just the rows of the page by primary key.
+    """
+
+    ids: Any
+    count: Any
+
+
+def search_statements(
+    *,
+    dialect: str,
+    filters: EventFilters,
+    regions: Regions,
+    paginate: bool = True,
+    longest: timedelta | None = None,
+) -> SearchStatements:
+    """Build the statements ``query_events`` runs (benchmarks run them directly too).
+
+    ``longest`` is the longest event duration in the store (``longest_duration``); given,
+    a ``from`` filter also bounds the start, so that date ranges are index ranges.
+    """
+    conditions = _conditions(filters, regions, dialect, longest)
+    search = _text_search(dialect, search_terms(filters.q))
+    sort = filters.effective_sort()
+
+    ids = select(col(Event.id))
+    count = select(func.count()).select_from(Event)
+    if search is not None:
+        matches, _score = search
+        ids = ids.join(matches, matches.c.event_id == Event.id)
+        count = count.join(matches, matches.c.event_id == Event.id)
+    ids = ids.where(*conditions)
+    count = count.where(*conditions)
+
+    order: list[Any] = []
+    if sort == "distance" and filters.near is not None:
+        order.append(_distance_expr(filters.near))
+    elif sort == "relevance" and search is not None:
+        order.append(search[1])
+    order += [col(Event.start_at), col(Event.id)]
+    ids = ids.order_by(*order)
+    if paginate:
+        ids = ids.offset((filters.page - 1) * filters.per_page).limit(filters.per_page)
+    return SearchStatements(ids=ids, count=count)
 
 
 def query_events(
     *, session: Session, filters: EventFilters, regions: Regions, paginate: bool = True
 ) -> EventPage:
-    """Return the matching events (ordered by start) with their records.
+    """Return the matching events with their records, ordered by ``filters.effective_sort()``.
 
     With ``paginate=False`` every match is returned (calendar exports and feeds).
+    Ties are broken by start, then id, so pages never overlap.
     """
-    conditions = _conditions(filters, regions)
-    statement = select(Event).where(*conditions).order_by(col(Event.start_at), col(Event.id))
-    if paginate:
-        total = session.exec(select(func.count()).select_from(Event).where(*conditions)).one()
-        statement = statement.offset((filters.page - 1) * filters.per_page).limit(filters.per_page)
-        items = list(session.exec(statement))
-    else:
-        items = list(session.exec(statement))
-        total = len(items)
-    page = EventPage(items=items, total=int(total), page=filters.page, per_page=filters.per_page)
+    statements = search_statements(
+        dialect=session.get_bind().dialect.name,
+        filters=filters,
+        regions=regions,
+        paginate=paginate,
+        longest=longest_duration(session=session) if filters.date_from else None,
+    )
+    ids = list(session.exec(statements.ids))  # type: ignore[call-overload]
+    total = int(session.exec(statements.count).one()) if paginate else len(ids)  # type: ignore[call-overload]
+    by_id: dict[str, Event] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for event in session.exec(select(Event).where(col(Event.id).in_(chunk))):
+            by_id[event.id] = event
+    items = [by_id[i] for i in ids if i in by_id]
+    distances: dict[str, float] = {}
+    if filters.near is not None:
+        for event in items:
+            if event.lat is not None and event.lon is not None:
+                distances[event.id] = round(
+                    haversine_km(filters.near.lat, filters.near.lon, event.lat, event.lon), 2
+                )
+    page = EventPage(
+        items=items,
+        total=total,
+        page=filters.page,
+        per_page=filters.per_page,
+        distances=distances,
+    )
     attach_provenance(session=session, page=page)
     return page
 
 
 def attach_provenance(*, session: Session, page: EventPage) -> None:
-    """Load the live source records (and their sources) of the events on a page."""
+    """Load the live source records (and their sources) of the events on a page.
+
+    An event removed at every source keeps its last records, so its provenance still shows.
+    """
     ids = [e.id for e in page.items]
     if not ids:
         return
-    records = session.exec(
-        select(SourceRecord)
-        .where(col(SourceRecord.event_id).in_(ids), col(SourceRecord.removed_at).is_(None))
-        .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
-    )
-    for record in records:
-        page.records.setdefault(record.event_id, []).append(record)
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        records = session.exec(
+            select(SourceRecord)
+            # the raw record (``data``) can be large and no publisher shows it
+            .options(defer(SourceRecord.data))  # type: ignore[arg-type]
+            .where(col(SourceRecord.event_id).in_(chunk))
+            .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
+        )
+        for record in records:
+            page.records.setdefault(record.event_id, []).append(record)
+    for event_id, records in page.records.items():
+        live = [r for r in records if r.removed_at is None]
+        page.records[event_id] = live or records
     source_ids = {r.source_id for rs in page.records.values() for r in rs}
     if source_ids:
         for source in session.exec(select(Source).where(col(Source.id).in_(source_ids))):
@@ -107,18 +351,63 @@ def get_event(*, session: Session, event_id: str) -> EventPage | None:
     return page
 
 
-def change_marker(
-    *, session: Session, filters: EventFilters, regions: Regions
-) -> tuple[int, datetime | None]:
-    """Count and newest last_modified of the matching events: a cheap validator for feeds.
+def publish_version(*, session: Session) -> int:
+    """The store's write counter (raised by triggers on every write; migration 0002).
 
-    Removed events are counted too, so that a removal changes the marker.
+    Equal versions mean nothing was written in between, so a change marker computed at
+    one version still holds; a different version only means "recompute".
     """
-    conditions = _conditions(filters, regions)
-    count, newest = session.exec(
-        select(func.count(), func.max(Event.last_modified)).select_from(Event).where(*conditions)
-    ).one()
-    removed_newest = session.exec(select(func.max(Event.removed_at))).one()
-    if removed_newest and (newest is None or removed_newest > newest):
-        newest = removed_newest
-    return int(count), newest
+    statement = text("SELECT version FROM publish_state WHERE id = 1")
+    return int(session.execute(statement).scalar_one())
+
+
+_LONGEST_SQL = {
+    "sqlite": "SELECT max(julianday(end_at) - julianday(start_at)) FROM event "
+    "WHERE end_at IS NOT NULL",
+    "postgresql": "SELECT max(extract(epoch FROM end_at - start_at)) / 86400.0 FROM event "
+    "WHERE end_at IS NOT NULL",
+}
+_longest_cache: dict[tuple[str, int], timedelta] = {}
+
+
+def longest_duration(*, session: Session) -> timedelta:
+    """The longest event duration in the store (a minute of margin), per store version.
+
+    One scan of a covering index after each write; in between, one primary-key read.
+    """
+    bind = session.get_bind()
+    key = (bind.url.render_as_string(hide_password=True), publish_version(session=session))
+    if key not in _longest_cache:
+        days = session.execute(text(_LONGEST_SQL[bind.dialect.name])).scalar()
+        if len(_longest_cache) > 64:
+            _longest_cache.clear()
+        _longest_cache[key] = timedelta(days=float(days or 0)) + timedelta(minutes=1)
+    return _longest_cache[key]
+
+
+def change_marker(*, session: Session, filters: EventFilters, regions: Regions) -> tuple[Any, ...]:
+    """A cheap validator for exports: changes whenever the rendered output could change.
+
+    Count, newest ``last_modified`` and the sum of ``sequence`` of the matching events catch
+    new, updated and removed events: the store bumps SEQUENCE on every visible change and on
+    removal (so a change is seen even when its timestamp is not the newest), and an event
+    entering or leaving the filter changes the count. The last successful harvest day of
+    each source covers the "Bron:" lines, which name that day.
+    """
+    dialect = session.get_bind().dialect.name
+    longest = longest_duration(session=session) if filters.date_from else None
+    conditions = _conditions(filters, regions, dialect, longest)
+    count_events = select(
+        func.count(), func.max(Event.last_modified), func.coalesce(func.sum(Event.sequence), 0)
+    ).select_from(Event)
+    search = _text_search(dialect, search_terms(filters.q))
+    if search is not None:
+        count_events = count_events.join(search[0], search[0].c.event_id == Event.id)
+    count, newest, sequences = session.exec(count_events.where(*conditions)).one()  # type: ignore[call-overload]
+    harvest_days = tuple(
+        (source_id, success.astimezone(LOCAL_TZ).date().isoformat() if success else None)
+        for source_id, success in session.exec(
+            select(Source.id, Source.last_success_at).order_by(col(Source.id))
+        )
+    )
+    return int(count), newest.isoformat() if newest else None, int(sequences), harvest_days

@@ -2,41 +2,133 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
-from sqlmodel import col, func, select
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
+from starlette.concurrency import run_in_threadpool
 
+from aggregator.config import AppConfig
 from aggregator.models import Event, HarvestRun, Source, SourceRecord
-from aggregator.query import get_event, query_events
-from api.deps import ConfigDep, SessionDep
+from aggregator.query import EventFilters, get_event, query_events
+from api.deps import ConfigDep, SessionDep, SettingsDep
 from api.params import FiltersDep
 from feeds.event_json import event_to_json, local_iso
+from feeds.jsonld import event_jsonld
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 
-@router.get("/events", summary="Search events")
-def list_events(session: SessionDep, config: ConfigDep, filters: FiltersDep) -> dict[str, Any]:
-    """Events matching the filters, ordered by start, one page at a time."""
-    page = query_events(session=session, filters=filters, regions=config.regions)
-    return {
-        "items": [event_to_json(e, page.records.get(e.id, []), page.sources) for e in page.items],
-        "total": page.total,
-        "page": page.page,
-        "per_page": page.per_page,
-    }
+_SEARCH_EXAMPLE = {
+    "items": [
+        {
+            "id": "3f1c0b7e9a2d4c5b6a71",
+            "title": "Informatieavond zij-instroom basisonderwijs",
+            "start": "2027-03-12T19:00:00+01:00",
+            "end": "2027-03-12T21:00:00+01:00",
+            "all_day": False,
+            "status": "confirmed",
+            "region": "rijk-van-nijmegen",
+            "sectors": ["po"],
+            "distance_km": 3.4,
+            "sources": [
+                {
+                    "source": "rap-nijmegen",
+                    "name": "RAP Nijmegen agenda",
+                    "url": "https://example.org/agenda/informatieavond",
+                    "harvested_at": "2027-03-01T06:00:00+01:00",
+                    "last_success": "2027-03-01T06:00:00+01:00",
+                }
+            ],
+        }
+    ],
+    "total": 1,
+    "page": 1,
+    "per_page": 50,
+}
 
 
-@router.get("/events/{event_id}", summary="One event")
-def read_event(event_id: str, session: SessionDep) -> dict[str, Any]:
-    """One event by its stable id (removed events too, marked with ``removed_at``)."""
+@router.get(
+    "/events",
+    summary="Search events",
+    responses={
+        200: {"content": {"application/json": {"example": _SEARCH_EXAMPLE}}},
+        400: {
+            "description": "an unknown or inconsistent filter value",
+            "content": {
+                "application/json": {
+                    "example": {"detail": "unknown sector 'xx'; known values: po, vo, mbo"}
+                }
+            },
+        },
+        422: {"description": "a parameter of the wrong type or out of range"},
+    },
+)
+async def list_events(request: Request, filters: FiltersDep) -> JSONResponse:
+    """Events matching the filters, one page at a time, with the total number of matches.
+
+    Values OR within a filter (``sector=po&sector=vo`` or ``sector=po,vo``) and filters AND
+    together. ``q`` searches title, description, place and organiser (every word as a
+    prefix); ``near`` with ``km`` adds ``distance_km`` to each item. Order: ``sort=date``
+    (default), ``relevance`` (default when ``q`` is given) or ``distance``.
+    Example: ``/api/events?q=pabo&sector=po&near=6511%20AB&km=30&sort=distance``.
+    """
+    state = request.app.state
+    return await run_in_threadpool(_search, state.engine, state.config, filters)
+
+
+def _search(engine: Engine, config: AppConfig, filters: EventFilters) -> JSONResponse:
+    # the database work and the rendering in one threadpool call (one hop per request)
+    with Session(engine) as session:
+        page = query_events(session=session, filters=filters, regions=config.regions)
+    items = []
+    for event in page.items:
+        data = event_to_json(event, page.records.get(event.id, []), page.sources)
+        if filters.near is not None:
+            data["distance_km"] = page.distances.get(event.id)
+        items.append(data)
+    # The items are plain JSON already: rendering them directly skips FastAPI's generic
+    # (and, for 200 items, costly) jsonable_encoder pass.
+    return JSONResponse(
+        {"items": items, "total": page.total, "page": page.page, "per_page": page.per_page}
+    )
+
+
+@router.get("/events/{event_id}/jsonld", summary="One event as schema.org JSON-LD")
+def read_event_jsonld(event_id: str, session: SessionDep, settings: SettingsDep) -> Response:
+    """The schema.org Event of one event (what its page embeds), provenance as isBasedOn."""
     page = get_event(session=session, event_id=event_id)
     if page is None:
         raise HTTPException(404, f"no event with id {event_id!r}")
     event = page.items[0]
-    data = event_to_json(event, page.records.get(event.id, []), page.sources)
+    data = event_jsonld(
+        event, page.records.get(event.id, []), page.sources, base_url=settings.agenda_base_url
+    )
+    return Response(json.dumps(data, ensure_ascii=False).encode(), media_type="application/ld+json")
+
+
+@router.get("/events/{event_id}", summary="One event")
+def read_event(
+    event_id: str, session: SessionDep, settings: SettingsDep, jsonld: bool = False
+) -> dict[str, Any]:
+    """One event by its stable id (removed events too, marked with ``removed_at``).
+
+    With ``jsonld=true`` the schema.org Event is included under ``jsonld``.
+    """
+    page = get_event(session=session, event_id=event_id)
+    if page is None:
+        raise HTTPException(404, f"no event with id {event_id!r}")
+    event = page.items[0]
+    records = page.records.get(event.id, [])
+    data = event_to_json(event, records, page.sources)
     data["removed_at"] = local_iso(event.removed_at)
+    if jsonld:
+        data["jsonld"] = event_jsonld(
+            event, records, page.sources, base_url=settings.agenda_base_url
+        )
     return data
 
 

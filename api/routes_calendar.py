@@ -1,85 +1,195 @@
-"""iCal subscriptions: /calendar.ics with any filter, and /regions/{slug}.ics."""
+"""Subscriptions: /calendar.ics and /regions/{slug}.ics, and RSS/Atom/JSON feeds of events.
+
+Every format takes the filters of /api/events. Each response has an ETag computed before
+rendering (filters + the store's change marker), answers If-None-Match with 304, and is
+gzipped when the client accepts it.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import asdict, replace
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from aggregator.query import EventFilters, change_marker, query_events
-from api.deps import ConfigDep, SessionDep, SettingsDep
+from aggregator.config import AppConfig
+from aggregator.query import EventFilters, change_marker, publish_version, query_events
+from aggregator.settings import Settings
+from aggregator.store import local_midnight
+from api.export_cache import ExportCache, make_etag, serve_export
 from api.params import FiltersDep
+from feeds.event_json import LOCAL_TZ
 from feeds.ical_export import render_ics
+from feeds.syndication import (
+    FeedInfo,
+    FeedItem,
+    render_atom,
+    render_json_feed,
+    render_rss,
+)
 
 router = APIRouter(tags=["calendar"])
 ICS_TYPE = "text/calendar; charset=utf-8"
-PAST_DAYS = 30  # cancelled and past events stay this long, so subscribers see changes
+PAST_DAYS = 30  # past events stay this long in a calendar, so subscribers keep their history
+REMOVED_GRACE = timedelta(days=30)  # removed events stay as CANCELLED this long
+# Bump when a renderer's output changes, so that caches and clients see new ETags.
+RENDER_VERSION = "2"
+CALENDAR_NAME = "Overstap Agenda"
+CALENDAR_DESCRIPTION = "Activiteiten voor overstappers naar het onderwijs"
+
+FEED_FORMATS: dict[str, tuple[str, Callable[..., bytes]]] = {
+    "rss": ("application/rss+xml; charset=utf-8", render_rss),
+    "atom": ("application/atom+xml; charset=utf-8", render_atom),
+    "json": ("application/feed+json; charset=utf-8", render_json_feed),
+}
 
 
-def _calendar_filters(filters: EventFilters) -> EventFilters:
+@dataclass(frozen=True, slots=True)
+class Exporter:
+    """What an export needs from the app: configuration, settings, cache and database."""
+
+    config: AppConfig
+    settings: Settings
+    cache: ExportCache
+    engine: Engine
+
+
+async def exporter(request: Request) -> Exporter:
+    """The app's exporter context; the cache of rendered exports is made on first use.
+
+    Async, and the routes below do their database work in one threadpool call: a
+    revalidation (304) is dominated by per-request overhead, so every hop counts.
+    """
+    state = request.app.state
+    cache = getattr(state, "export_cache", None)
+    if cache is None:
+        cache = state.export_cache = ExportCache()
+    return Exporter(state.config, state.settings, cache, state.engine)
+
+
+ExporterDep = Annotated[Exporter, Depends(exporter)]
+
+
+def _today() -> datetime:
+    return datetime.now(LOCAL_TZ)
+
+
+def calendar_filters(filters: EventFilters, *, now: datetime) -> EventFilters:
+    """A subscription's window: from 30 days back (unless 'from' is given), with removed
+    events kept as cancelled for a grace period.
+
+    Both bounds move once a day (at local midnight), so that within a day an export only
+    changes when the store does.
+    """
+    today = now.astimezone(LOCAL_TZ).date()
     if filters.date_from is None:
-        today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
         filters = replace(filters, date_from=today - timedelta(days=PAST_DAYS))
-    return filters
+    return replace(filters, removed_since=local_midnight(today - REMOVED_GRACE))
 
 
-def _etag(filters: EventFilters, marker: tuple[int, object], variant: str) -> str:
-    key = f"{sorted(asdict(filters).items())}|{marker}|{variant}"
-    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+def _filters_key(filters: EventFilters) -> list[tuple[str, object]]:
+    return sorted(asdict(filters).items())
+
+
+def export_etag(
+    *,
+    session: Session,
+    config: AppConfig,
+    cache: ExportCache,
+    filters: EventFilters,
+    variant: tuple[object, ...],
+) -> str:
+    """The ETag of an export, validated before anything is rendered.
+
+    At an unchanged store version the ETag computed last time is reused (one primary-key
+    read); otherwise the change marker of the matching events is recomputed. The version
+    is read first, so a write that lands meanwhile can only cause one more recomputation.
+    """
+    key = make_etag(RENDER_VERSION, variant, _filters_key(filters))
+    version = publish_version(session=session)
+    etag = cache.validator(key, version)
+    if etag is None:
+        marker = change_marker(session=session, filters=filters, regions=config.regions)
+        etag = make_etag(key, marker)
+        cache.remember(key, version, etag)
+    return etag
 
 
 def _serve_ics(
+    request: Request, exporter: Exporter, filters: EventFilters, name: str, description: str
+) -> Response:
+    with Session(exporter.engine) as session:
+        return _serve_ics_in(
+            request,
+            session=session,
+            config=exporter.config,
+            settings=exporter.settings,
+            cache=exporter.cache,
+            filters=filters,
+            name=name,
+            description=description,
+        )
+
+
+def _serve_ics_in(
     request: Request,
-    session,
-    config,
-    settings,
-    filters: EventFilters,  # type: ignore[no-untyped-def]
+    *,
+    session: Session,
+    config: AppConfig,
+    settings: Settings,
+    cache: ExportCache,
+    filters: EventFilters,
     name: str,
     description: str,
 ) -> Response:
-    filters = _calendar_filters(filters)
-    marker = change_marker(session=session, filters=filters, regions=config.regions)
-    etag = _etag(filters, marker, name)
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers=headers)
-    page = query_events(session=session, filters=filters, regions=config.regions, paginate=False)
-    body = render_ics(
-        page.items,
-        page.records,
-        page.sources,
-        calendar_name=name,
-        calendar_description=description,
-        base_url=settings.agenda_base_url,
+    filters = calendar_filters(filters, now=_today())
+    etag = export_etag(
+        session=session,
+        config=config,
+        cache=cache,
+        filters=filters,
+        variant=("ics", name, settings.agenda_base_url),
     )
-    return Response(body, media_type=ICS_TYPE, headers=headers)
+
+    def render() -> bytes:
+        page = query_events(
+            session=session, filters=filters, regions=config.regions, paginate=False
+        )
+        return render_ics(
+            page.items,
+            page.records,
+            page.sources,
+            calendar_name=name,
+            calendar_description=description,
+            base_url=settings.agenda_base_url,
+        )
+
+    return serve_export(request, cache=cache, etag=etag, media_type=ICS_TYPE, render=render)
 
 
 @router.get(
     "/calendar.ics",
     summary="iCal subscription with any filter",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}}},
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "an RFC 5545 calendar"},
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+    },
 )
-def calendar_ics(
-    request: Request,
-    session: SessionDep,
-    config: ConfigDep,
-    settings: SettingsDep,
-    filters: FiltersDep,
-) -> Response:
-    """All matching events as an iCalendar subscription (ETag; 304 when unchanged)."""
-    return _serve_ics(
-        request,
-        session,
-        config,
-        settings,
-        filters,
-        "Overstap Agenda",
-        "Activiteiten voor overstappers naar het onderwijs",
+async def calendar_ics(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
+    """All matching events as an iCalendar subscription (ETag; 304 when unchanged).
+
+    Takes every filter of /api/events; without ``from`` the calendar starts 30 days back.
+    Cancelled events, and events removed at their source in the last 30 days, are exported
+    as STATUS:CANCELLED so that subscribed calendars drop them.
+    """
+    return await run_in_threadpool(
+        _serve_ics, request, exporter, filters, CALENDAR_NAME, CALENDAR_DESCRIPTION
     )
 
 
@@ -87,22 +197,115 @@ def calendar_ics(
     "/regions/{slug}.ics",
     summary="iCal subscription for one region",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}}},
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "an RFC 5545 calendar"},
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+        404: {"description": "unknown region"},
+    },
 )
-def region_ics(
-    slug: str, request: Request, session: SessionDep, config: ConfigDep, settings: SettingsDep
+async def region_ics(
+    slug: str, request: Request, exporter: ExporterDep, filters: FiltersDep
 ) -> Response:
-    """The events of one region as an iCalendar subscription."""
-    if slug not in config.regions:
-        raise HTTPException(404, f"unknown region {slug!r}")
-    region = config.regions.by_slug[slug]
-    filters = EventFilters(region=slug)
-    return _serve_ics(
+    """The events of one region as an iCalendar subscription (other filters narrow it)."""
+    if slug not in exporter.config.regions:
+        raise HTTPException(404, f"unknown region {slug!r}; see /api/regions")
+    region = exporter.config.regions.by_slug[slug]
+    return await run_in_threadpool(
+        _serve_ics,
         request,
-        session,
-        config,
-        settings,
-        filters,
-        f"Overstap Agenda – {region.name}",
-        f"Activiteiten voor overstappers naar het onderwijs in {region.name}",
+        exporter,
+        replace(filters, region=slug),
+        f"{CALENDAR_NAME} – {region.name}",
+        f"{CALENDAR_DESCRIPTION} in {region.name}",
     )
+
+
+def _serve_feed(kind: str, request: Request, exporter: Exporter, filters: EventFilters) -> Response:
+    with Session(exporter.engine) as session:
+        return _serve_feed_in(
+            kind,
+            request,
+            session=session,
+            config=exporter.config,
+            settings=exporter.settings,
+            cache=exporter.cache,
+            filters=filters,
+        )
+
+
+def _serve_feed_in(
+    kind: str,
+    request: Request,
+    *,
+    session: Session,
+    config: AppConfig,
+    settings: Settings,
+    cache: ExportCache,
+    filters: EventFilters,
+) -> Response:
+    media_type, renderer = FEED_FORMATS[kind]
+    if filters.date_from is None:
+        filters = replace(filters, date_from=_today().date())
+    filters = replace(filters, include_removed=False, removed_since=None)
+    base_url = settings.agenda_base_url.rstrip("/")
+    feed_url = f"{base_url}{request.url.path}"
+    if request.url.query:
+        feed_url += f"?{request.url.query}"
+    etag = export_etag(
+        session=session, config=config, cache=cache, filters=filters, variant=(kind, feed_url)
+    )
+
+    def render() -> bytes:
+        page = query_events(session=session, filters=filters, regions=config.regions)
+        newest = max((e.last_modified for e in page.items), default=None)
+        info = FeedInfo(
+            title=CALENDAR_NAME,
+            description=CALENDAR_DESCRIPTION,
+            home_url=f"{base_url}/",
+            feed_url=feed_url,
+            base_url=base_url,
+            updated=newest or datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        items = [FeedItem(e, page.records.get(e.id, []), page.sources) for e in page.items]
+        return renderer(items, info=info)
+
+    return serve_export(request, cache=cache, etag=etag, media_type=media_type, render=render)
+
+
+_FEED_DOC = (
+    "Upcoming events matching the filters of /api/events (from today unless 'from' is "
+    "given; 'per_page' items, default 50). ETag; 304 when unchanged."
+)
+
+
+@router.get(
+    "/feeds/events.rss",
+    summary="RSS 2.0 feed of events",
+    response_class=Response,
+    responses={200: {"content": {"application/rss+xml": {}}}},
+    description=_FEED_DOC,
+)
+async def feed_rss(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
+    return await run_in_threadpool(_serve_feed, "rss", request, exporter, filters)
+
+
+@router.get(
+    "/feeds/events.atom",
+    summary="Atom feed of events",
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {}}}},
+    description=_FEED_DOC,
+)
+async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
+    return await run_in_threadpool(_serve_feed, "atom", request, exporter, filters)
+
+
+@router.get(
+    "/feeds/events.json",
+    summary="JSON Feed 1.1 of events",
+    response_class=Response,
+    responses={200: {"content": {"application/feed+json": {}}}},
+    description=_FEED_DOC,
+)
+async def feed_json(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
+    return await run_in_threadpool(_serve_feed, "json", request, exporter, filters)

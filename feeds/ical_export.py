@@ -2,22 +2,30 @@
 
 Written for the clients overstappers use: Google Calendar, Outlook, Apple Calendar and
 Thunderbird. Every DATE-TIME carries TZID=Europe/Amsterdam with its VTIMEZONE; all-day
-events use exclusive DATE ends; text is escaped and folded by ``icalendar``.
+events use exclusive DATE ends; text is escaped and folded (75 octets, CRLF) by
+``icalendar``; DESCRIPTION is plain text, HTML goes in X-ALT-DESC. Cancelled events, and
+events removed at their source, are exported as STATUS:CANCELLED with a higher SEQUENCE
+so that subscribers see the cancellation instead of a silently vanished event.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+import nh3
 
 from aggregator.models import Event, Source, SourceRecord
+from feeds.jsonld import event_page_url
 
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 PRODID = "-//Overstap Agenda//Nationale activiteitenkalender//NL"
 UID_DOMAIN = "overstap-agenda"
+CANCELLED_PREFIX = "Geannuleerd: "
 
 # The rule-based zone definition calendar clients expect (EU rules since 1996).
 _VTIMEZONE = """BEGIN:VTIMEZONE
@@ -52,20 +60,63 @@ def event_uid(event_id: str) -> str:
 
 
 def provenance_line(records: list[SourceRecord], sources: dict[str, Source]) -> str:
-    """A short 'Bron:' line naming the sources of an event and the last successful harvest."""
-    names = []
+    """A short 'Bron:' line: the sources of an event, their pages and the last harvest day.
+
+    Only the day of the last successful harvest is named, so that the line (and with it the
+    export's ETag) changes at most once a day, not at every harvest.
+    """
+    parts: dict[str, str] = {}
     last: datetime | None = None
     for record in records:
         source = sources.get(record.source_id)
-        names.append(source.name if source else record.source_id)
+        name = source.name if source else record.source_id
+        url = record.url or (source.url if source and source.url.startswith("http") else None)
+        parts.setdefault(name, f"{name} ({url})" if url else name)
         if source and source.last_success_at and (last is None or source.last_success_at > last):
             last = source.last_success_at
-    if not names:
+    if not parts:
         return ""
-    line = "Bron: " + "; ".join(dict.fromkeys(names))
+    line = "Bron: " + "; ".join(parts.values())
     if last:
-        line += f" (bijgewerkt {last.astimezone(LOCAL_TZ):%d-%m-%Y %H:%M})"
+        line += f", opgehaald {last.astimezone(LOCAL_TZ):%d-%m-%Y}"
     return line
+
+
+_TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
+
+
+def plain_text(value: str) -> str:
+    """Text without HTML: DESCRIPTION is plain text for every client (RFC 5545 3.8.1.5)."""
+    if not _TAG.search(value):
+        return value
+    return html.unescape(nh3.clean(value, tags=set())).strip()
+
+
+def event_summary(event: Event) -> str:
+    """The SUMMARY: the title, marked when cancelled or removed.
+
+    Several clients show a subscribed STATUS:CANCELLED event like any other, so the
+    title says it too.
+    """
+    if event.status == "cancelled" or event.removed_at is not None:
+        return f"{CANCELLED_PREFIX}{event.title}"
+    return event.title
+
+
+def event_description(event: Event, records: list[SourceRecord], sources: dict[str, Source]) -> str:
+    """Plain-text description with registration link, organiser and the 'Bron:' line."""
+    parts = [plain_text(event.description or "").strip()]
+    if event.removed_at is not None:
+        parts.append("Deze activiteit staat niet meer in de agenda van de bron.")
+    if event.registration_url:
+        parts.append(f"Aanmelden: {event.registration_url}")
+    if event.organizer_name:
+        organiser = event.organizer_name
+        if event.organizer_url and not event.organizer_url.startswith("mailto:"):
+            organiser += f" ({event.organizer_url})"
+        parts.append(f"Organisator: {organiser}")
+    parts.append(provenance_line(records, sources))
+    return "\n\n".join(p for p in parts if p)
 
 
 def _local(value: datetime) -> datetime:
@@ -82,22 +133,22 @@ def event_to_vevent(
     vevent.add("LAST-MODIFIED", event.last_modified.astimezone(UTC))
     vevent.add("CREATED", event.first_seen.astimezone(UTC))
     vevent.add("SEQUENCE", event.sequence)
-    vevent.add("SUMMARY", event.title)
+    vevent.add("SUMMARY", event_summary(event))
     if event.all_day and event.start_date:
         vevent.add("DTSTART", event.start_date)
-        vevent.add("DTEND", event.end_date or event.start_date + timedelta(days=1))
+        end_date = event.end_date
+        if end_date is None or end_date <= event.start_date:
+            end_date = event.start_date + timedelta(days=1)
+        vevent.add("DTEND", end_date)  # exclusive, as every client expects
     else:
         vevent.add("DTSTART", _local(event.start_at))
         if event.end_at and event.end_at > event.start_at:
             vevent.add("DTEND", _local(event.end_at))
-    description = event.description or ""
-    bron = provenance_line(records, sources)
-    if event.registration_url:
-        description += f"\n\nAanmelden: {event.registration_url}"
-    if bron:
-        description += f"\n\n{bron}"
-    if description.strip():
-        vevent.add("DESCRIPTION", description.strip())
+    description = event_description(event, records, sources)
+    if description:
+        vevent.add("DESCRIPTION", description)
+    if event.description_html:
+        vevent.add("X-ALT-DESC", event.description_html, parameters={"FMTTYPE": "text/html"})
     location = ", ".join(
         p
         for p in (
@@ -107,25 +158,26 @@ def event_to_vevent(
         )
         if p
     )
+    if not location and event.attendance == "online":
+        location = "Online"
     if location:
         vevent.add("LOCATION", location)
     if event.lat is not None and event.lon is not None:
         vevent.add("GEO", (event.lat, event.lon))
-    vevent.add("URL", f"{base_url.rstrip('/')}/events/{event.id}")
+    vevent.add("URL", event_page_url(event.id, base_url=base_url))
+    cancelled = event.status == "cancelled" or event.removed_at is not None
     vevent.add(
         "STATUS",
-        {"cancelled": "CANCELLED", "tentative": "TENTATIVE"}.get(event.status, "CONFIRMED"),
+        "CANCELLED" if cancelled else {"tentative": "TENTATIVE"}.get(event.status, "CONFIRMED"),
     )
-    if event.organizer_name:
-        organizer = icalendar.vCalAddress(
-            event.organizer_url
-            if event.organizer_url and event.organizer_url.startswith(("mailto:", "http"))
-            else "mailto:noreply@example.org"
-        )
+    vevent.add("TRANSP", "TRANSPARENT")
+    if event.organizer_name and event.organizer_url and event.organizer_url.startswith("mailto:"):
+        organizer = icalendar.vCalAddress(event.organizer_url)
         organizer.params["CN"] = icalendar.vText(event.organizer_name)
         vevent.add("ORGANIZER", organizer)
-    if event.activity_type:
-        vevent.add("CATEGORIES", [event.activity_type, *event.sectors])
+    categories = [*filter(None, [event.activity_type]), *event.sectors]
+    if categories:
+        vevent.add("CATEGORIES", categories)
     return vevent
 
 
@@ -147,6 +199,8 @@ def render_ics(
     calendar.add("METHOD", "PUBLISH")
     calendar.add("X-WR-CALNAME", calendar_name)
     calendar.add("X-WR-CALDESC", calendar_description)
+    calendar.add("NAME", calendar_name)  # RFC 7986
+    calendar.add("DESCRIPTION", calendar_description)
     calendar.add("X-WR-TIMEZONE", "Europe/Amsterdam")
     calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(refresh))

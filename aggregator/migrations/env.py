@@ -11,6 +11,15 @@ from aggregator.db import make_engine
 config = context.config
 target_metadata = SQLModel.metadata
 
+# Search objects of migration 0002 live outside the models (FTS5 tables, triggers'
+# counter, tsvector column, covering indexes): autogenerate must not propose dropping them.
+_SEARCH_PREFIXES = ("event_fts", "publish_state", "ix_event_search", "search_vector")
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """Leave the hand-written search objects alone in ``alembic revision --autogenerate``."""
+    return not (reflected and compare_to is None and (name or "").startswith(_SEARCH_PREFIXES))
+
 
 def run_migrations_offline() -> None:
     """Emit SQL without a connection (``alembic upgrade --sql``)."""
@@ -41,6 +50,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,7 +1,7 @@
 """aggregator: per-record canonical fields, merged events, online geocoder cache
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 16:20:00
 
 * sourcerecord.fields: the record's own normalised, classified and geocoded fields, so
@@ -18,20 +18,22 @@ from alembic import op
 
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("sourcerecord", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("fields", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-        )
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("merged_into", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True)
-        )
+    # Plain ADD COLUMN, not a batch rebuild: on SQLite a rebuild drops the search and
+    # publish-state triggers that migration 0002 put on these tables.
+    op.add_column(
+        "sourcerecord",
+        sa.Column("fields", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    )
+    op.add_column(
+        "event",
+        sa.Column("merged_into", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    )
     op.create_table(
         "geocodecache",
         sa.Column("query", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
@@ -49,7 +51,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("geocodecache")
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.drop_column("merged_into")
-    with op.batch_alter_table("sourcerecord", schema=None) as batch_op:
-        batch_op.drop_column("fields")
+    # Plain DROP COLUMN (SQLite >= 3.35 and PostgreSQL): a batch rebuild on SQLite would
+    # drop the search and publish-state triggers of migration 0002.
+    op.execute("ALTER TABLE event DROP COLUMN merged_into")
+    op.execute("ALTER TABLE sourcerecord DROP COLUMN fields")

@@ -1,0 +1,119 @@
+"""Conditional, cached serving of exports (iCal, feeds): ETag, 304, pre-gzipped bodies.
+
+An export is validated before it is rendered: the ETag comes from the filters and the
+store's change marker (aggregator.query.change_marker), so an unchanged calendar costs one
+small query and a 304, and a changed one is rendered once and then served from memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+CACHE_CONTROL = "public, max-age=300"
+GZIP_MIN_BYTES = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CachedBody:
+    """A rendered export and its gzip encoding (None when too small to be worth it)."""
+
+    body: bytes
+    gzipped: bytes | None
+
+
+class ExportCache:
+    """A thread-safe LRU of rendered exports by ETag (bounded in bytes), and the ETag last
+    computed for each export at each store version (so an unchanged store is validated
+    with one primary-key read)."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_validators: int = 4096) -> None:
+        self.max_bytes = max_bytes
+        self.max_validators = max_validators
+        self._items: OrderedDict[str, CachedBody] = OrderedDict()
+        self._validators: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def validator(self, key: str, version: int) -> str | None:
+        """The ETag computed for this export at this store version, if any."""
+        with self._lock:
+            known = self._validators.get(key)
+            if known is None or known[0] != version:
+                return None
+            self._validators.move_to_end(key)
+            return known[1]
+
+    def remember(self, key: str, version: int, etag: str) -> None:
+        """Keep the ETag of an export at a store version."""
+        with self._lock:
+            self._validators[key] = (version, etag)
+            self._validators.move_to_end(key)
+            while len(self._validators) > self.max_validators:
+                self._validators.popitem(last=False)
+
+    def get(self, etag: str) -> CachedBody | None:
+        """The cached body for an ETag, or None."""
+        with self._lock:
+            item = self._items.get(etag)
+            if item is not None:
+                self._items.move_to_end(etag)
+            return item
+
+    def put(self, etag: str, body: bytes) -> CachedBody:
+        """Store a rendered body (and its gzip encoding) under its ETag."""
+        gzipped = gzip.compress(body, compresslevel=6) if len(body) >= GZIP_MIN_BYTES else None
+        item = CachedBody(body, gzipped)
+        size = len(body) + len(gzipped or b"")
+        if size > self.max_bytes:
+            return item
+        with self._lock:
+            if etag not in self._items:
+                self._items[etag] = item
+                self._size += size
+            while self._size > self.max_bytes and self._items:
+                _, old = self._items.popitem(last=False)
+                self._size -= len(old.body) + len(old.gzipped or b"")
+        return item
+
+
+def make_etag(*parts: object) -> str:
+    """A strong ETag from everything the body depends on."""
+    key = "|".join(repr(p) for p in parts)
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """True when If-None-Match names this ETag (or ``*``); weak validators compare too."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return etag in tags or "*" in tags
+
+
+def serve_export(
+    request: Request,
+    *,
+    cache: ExportCache,
+    etag: str,
+    media_type: str,
+    render: Callable[[], bytes],
+    extra_headers: dict[str, str] | None = None,
+) -> Response:
+    """304 when the client has this version, else the (cached) body, gzipped if accepted."""
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
+    headers.update(extra_headers or {})
+    if etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    item = cache.get(etag) or cache.put(etag, render())
+    if item.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(item.gzipped, media_type=media_type, headers=headers)
+    return Response(item.body, media_type=media_type, headers=headers)

@@ -1,0 +1,447 @@
+"""Benchmark: search API and region iCal at 100,000 events, on SQLite and PostgreSQL.
+
+For each backend: load synthetic events (bench.synthetic, random.Random(42)), start the
+real app under uvicorn, and time typical requests from a separate client process over
+loopback. Baselines are measured in the same run: each search's own SQL run directly
+(count + page, no HTTP), and the region .ics bytes served by a plain static-file server
+(Starlette StaticFiles under the same uvicorn) for the full body and for its 304.
+
+Targets (2-core machine): search p95 <= 50 ms; .ics 304 p95 within 2x of the static 304;
+full .ics p95 within 5x of the static file. ``BENCH_EVENTS`` changes the size (default
+100000); ``TEST_DATABASE_URL`` points at the PostgreSQL server (a scratch schema is made
+and dropped).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import Engine, create_engine, insert, text
+from sqlmodel import Session, col, select
+
+from aggregator.config import AppConfig, load_config
+from aggregator.db import make_engine, upgrade
+from aggregator.models import Event, Source, SourceRecord
+from aggregator.query import longest_duration, search_statements
+from api.params import build_filters
+from bench.synthetic import SOURCES, generate
+from config import bundled
+
+EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "150"))
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ICS_REGION = "midden-utrecht"
+SEARCH_TARGET_MS = 50.0
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+
+
+def search_scenarios(today: date) -> dict[str, list[dict[str, str]]]:
+    """Typical searches of the web page and widgets (upcoming events, first page of 50)."""
+    upcoming = {"from": today.isoformat()}
+    return {
+        "search: text": [
+            {**upcoming, "q": q}
+            for q in (
+                "informatieavond",
+                "zij-instroom",
+                "meeloopdag basisonderwijs",
+                "speeddate",
+                "open avond deeltijd",
+                "proefstuderen mbo",
+            )
+        ],
+        "search: region + sector": [
+            {**upcoming, "region": region, "sector": sector}
+            for region, sector in (
+                ("rijk-van-nijmegen", "po"),
+                ("groot-amsterdam", "vo"),
+                ("twente", "mbo"),
+                ("rijnmond", "po"),
+                ("regio-utrecht", "vo"),
+                ("zuid-limburg", "so"),
+            )
+        ],
+        "search: near postcode 25 km": [
+            {**upcoming, "near": pc, "km": "25"}
+            for pc in ("6511", "3511 AB", "1012", "9711", "5611", "7511")
+        ],
+        "search: date range": [
+            {
+                "from": (today + timedelta(days=d)).isoformat(),
+                "to": (today + timedelta(days=d + 14)).isoformat(),
+            }
+            for d in (0, 30, 60, 120, 200, 300)
+        ],
+    }
+
+
+def load(engine: Engine, config: AppConfig, today: date) -> float:
+    """Insert the synthetic events with one source record each; return seconds taken."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Source.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "id": sid,
+                    "name": name,
+                    "kind": "ics",
+                    "url": url,
+                    "region": "landelijk",
+                    "last_success_at": datetime.combine(today, datetime.min.time()).astimezone(),
+                }
+                for sid, name, url in SOURCES
+            ],
+        )
+    batch_events: list[dict] = []  # type: ignore[type-arg]
+    batch_records: list[dict] = []  # type: ignore[type-arg]
+
+    def flush() -> None:
+        with engine.begin() as connection:
+            connection.execute(insert(Event.__table__), batch_events)  # type: ignore[attr-defined]
+            connection.execute(insert(SourceRecord.__table__), batch_records)  # type: ignore[attr-defined]
+        batch_events.clear()
+        batch_records.clear()
+
+    for event, record in generate(EVENTS, regions=config.regions, today=today):
+        batch_events.append(event)
+        batch_records.append(record)
+        if len(batch_events) >= 5000:
+            flush()
+    if batch_events:
+        flush()
+    return time.perf_counter() - started
+
+
+def direct_sql(engine: Engine, config: AppConfig, variants: list[dict[str, str]]) -> list[float]:
+    """Latencies (ms) of the search's own statements, run directly on a connection.
+
+    The same SQL as the API: the count, the ids of the first page, the rows of those ids
+    (without HTTP, JSON, provenance or the ORM).
+    """
+    statements = []
+    with Session(engine) as session:
+        longest = longest_duration(session=session)
+    for params in variants:
+        filters = build_filters(
+            config,
+            q=params.get("q"),
+            date_from=date.fromisoformat(params["from"]) if "from" in params else None,
+            date_to=date.fromisoformat(params["to"]) if "to" in params else None,
+            region=[params["region"]] if "region" in params else None,
+            sector=[params["sector"]] if "sector" in params else None,
+            near=params.get("near"),
+            km=float(params["km"]) if "km" in params else None,
+        )
+        statements.append(
+            search_statements(
+                dialect=engine.dialect.name,
+                filters=filters,
+                regions=config.regions,
+                longest=longest if filters.date_from else None,
+            )
+        )
+    timings = []
+    with engine.connect() as connection:
+        for i in range(REPEAT + len(statements)):
+            statement = statements[i % len(statements)]
+            started = time.perf_counter()
+            connection.execute(statement.count).scalar_one()
+            ids = connection.execute(statement.ids).scalars().all()
+            connection.execute(select(Event).where(col(Event.id).in_(ids))).fetchall()
+            if i >= len(statements):  # the first round warms up
+                timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def uvicorn_server(factory: str, env: dict[str, str]) -> Iterator[str]:
+    """Run ``uvicorn --factory`` in its own process; yield its base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            factory,
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(base + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{factory} did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def run_client(scenarios: list[dict]) -> dict[str, list[float]]:  # type: ignore[type-arg]
+    """Time the scenarios from a separate client process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.client"],
+        input=json.dumps({"scenarios": scenarios}),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"benchmark client failed: {result.stderr or result.stdout}")
+    return json.loads(result.stdout)
+
+
+def percentiles(timings: list[float]) -> tuple[float, float, float]:
+    """p50, p95, p99 in ms."""
+    q = statistics.quantiles(timings, n=100, method="inclusive")
+    return q[49], q[94], q[98]
+
+
+def bench_backend(
+    name: str, url: str, config: AppConfig, today: date, work: Path
+) -> list[list[str]]:
+    """Load, serve and measure one backend; return table rows."""
+    # Load into the initial schema, then let migration 0002 build the search indexes in
+    # bulk (much faster than maintaining them row by row, and it exercises the backfill).
+    upgrade(url, "0001")
+    engine = make_engine(url)
+    seconds = load(engine, config, today)
+    started = time.perf_counter()
+    upgrade(url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # what autovacuum does after a bulk load (index-only scans need the visibility map)
+        connection.execute(
+            text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
+        )
+    print(
+        f"[{name}] loaded {EVENTS} events in {seconds:.1f} s, "
+        f"indexed in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    rows: list[list[str]] = []
+    scenarios = search_scenarios(today)
+    baselines = {
+        label: direct_sql(engine, config, variants) for label, variants in scenarios.items()
+    }
+    static_dir = work / f"static-{name}"
+    static_dir.mkdir()
+    with uvicorn_server("bench.server:api", {"BENCH_DATABASE_URL": url}) as base:
+        ics_path = f"/regions/{ICS_REGION}.ics"
+        first = httpx.get(base + ics_path, headers={"Accept-Encoding": "identity"}, timeout=300)
+        first.raise_for_status()
+        etag = first.headers["etag"]
+        (static_dir / "region.ics").write_bytes(first.content)
+        events_in_ics = first.content.count(b"BEGIN:VEVENT")
+        jobs = [
+            {
+                "name": label,
+                "base": base,
+                "requests": [[f"/api/events?{urlencode(p)}", {}] for p in variants],
+                "repeat": REPEAT,
+            }
+            for label, variants in scenarios.items()
+        ]
+        identity = {"Accept-Encoding": "identity"}
+        jobs += [
+            {
+                "name": "ics full",
+                "base": base,
+                "requests": [[ics_path, identity]],
+                "repeat": REPEAT,
+            },
+            {
+                "name": "ics full gzip",
+                "base": base,
+                "requests": [[ics_path, {"Accept-Encoding": "gzip"}]],
+                "repeat": REPEAT,
+            },
+            {
+                "name": "ics 304",
+                "base": base,
+                "requests": [[ics_path, {**identity, "If-None-Match": etag}]],
+                "repeat": REPEAT,
+                "expect": 304,
+            },
+        ]
+        measured = run_client(jobs)
+    with uvicorn_server("bench.server:static", {"BENCH_STATIC_DIR": str(static_dir)}) as base:
+        static_etag = httpx.get(base + "/region.ics").headers["etag"]
+        identity = {"Accept-Encoding": "identity"}
+        measured.update(
+            run_client(
+                [
+                    {
+                        "name": "static full",
+                        "base": base,
+                        "requests": [["/region.ics", identity]],
+                        "repeat": REPEAT,
+                    },
+                    {
+                        "name": "static 304",
+                        "base": base,
+                        "requests": [["/region.ics", {**identity, "If-None-Match": static_etag}]],
+                        "repeat": REPEAT,
+                        "expect": 304,
+                    },
+                ]
+            )
+        )
+    engine.dispose()
+
+    def fmt(values: tuple[float, float, float]) -> list[str]:
+        return [f"{v:.2f}" for v in values]
+
+    for label in scenarios:
+        ours = percentiles(measured[label])
+        base_p = percentiles(baselines[label])
+        ok = ours[1] <= SEARCH_TARGET_MS
+        rows.append(
+            [
+                name,
+                label,
+                *fmt(ours),
+                "direct SQL",
+                *fmt(base_p),
+                f"{ours[1] / base_p[1]:.1f}x",
+                f"p95<={SEARCH_TARGET_MS:.0f}ms",
+                "PASS" if ok else "FAIL",
+            ]
+        )
+    # per-query p50 of the text searches (their match counts differ by orders of magnitude)
+    text_variants = scenarios["search: text"]
+    for i, params in enumerate(text_variants):
+        timings = measured["search: text"][i :: len(text_variants)]
+        rows.append(
+            [
+                name,
+                f"  q={params['q']!r}",
+                f"{statistics.median(timings):.2f}",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "info (p50)",
+            ]
+        )
+    size = f"{len(first.content) / 1e6:.2f} MB, {events_in_ics} events"
+    for label, static, limit in (("ics full", "static full", 5), ("ics 304", "static 304", 2)):
+        ours = percentiles(measured[label])
+        base_p = percentiles(measured[static])
+        ratio = ours[1] / base_p[1]
+        rows.append(
+            [
+                name,
+                f"{label} ({size})" if label == "ics full" else label,
+                *fmt(ours),
+                static.replace("full", "file"),
+                *fmt(base_p),
+                f"{ratio:.1f}x",
+                f"p95<={limit}x",
+                "PASS" if ratio <= limit else "FAIL",
+            ]
+        )
+    gz = percentiles(measured["ics full gzip"])
+    rows.append([name, "ics full, gzip", *fmt(gz), "-", "", "", "", "", "", "info"])
+    return rows
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str | None]:
+    """A scratch schema on the test PostgreSQL (None when unreachable), dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # any driver or network error: PostgreSQL is not available
+        print(f"[postgres] skipped: {str(exc).splitlines()[0]}")
+        yield None
+        return
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def print_table(rows: list[list[str]]) -> None:
+    """Print the results as a fixed-width table (milliseconds)."""
+    header = [
+        "backend",
+        "scenario",
+        "p50",
+        "p95",
+        "p99",
+        "baseline",
+        "b.p50",
+        "b.p95",
+        "b.p99",
+        "p95 ratio",
+        "target",
+        "result",
+    ]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def main() -> None:
+    """Run the benchmark on SQLite and (when reachable) PostgreSQL and print the table."""
+    today = _today()
+    config = load_config(bundled("sources.yaml"), bundled("regions.yaml"), bundled("taxonomy.yaml"))
+    print(f"{EVENTS} events, {REPEAT} requests a scenario, {os.cpu_count()} CPUs; times in ms")
+    rows: list[list[str]] = []
+    with tempfile.TemporaryDirectory(prefix="agenda-bench-") as tmp:
+        work = Path(tmp)
+        rows += bench_backend("sqlite", f"sqlite:///{work / 'bench.sqlite'}", config, today, work)
+        with postgres_schema() as pg_url:
+            if pg_url:
+                rows += bench_backend("postgres", pg_url, config, today, work)
+    print_table(rows)

@@ -1,0 +1,373 @@
+"""iCal subscriptions: RFC 5545 validity, client quirks, round trips, ETag/304, gzip, removals."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import icalendar
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from aggregator.config import SourceConfig
+from aggregator.models import Event, Source
+from aggregator.settings import Settings
+from api.app import create_app
+from crawlers.ical import parse as parse_ics
+from crawlers.records import Window
+from feeds.ical_export import CANCELLED_PREFIX, event_uid
+from tests.conftest import config_for, write_sources
+from tests.publishing_data import Spec, build_event, seed
+
+JS_DIR = Path(__file__).parent / "js"
+FROM = {"from": "2027-01-01"}
+
+
+@pytest.fixture
+def client(engine, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
+    seed(engine)
+    config = config_for(write_sources(tmp_path / "sources.yaml", []))
+    settings = Settings(AGENDA_BASE_URL="https://agenda.example")
+    return TestClient(create_app(settings=settings, config=config, engine=engine))
+
+
+def api_items(client: TestClient, **params) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
+    body = client.get("/api/events", params={"per_page": 200, **FROM, **params}).json()
+    return {item["id"]: item for item in body["items"]}
+
+
+def vevents(body: bytes) -> dict[str, icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(body)
+    return {str(v["UID"]).split("@")[0]: v for v in calendar.walk("VEVENT")}
+
+
+def _value(prop) -> str | None:  # type: ignore[no-untyped-def]
+    if prop is None:
+        return None
+    value = prop.dt
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value.isoformat()
+
+
+def test_export_round_trips_to_the_api(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/calendar.ics", params=FROM)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    exported = vevents(response.content)
+    items = api_items(client)
+    # every API event, plus the event removed at its source (kept as cancelled)
+    assert set(exported) == set(items) | {"ev-nijmegen-removed"}
+    for event_id, item in items.items():
+        vevent = exported[event_id]
+        summary = str(vevent["SUMMARY"])
+        if item["status"] == "cancelled":
+            assert summary == CANCELLED_PREFIX + item["title"]
+            assert vevent["STATUS"] == "CANCELLED"
+        else:
+            assert summary == item["title"]
+        start = vevent["DTSTART"].dt
+        if item["all_day"]:
+            assert isinstance(start, date) and not isinstance(start, datetime)
+            assert start.isoformat() == item["start"]
+            assert vevent["DTEND"].dt.isoformat() == item["end"]
+        else:
+            assert start == datetime.fromisoformat(item["start"])
+            assert str(start.tzinfo) == "Europe/Amsterdam"
+            assert vevent["DTEND"].dt == datetime.fromisoformat(item["end"])
+        assert str(vevent["URL"]) == f"https://agenda.example/events/{event_id}"
+        assert int(vevent["SEQUENCE"]) == item["sequence"]
+        assert vevent["LAST-MODIFIED"].dt == datetime.fromisoformat(item["last_modified"])
+        description = str(vevent.get("DESCRIPTION", ""))
+        assert "Bron: " in description
+        assert item["sources"][0]["url"] in description
+        if item["location"] and item["location"]["city"]:
+            assert item["location"]["city"] in str(vevent["LOCATION"])
+        if item["location"] and item["location"]["lat"] is not None:
+            assert vevent["GEO"].latitude == pytest.approx(item["location"]["lat"])
+
+
+def test_export_reimported_by_the_ical_reader_gives_the_same_events(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/calendar.ics", params=FROM).content
+    source = SourceConfig(
+        id="reimport", name="Reimport", kind="ics", url="x.ics", region="landelijk"
+    )
+    now = datetime(2027, 1, 5, tzinfo=UTC)
+    result = parse_ics(body, source, now=now, window=Window.around(now))
+    assert not result.problems
+    items = api_items(client)
+    records = {r.uid.split("@")[0]: r for r in result.events}
+    assert set(records) >= set(items)
+    for event_id, item in items.items():
+        record = records[event_id]
+        expected_title = item["title"]
+        if item["status"] == "cancelled":
+            expected_title = CANCELLED_PREFIX + expected_title
+            assert record.status == "cancelled"
+        assert record.title == expected_title
+        start = record.start.isoformat()
+        assert start == item["start"] or datetime.fromisoformat(start) == datetime.fromisoformat(
+            item["start"]
+        )
+        assert (record.description or "").startswith(item["description"].split("\n")[0])
+
+
+def test_rfc5545_and_client_quirks(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/calendar.ics", params=FROM).content
+    assert body.startswith(b"BEGIN:VCALENDAR\r\n") and body.endswith(b"END:VCALENDAR\r\n")
+    lines = body.split(b"\r\n")
+    assert b"\n" not in body.replace(b"\r\n", b""), "bare LF"
+    assert all(len(line) <= 75 for line in lines), "line longer than 75 octets"
+    for line in lines:
+        line.decode("utf-8")  # folding never splits a UTF-8 sequence
+    text = body.decode()
+    unfolded = text.replace("\r\n ", "").replace("\r\n\t", "")
+    # every TZID used has its VTIMEZONE
+    used = set(re.findall(r";TZID=([^:;]+)[:;]", unfolded))
+    defined = {line[5:] for line in unfolded.split("\r\n") if line.startswith("TZID:")}
+    assert used and used <= defined
+    for name in (
+        "X-WR-CALNAME:Overstap Agenda",
+        "X-WR-CALDESC:",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT6H",
+        "X-PUBLISHED-TTL:PT6H",
+        "METHOD:PUBLISH",
+        "VERSION:2.0",
+        "PRODID:",
+    ):
+        assert f"\r\n{name}" in unfolded, name
+    calendar = icalendar.Calendar.from_ical(body)
+    for vevent in calendar.walk("VEVENT"):
+        for required in ("UID", "DTSTAMP", "DTSTART", "SEQUENCE", "LAST-MODIFIED", "SUMMARY"):
+            assert required in vevent, required
+        assert vevent["DTSTAMP"].dt.tzinfo is not None
+        assert vevent["DTSTAMP"].to_ical().endswith(b"Z")
+        assert "<" not in str(vevent.get("DESCRIPTION", "")), "HTML in DESCRIPTION"
+    # escaped commas, semicolons and newlines in the raw text
+    blocks = {
+        re.search(r"\r\nUID:([^@]+)@", block)[1]: block  # type: ignore[index]
+        for block in unfolded.split("BEGIN:VEVENT")[1:]
+    }
+    nijmegen = blocks["ev-nijmegen-info"]
+    assert r"aanmelden?event=12\,maart\;po" in nijmegen
+    assert r"\n" in nijmegen and "Café 'De Hoek'" in nijmegen
+    assert "X-ALT-DESC;FMTTYPE=text/html:<p>Wil je leraar worden?" in nijmegen
+    # all-day: DATE values with an exclusive end
+    groningen = blocks["ev-groningen-opendag"]
+    assert "DTSTART;VALUE=DATE:20270320" in groningen
+    assert "DTEND;VALUE=DATE:20270321" in groningen
+
+
+def test_uids_are_stable_and_sequence_follows_history(client, engine) -> None:  # type: ignore[no-untyped-def]
+    first = vevents(client.get("/calendar.ics", params=FROM).content)
+    with Session(engine) as session:
+        event = session.get(Event, "ev-utrecht-meeloop")
+        assert event is not None
+        event.start_at += timedelta(hours=1)
+        event.sequence += 1
+        event.last_modified = datetime.now(UTC).replace(microsecond=0)
+        session.add(event)
+        session.commit()
+    second = vevents(client.get("/calendar.ics", params=FROM).content)
+    assert set(first) == set(second)
+    assert str(second["ev-utrecht-meeloop"]["UID"]) == event_uid("ev-utrecht-meeloop")
+    assert int(second["ev-utrecht-meeloop"]["SEQUENCE"]) == 1
+    assert second["ev-utrecht-meeloop"]["DTSTART"].dt == first["ev-utrecht-meeloop"][
+        "DTSTART"
+    ].dt + timedelta(hours=1)
+
+
+def test_removed_events_are_cancelled_for_a_grace_period(client, engine) -> None:  # type: ignore[no-untyped-def]
+    exported = vevents(client.get("/calendar.ics", params=FROM).content)
+    removed = exported["ev-nijmegen-removed"]
+    assert removed["STATUS"] == "CANCELLED" and int(removed["SEQUENCE"]) == 1
+    assert str(removed["SUMMARY"]).startswith(CANCELLED_PREFIX)
+    assert "ev-nijmegen-removed" not in api_items(client)
+    with Session(engine) as session:
+        event = session.get(Event, "ev-nijmegen-removed")
+        assert event is not None
+        event.removed_at = datetime.now(UTC) - timedelta(days=40)
+        session.add(event)
+        session.commit()
+    assert "ev-nijmegen-removed" not in vevents(client.get("/calendar.ics", params=FROM).content)
+
+
+def test_region_calendar(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/regions/rijk-van-nijmegen.ics", params=FROM)
+    assert response.status_code == 200
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert str(calendar["X-WR-CALNAME"]) == "Overstap Agenda – Rijk van Nijmegen"
+    assert set(vevents(response.content)) == {"ev-nijmegen-info", "ev-nijmegen-removed"}
+    narrowed = client.get("/regions/rijk-van-nijmegen.ics", params={**FROM, "sector": "vo"})
+    assert vevents(narrowed.content) == {}
+    assert client.get("/regions/atlantis.ics").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"q": "speeddate"}, {"ev-enschede-speeddate"}),
+        (
+            {"near": "6511", "km": "30"},
+            {"ev-nijmegen-info", "ev-arnhem-open", "ev-nijmegen-removed"},
+        ),
+        ({"sector": "mbo", "lang": "en"}, {"ev-webinar-mbo"}),
+        ({"type": "open-dag", "free": "true"}, {"ev-arnhem-open", "ev-groningen-opendag"}),
+        ({"attendance": "online", "audience": "internationals"}, {"ev-webinar-mbo"}),
+        ({"phase": "matchen", "to": "2027-02-28"}, {"ev-enschede-speeddate"}),
+    ],
+)
+def test_every_filter_works_in_the_calendar(client, params, expected) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/calendar.ics", params={**FROM, **params})
+    assert set(vevents(response.content)) == expected
+
+
+def test_etag_304_and_gzip(client) -> None:  # type: ignore[no-untyped-def]
+    plain = client.get("/calendar.ics", params=FROM, headers={"Accept-Encoding": "identity"})
+    etag = plain.headers["etag"]
+    assert "content-encoding" not in plain.headers
+    zipped = client.get("/calendar.ics", params=FROM, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.headers["etag"] == etag
+    assert zipped.content == plain.content  # httpx decodes; the raw body was gzip
+    not_modified = client.get("/calendar.ics", params=FROM, headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified.headers["etag"] == etag
+    weak = client.get("/calendar.ics", params=FROM, headers={"If-None-Match": f'W/{etag}, "x"'})
+    assert weak.status_code == 304
+    other = client.get("/calendar.ics", params={**FROM, "sector": "po"})
+    assert other.headers["etag"] != etag
+
+
+def test_unchanged_calendar_is_validated_without_rendering(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    etag = client.get("/calendar.ics", params=FROM).headers["etag"]
+
+    def forbidden(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the 304 path must not load or render events")
+
+    monkeypatch.setattr("api.routes_calendar.query_events", forbidden)
+    monkeypatch.setattr("api.routes_calendar.render_ics", forbidden)
+    assert (
+        client.get("/calendar.ics", params=FROM, headers={"If-None-Match": etag}).status_code == 304
+    )
+    # the same version again is served from the cache, still without rendering
+    assert client.get("/calendar.ics", params=FROM).headers["etag"] == etag
+
+
+def _etag(client: TestClient, path: str = "/calendar.ics") -> str:
+    return client.get(path, params=FROM).headers["etag"]
+
+
+def _change(engine, event_id: str, **values) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        event = session.get(Event, event_id)
+        assert event is not None
+        for name, value in values.items():
+            setattr(event, name, value)
+        event.last_modified = datetime.now(UTC)
+        event.sequence += 1
+        session.add(event)
+        session.commit()
+
+
+def test_every_change_changes_the_etag(client, engine) -> None:  # type: ignore[no-untyped-def]
+    paths = ["/calendar.ics", "/regions/rijk-van-nijmegen.ics", "/feeds/events.rss"]
+    last = {path: _etag(client, path) for path in paths}
+
+    def check(expect_change: set[str]) -> None:
+        for path in paths:
+            tag = _etag(client, path)
+            assert (tag != last[path]) == (path in expect_change), path
+            last[path] = tag
+
+    check(set())  # unchanged: the same ETag
+    # a new event in Nijmegen
+    new = build_event(
+        Spec(
+            "nijmegen-new",
+            "Kijkje in de klas Nijmegen",
+            datetime(2027, 4, 1, 9, tzinfo=UTC),
+            None,
+            {"region": "rijk-van-nijmegen", "municipality_code": "GM0268"},
+        )
+    )
+    new.last_modified = datetime.now(UTC)
+    with Session(engine) as session:
+        session.add(new)
+        session.commit()
+    check(set(paths))
+    # an update of an event elsewhere leaves the region calendar alone
+    _change(engine, "ev-enschede-speeddate", title="Speeddate Twente (nieuwe zaal)")
+    check({"/calendar.ics", "/feeds/events.rss"})
+    # an event moving out of the region changes the region calendar
+    _change(engine, "ev-nijmegen-new", region="twente", municipality_code="GM0153")
+    check(set(paths))
+    # a removal at the source reaches subscribers
+    _change(engine, "ev-nijmegen-info", removed_at=datetime.now(UTC))
+    check(set(paths))
+    # a successful harvest on a new day changes the "Bron:" lines
+    with Session(engine) as session:
+        source = session.get(Source, "rap-nijmegen")
+        assert source is not None
+        source.last_success_at = datetime.now(UTC)
+        session.add(source)
+        session.commit()
+    check(set(paths))
+
+
+def _ical_js_available() -> str | None:
+    node = shutil.which("node")
+    if node is None:
+        return "node is not installed: Mozilla's ical.js cannot run"
+    if not (JS_DIR / "node_modules" / "ical.js").is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            return "npm is not installed: cannot install ical.js"
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=JS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        if result.returncode != 0:
+            return f"npm ci failed for tests/js (ical.js): {result.stderr.strip()[:200]}"
+    return None
+
+
+def test_export_parses_with_mozilla_ical_js(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    problem = _ical_js_available()
+    if problem:
+        pytest.skip(problem)
+    items = api_items(client)
+    for path in ("/calendar.ics", "/regions/rijk-van-nijmegen.ics"):
+        target = tmp_path / "export.ics"
+        target.write_bytes(client.get(path, params=FROM).content)
+        result = subprocess.run(
+            ["node", str(JS_DIR / "parse_ics.mjs"), str(target)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        parsed = json.loads(result.stdout)
+        assert parsed["timezones"] == ["Europe/Amsterdam"]
+        for event in parsed["events"]:
+            event_id = event["uid"].split("@")[0]
+            if event_id not in items:
+                assert event["status"] == "CANCELLED"
+                continue
+            item = items[event_id]
+            if item["all_day"]:
+                assert event["start"] == {"date": item["start"]}
+                assert event["end"] == {"date": item["end"]}
+            else:
+                expected = datetime.fromisoformat(item["start"]).astimezone(UTC)
+                assert event["start"]["utc"] == expected.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                assert event["start"]["tzid"] == "Europe/Amsterdam"
+            assert event["summary"].endswith(item["title"])
+            assert "Bron: " in event["description"]
