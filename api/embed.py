@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from aggregator.query import EventFilters, query_events
 from api.deps import ConfigDep, SessionDep, SettingsDep
 from api.i18n import STRINGS, normalise_lang
-from api.pages import SearchForm, event_card, group_by_day, interim_filter, today_local
+from api.pages import event_card, group_by_day, today_local
 from api.web import render, request_lang, script_json
 
 router = APIRouter(include_in_schema=False)
@@ -53,11 +53,16 @@ def embed_list(
     """The iframe variant: a bare list page (no header), links open in the top window."""
     lang = normalise_lang(lang or request_lang(request))
     params = _widget_params(config, region, sector, type, limit)
-    filters = EventFilters(date_from=today_local(), region=params["region"] or None)
-    page = query_events(session=session, filters=filters, regions=config.regions, paginate=False)
-    form = SearchForm(sector=params["sector"], type=params["type"])
-    events = interim_filter(page.items, form, lang)[: params["limit"]]
-    cards = [event_card(e, config, lang) for e in events]
+    filters = EventFilters(
+        date_from=today_local(),
+        region=params["region"] or None,
+        sectors=(params["sector"],) if params["sector"] else (),
+        types=(params["type"],) if params["type"] else (),
+        sort="date",
+        per_page=params["limit"],
+    )
+    page = query_events(session=session, filters=filters, regions=config.regions)
+    cards = [event_card(e, config, lang) for e in page.items]
     request.scope["agenda.lang"] = lang
     return render(
         request, "embed_list.html", groups=group_by_day(cards, lang), params=params, lang=lang

@@ -55,8 +55,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No activities found. Try fewer filters or a larger distance.",
     ),
     "near_unknown": (
-        "Postcode {near} is (nog) niet bekend; de afstand is niet gebruikt.",
-        "Postcode {near} is not known (yet); distance was not applied.",
+        "We kennen de plaats of postcode '{near}' niet; de afstand is niet gebruikt."
+        " Geef een postcode (6511 AB) of coördinaten (51.84,5.86).",
+        "We do not know the place or postcode '{near}'; distance was not applied."
+        " Give a postcode (6511 AB) or coordinates (51.84,5.86).",
     ),
     "map_title": ("Kaart van de resultaten", "Map of the results"),
     "map_note": (

@@ -14,12 +14,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from aggregator.models import Event
+from aggregator.proximity import GeoPoint, NearError, parse_near
 from aggregator.query import EventFilters, EventPage, get_event, query_events
 from api.deps import ConfigDep, SessionDep, SettingsDep
-from api.event_jsonld import event_jsonld
 from api.i18n import long_date, t
 from api.web import region_name, render, request_lang, script_json, term_label
 from feeds.ical_export import render_ics
+from feeds.jsonld import event_jsonld
 
 router = APIRouter(include_in_schema=False)
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
@@ -68,50 +69,6 @@ def _parse_day(value: str) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
-
-
-def interim_filter(events: list[Event], form: SearchForm, lang: str) -> list[Event]:
-    """Filters the shared query does not have yet in this branch: q, sector, type, near+km.
-
-    Stand-in for the publishing branch's ``EventFilters`` (q, sector, type, near, km): the
-    integrator replaces this by passing those filters to ``query_events``.
-    """
-    words = [w.casefold() for w in form.q.split() if w]
-    origin: tuple[float, float] | None = None
-    if form.near:
-        match = _LATLON.match(form.near)
-        if match:
-            origin = (float(match[1]), float(match[2]))
-        else:
-            form.notices.append(t("near_unknown", lang, near=form.near))
-    try:
-        radius = max(1.0, min(float(form.km or 25), 300.0))
-    except ValueError:
-        radius = 25.0
-    kept = []
-    for event in events:
-        text = f"{event.title} {event.search_text}".casefold()
-        if words and not all(w in text for w in words):
-            continue
-        if form.sector and form.sector not in (event.sectors or []):
-            continue
-        if form.type and event.activity_type != form.type:
-            continue
-        if origin is not None:
-            if event.lat is None or event.lon is None:
-                continue
-            if _distance_km(origin[0], origin[1], event.lat, event.lon) > radius:
-                continue
-        kept.append(event)
-    return kept
 
 
 def event_times(event: Event, lang: str) -> dict[str, Any]:
@@ -167,18 +124,45 @@ def group_by_day(cards: list[dict[str, Any]], lang: str) -> list[tuple[str, list
     return [(long_date(day, lang), items) for day, items in groups.items()]
 
 
-def _search(session: Any, config: Any, form: SearchForm, lang: str) -> list[Event]:
-    """The events of a search: the shared query for dates and region, then the rest."""
+def search_filters(config: Any, form: SearchForm, lang: str, *, per_page: int) -> EventFilters:
+    """The shared query filters for a search form; what cannot be used becomes a notice."""
     region = form.region if form.region in config.regions else None
     start = _parse_day(form.date_from) or today_local()
     end = _parse_day(form.date_to)
     if end and end < start:
         end = None
-    filters = EventFilters(date_from=start, date_to=end, region=region, include_cancelled=True)
-    page: EventPage = query_events(
-        session=session, filters=filters, regions=config.regions, paginate=False
+    near: GeoPoint | None = None
+    if form.near:
+        try:
+            near = parse_near(form.near)
+        except NearError:
+            form.notices.append(t("near_unknown", lang, near=form.near))
+    try:
+        radius = max(1.0, min(float(form.km or 25), 300.0))
+    except ValueError:
+        radius = 25.0
+    known = set(config.taxonomy.slugs("sectors"))
+    types = set(config.taxonomy.slugs("activity_types"))
+    return EventFilters(
+        q=form.q or None,
+        date_from=start,
+        date_to=end,
+        region=region,
+        sectors=(form.sector,) if form.sector in known else (),
+        types=(form.type,) if form.type in types else (),
+        near=near,
+        km=radius,
+        sort="date",
+        page=form.page,
+        per_page=per_page,
+        include_cancelled=True,
     )
-    return interim_filter(page.items, form, lang)
+
+
+def _search(session: Any, config: Any, form: SearchForm, lang: str) -> EventPage:
+    """One page of the events of a search, from the shared query (filters in SQL)."""
+    filters = search_filters(config, form, lang, per_page=PER_PAGE)
+    return query_events(session=session, filters=filters, regions=config.regions)
 
 
 @router.get("/")
@@ -209,11 +193,13 @@ def search_page(
         km=km,
         page=page,
     )
-    events = _search(session, config, form, lang)
-    total = len(events)
+    result = _search(session, config, form, lang)
+    total = result.total
     pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(page, pages)
-    shown = events[(page - 1) * PER_PAGE : page * PER_PAGE]
+    if page > pages:
+        form.page = page = pages
+        result = _search(session, config, form, lang)
+    shown = result.items
     cards = [event_card(e, config, lang) for e in shown]
     map_points = [
         {
@@ -223,11 +209,10 @@ def search_page(
             "lon": e.lon,
             "when": event_times(e, lang)["text"],
         }
-        for e in events
+        for e in shown
         if e.lat is not None and e.lon is not None
     ]
-    # every filter goes along, so the subscription follows the search once the calendar
-    # export understands it (unknown parameters are ignored until then)
+    # every filter goes along: the calendar export takes the same filters as the search
     ics_params = form.params()
     return render(
         request,
@@ -351,7 +336,7 @@ def event_page(
         }
         for r in records
     ]
-    jsonld = script_json(event_jsonld(event, base_url=base))
+    jsonld = script_json(event_jsonld(event, records, page.sources, base_url=base))
     return render(
         request,
         "event.html",

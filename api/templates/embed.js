@@ -64,7 +64,7 @@
       status.textContent = text(lang, "embed_loading");
       this.box.replaceChildren(heading, status);
       var today = new Date().toISOString().slice(0, 10);
-      var params = new URLSearchParams({ from: today, per_page: "200" });
+      var params = new URLSearchParams({ from: today, per_page: String(limit), sort: "date" });
       if (region) { params.set("region", region); }
       if (sector) { params.set("sector", sector); }
       if (type) { params.set("type", type); }
@@ -72,10 +72,7 @@
       fetch(base + "/api/events?" + params.toString(), { headers: { Accept: "application/json" } })
         .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
         .then(function (data) {
-          // sector and type are also checked here, so the widget filters correctly on any API version
-          var items = data.items.filter(function (item) {
-            return (!sector || item.sectors.indexOf(sector) >= 0) && (!type || item.activity_type === type);
-          }).slice(0, limit);
+          var items = data.items;
           self.render(items, { lang: lang, base: base, region: region, sector: sector });
           self.setAttribute("data-count", String(items.length));
         })

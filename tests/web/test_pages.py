@@ -70,8 +70,10 @@ def test_near_filter_by_coordinates_and_unknown_postcode(client) -> None:  # typ
     api = client.get("/api/events", params={"from": "2027-01-01", "per_page": 200}).json()
     placed = {e["id"] for e in api["items"] if e["location"] and e["location"]["lat"]}
     assert ids and ids < placed
-    unknown = client.get("/", params={"near": "9999 ZZ"}).text
-    assert "Postcode 9999 ZZ is (nog) niet bekend" in unknown
+    unknown = client.get("/", params={"near": "1000 ZZ"}).text  # a PO-box range, no area
+    assert "We kennen de plaats of postcode &#39;1000 ZZ&#39; niet" in unknown
+    by_postcode = client.get("/", params={"from": "2027-01-01", "near": "7513 AB", "km": "15"})
+    assert set(_event_ids(by_postcode.text)) == ids  # Enschede by postcode, as by coordinates
 
 
 def test_map_gets_points_and_configured_tiles(client) -> None:  # type: ignore[no-untyped-def]
