@@ -54,6 +54,7 @@ class EventFilters:
     free: bool | None = None
     near: GeoPoint | None = None
     km: float = 25.0
+    plus_online: bool = False  # with near: online and hybrid events count as near
     sort: SortOrder | None = None
     page: int = 1
     per_page: int = 50
@@ -182,13 +183,15 @@ def _conditions(
         conditions.append(col(Event.is_free).is_(filters.free))
     if filters.near is not None:
         south, north, west, east = bounding_box(filters.near, filters.km)
-        conditions.append(
-            and_(
-                col(Event.lat).between(south, north),
-                col(Event.lon).between(west, east),
-                _distance_expr(filters.near) <= filters.km,
-            )
+        nearby = and_(
+            col(Event.lat).between(south, north),
+            col(Event.lon).between(west, east),
+            _distance_expr(filters.near) <= filters.km,
         )
+        if filters.plus_online:
+            # "near me, plus what I can join from home"
+            nearby = or_(nearby, col(Event.attendance).in_(("online", "mixed")))
+        conditions.append(nearby)
     return conditions
 
 

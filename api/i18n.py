@@ -44,6 +44,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "De kaartachtergrond kan nu niet laden; de stippen tonen waar de activiteiten zijn.",
         "The map background cannot load now; the dots show where the activities are.",
     ),
+    "field_plus_online": (
+        "Ook online en hybride activiteiten",
+        "Also online and hybrid activities",
+    ),
     "field_km": ("Afstand (km)", "Distance (km)"),
     "any": ("Alle", "All"),
     "search_button": ("Zoeken", "Search"),

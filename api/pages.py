@@ -40,6 +40,7 @@ class SearchForm:
     date_to: str = ""
     near: str = ""
     km: str = "25"
+    plus_online: bool = False
     page: int = 1
     notices: list[str] = field(default_factory=list)
 
@@ -54,6 +55,7 @@ class SearchForm:
             "to": self.date_to,
             "near": self.near,
             "km": self.km if self.near else "",
+            "plus_online": "true" if self.near and self.plus_online else "",
         }
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "")}
@@ -152,6 +154,7 @@ def search_filters(config: Any, form: SearchForm, lang: str, *, per_page: int) -
         types=(form.type,) if form.type in types else (),
         near=near,
         km=radius,
+        plus_online=form.plus_online and near is not None,
         sort="date",
         page=form.page,
         per_page=per_page,
@@ -178,6 +181,7 @@ def search_page(
     date_to: Annotated[str, Query(alias="to")] = "",
     near: str = "",
     km: str = "25",
+    plus_online: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """The search page: filters, results grouped by day, a map, and a subscription link."""
@@ -191,6 +195,7 @@ def search_page(
         date_to=date_to,
         near=near.strip(),
         km=km,
+        plus_online=plus_online,
         page=page,
     )
     result = _search(session, config, form, lang)

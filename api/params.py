@@ -60,6 +60,7 @@ def build_filters(
     free: bool | None = None,
     near: str | None = None,
     km: float | None = None,
+    plus_online: bool = False,
     sort: Literal["date", "distance", "relevance"] | None = None,
     page: int = 1,
     per_page: int = 50,
@@ -94,6 +95,8 @@ def build_filters(
             raise HTTPException(400, str(exc)) from exc
     if km is not None and point is None:
         raise HTTPException(400, "'km' needs 'near' (a postcode or lat,lon)")
+    if plus_online and point is None:
+        raise HTTPException(400, "'plus_online' needs 'near' (a postcode or lat,lon)")
     if sort == "distance" and point is None:
         raise HTTPException(400, "sort=distance needs 'near' (a postcode or lat,lon)")
     if q is not None and len(q) > MAX_Q_LENGTH:
@@ -112,6 +115,7 @@ def build_filters(
         free=free,
         near=point,
         km=km if km is not None else 25.0,
+        plus_online=plus_online,
         sort=sort,
         page=page,
         per_page=per_page,
@@ -184,6 +188,13 @@ async def event_filters(
         float | None,
         Query(gt=0, le=MAX_KM, description="radius around 'near' in km (default 25)"),
     ] = None,
+    plus_online: Annotated[
+        bool,
+        Query(
+            description="with near: also online and hybrid events, wherever they are hosted",
+            examples=[True],
+        ),
+    ] = False,
     sort: Annotated[
         Literal["date", "distance", "relevance"] | None,
         Query(
@@ -212,6 +223,7 @@ async def event_filters(
         free=free,
         near=near,
         km=km,
+        plus_online=plus_online,
         sort=sort,
         page=page,
         per_page=per_page,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import icalendar
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -15,7 +16,7 @@ from aggregator.query import fts5_query, search_terms, tsquery
 from aggregator.settings import Settings
 from api.app import create_app
 from tests.conftest import config_for, write_sources
-from tests.publishing_data import Spec, build_event, keys, seed
+from tests.publishing_data import Spec, build_event, event_id, keys, seed
 
 LIVE = {
     "nijmegen-info",
@@ -385,3 +386,27 @@ def test_long_running_event_is_found_inside_its_span(client, engine) -> None:  #
     assert "traject" in found(client, **{"from": "2027-03-15", "to": "2027-03-16"})
     assert "traject" not in found(client, **{"from": "2027-03-30"})
     assert "traject" in found(client, **{"from": "2027-03-29", "region": "twente"})
+
+
+def test_near_plus_online_adds_what_can_be_joined_from_home(client) -> None:  # type: ignore[no-untyped-def]
+    near = found(client, near="6511 AB", km=5)
+    assert near == {"nijmegen-info"}
+    # the online webinar and the hybrid Enschede speeddate join the Nijmegen event
+    plus = found(client, near="6511 AB", km=5, plus_online="true")
+    assert plus == {"nijmegen-info", "webinar-mbo", "enschede-speeddate"}
+    ics = client.get(
+        "/calendar.ics",
+        params={"near": "6511 AB", "km": 5, "plus_online": "true", "from": "2027-01-01"},
+    )
+    assert ics.status_code == 200
+    calendar = icalendar.Calendar.from_ical(ics.content)
+    live = {str(v["UID"]) for v in calendar.walk("VEVENT") if v["STATUS"] != "CANCELLED"}
+    # (removed events are exported as cancelled for a while, so subscribers see them go)
+    assert live == {f"{event_id(k)}@overstap-agenda" for k in plus}
+    rss = client.get(
+        "/feeds/events.rss",
+        params={"near": "6511 AB", "km": 5, "plus_online": "true", "from": "2027-01-01"},
+    )
+    assert rss.status_code == 200 and rss.text.count("<item>") == len(plus)
+    without_near = client.get("/api/events", params={"plus_online": "true"})
+    assert without_near.status_code == 400 and "needs 'near'" in without_near.json()["detail"]

@@ -233,3 +233,20 @@ def test_place_lines_do_not_repeat_what_the_venue_says() -> None:
         city="Enschede",
     )
     assert place_lines(split) == ["Stadhuis", "Markt 1", "7511 AB Enschede"]
+
+
+def test_plus_online_checkbox_widens_the_search_and_the_subscription(client) -> None:  # type: ignore[no-untyped-def]
+    params = {"from": "2027-01-01", "near": "7513 AB", "km": "5"}
+    near_only = set(_event_ids(client.get("/", params=params).text))
+    page = client.get("/", params={**params, "plus_online": "true"}).text
+    widened = set(_event_ids(page))
+    online = {
+        e["id"]
+        for e in client.get("/api/events", params={"from": "2027-01-01", "per_page": 200}).json()[
+            "items"
+        ]
+        if e["attendance"] in ("online", "mixed")
+    }
+    assert online and widened == near_only | online
+    assert 'id="plus_online" name="plus_online" value="true" checked' in page
+    assert "plus_online=true" in page  # the iCal subscription of this search carries it
