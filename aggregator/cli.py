@@ -27,8 +27,11 @@ app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Accounts of admins and region editors.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
+# Piped or logged output (CI, cron, a service manager) gets room for the tables; a terminal
+# uses its own width.
+_PIPE_WIDTH = 160
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH)
+out = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
 
 
 class Exit(IntEnum):
@@ -182,7 +185,11 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
 
 def _summary(outcomes) -> Table:  # type: ignore[no-untyped-def]
     table = Table(title="Harvest summary")
-    for column in ("source", "outcome", "seen", "new", "updated", "removed", "skipped", "error"):
+    # source ids stay whole (they are what --source takes); the error column wraps instead
+    table.add_column(
+        "source", no_wrap=True, min_width=max((len(o.source_id) for o in outcomes), default=6)
+    )
+    for column in ("outcome", "seen", "new", "updated", "removed", "skipped", "error"):
         table.add_column(
             column,
             justify="right"
@@ -331,10 +338,12 @@ def sources(config: ConfigOpt = None) -> None:
     settings = _settings(config)
     app_config = _load(settings)
     engine = _engine(settings)
+    rows = source_health(engine=engine, config=app_config)
     table = Table(title="Sources")
-    for column in ("id", "kind", "region", "events", "last success", "next run", "last error"):
+    table.add_column("id", no_wrap=True, min_width=max((len(r.id) for r in rows), default=2))
+    for column in ("kind", "region", "events", "last success", "next run", "last error"):
         table.add_column(column)
-    for row in source_health(engine=engine, config=app_config):
+    for row in rows:
         table.add_row(
             row.id,
             row.kind,
