@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     agenda_config: Path = Field(default=bundled("sources.yaml"), alias="AGENDA_CONFIG")
     agenda_regions: Path = Field(default=bundled("regions.yaml"), alias="AGENDA_REGIONS")
     agenda_taxonomy: Path = Field(default=bundled("taxonomy.yaml"), alias="AGENDA_TAXONOMY")
-    agenda_base_url: str = Field(default="http://localhost:8000", alias="AGENDA_BASE_URL")
+    agenda_base_url: str | None = Field(default=None, alias="AGENDA_BASE_URL")
 
     harvest_timeout: float = Field(default=30.0, alias="HARVEST_TIMEOUT")
     harvest_max_bytes: int = Field(default=20 * 1024 * 1024, alias="HARVEST_MAX_BYTES")

@@ -31,3 +31,13 @@ def get_settings(request: Request) -> Settings:
 SessionDep = Annotated[Session, Depends(get_session)]
 ConfigDep = Annotated[AppConfig, Depends(get_config)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def public_base_url(request: Request) -> str:
+    """The site's public address for links in pages, feeds and calendars.
+
+    ``AGENDA_BASE_URL`` when set (behind a proxy or on a public domain), else the address
+    this request came in on, so links work wherever the service is started.
+    """
+    configured = request.app.state.settings.agenda_base_url
+    return (configured or str(request.base_url)).rstrip("/")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from aggregator.query import EventFilters, query_events
-from api.deps import ConfigDep, SessionDep, SettingsDep
+from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
 from api.i18n import STRINGS, normalise_lang
 from api.pages import event_card, group_by_day, today_local
 from api.web import render, request_lang, script_json
@@ -83,7 +83,7 @@ def embed_builder(
     """Choose filters; get the script and iframe snippets and a live preview."""
     params = _widget_params(config, region, sector, type, limit)
     widget_lang = normalise_lang(widget_lang)
-    base = settings.agenda_base_url.rstrip("/")
+    base = public_base_url(request)
     attrs = "".join(
         f' data-{name}="{escape(str(params[name]))}"'
         for name in ("region", "sector", "type")

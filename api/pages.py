@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from aggregator.models import Event
 from aggregator.proximity import GeoPoint, NearError, parse_near
 from aggregator.query import EventFilters, EventPage, get_event, query_events
-from api.deps import ConfigDep, SessionDep, SettingsDep
+from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
 from api.i18n import long_date, t
 from api.web import region_name, render, request_lang, script_json, term_label
 from feeds.ical_export import render_ics
@@ -233,7 +233,7 @@ def search_page(
 
 
 @router.get("/events/{event_id}.ics")
-def event_ics(event_id: str, session: SessionDep, settings: SettingsDep) -> Response:
+def event_ics(event_id: str, request: Request, session: SessionDep) -> Response:
     """One event as an .ics file to open in any calendar app."""
     page = get_event(session=session, event_id=event_id)
     if page is None:
@@ -244,7 +244,7 @@ def event_ics(event_id: str, session: SessionDep, settings: SettingsDep) -> Resp
         page.sources,
         calendar_name="Overstap Agenda",
         calendar_description=page.items[0].title,
-        base_url=settings.agenda_base_url,
+        base_url=public_base_url(request),
     )
     return Response(
         body,
@@ -329,7 +329,7 @@ def event_page(
     if page is None:
         return render(request, "not_found.html", status_code=404)
     event = page.items[0]
-    base = settings.agenda_base_url.rstrip("/")
+    base = public_base_url(request)
     page_url = f"{base}/events/{event.id}"
     records = page.records.get(event.id, [])
     sources = [
@@ -392,7 +392,7 @@ def region_page(
     filters = EventFilters(date_from=today_local(), region=slug, per_page=100)
     page = query_events(session=session, filters=filters, regions=config.regions)
     cards = [event_card(e, config, lang) for e in page.items]
-    https_url = f"{settings.agenda_base_url.rstrip('/')}/regions/{slug}.ics"
+    https_url = f"{public_base_url(request)}/regions/{slug}.ics"
     webcal_url = re.sub(r"^https?://", "webcal://", https_url)
     return render(
         request,

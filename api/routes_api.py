@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from aggregator.config import AppConfig
 from aggregator.models import Event, HarvestRun, Source, SourceRecord
 from aggregator.query import EventFilters, get_event, query_events
-from api.deps import ConfigDep, SessionDep, SettingsDep
+from api.deps import ConfigDep, SessionDep, public_base_url
 from api.params import FiltersDep
 from feeds.event_json import event_to_json, local_iso
 from feeds.jsonld import event_jsonld
@@ -98,21 +98,21 @@ def _search(engine: Engine, config: AppConfig, filters: EventFilters) -> JSONRes
 
 
 @router.get("/events/{event_id}/jsonld", summary="One event as schema.org JSON-LD")
-def read_event_jsonld(event_id: str, session: SessionDep, settings: SettingsDep) -> Response:
+def read_event_jsonld(event_id: str, request: Request, session: SessionDep) -> Response:
     """The schema.org Event of one event (what its page embeds), provenance as isBasedOn."""
     page = get_event(session=session, event_id=event_id)
     if page is None:
         raise HTTPException(404, f"no event with id {event_id!r}")
     event = page.items[0]
     data = event_jsonld(
-        event, page.records.get(event.id, []), page.sources, base_url=settings.agenda_base_url
+        event, page.records.get(event.id, []), page.sources, base_url=public_base_url(request)
     )
     return Response(json.dumps(data, ensure_ascii=False).encode(), media_type="application/ld+json")
 
 
 @router.get("/events/{event_id}", summary="One event")
 def read_event(
-    event_id: str, session: SessionDep, settings: SettingsDep, jsonld: bool = False
+    event_id: str, request: Request, session: SessionDep, jsonld: bool = False
 ) -> dict[str, Any]:
     """One event by its stable id (removed events too, marked with ``removed_at``).
 
@@ -127,7 +127,7 @@ def read_event(
     data["removed_at"] = local_iso(event.removed_at)
     if jsonld:
         data["jsonld"] = event_jsonld(
-            event, records, page.sources, base_url=settings.agenda_base_url
+            event, records, page.sources, base_url=public_base_url(request)
         )
     return data
 

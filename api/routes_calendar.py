@@ -21,6 +21,7 @@ from aggregator.config import AppConfig
 from aggregator.query import EventFilters, change_marker, publish_version, query_events
 from aggregator.settings import Settings
 from aggregator.store import local_midnight
+from api.deps import public_base_url
 from api.export_cache import ExportCache, make_etag, serve_export
 from api.params import FiltersDep
 from feeds.event_json import LOCAL_TZ
@@ -153,7 +154,7 @@ def _serve_ics_in(
         config=config,
         cache=cache,
         filters=filters,
-        variant=("ics", name, settings.agenda_base_url),
+        variant=("ics", name, public_base_url(request)),
     )
 
     def render() -> bytes:
@@ -166,7 +167,7 @@ def _serve_ics_in(
             page.sources,
             calendar_name=name,
             calendar_description=description,
-            base_url=settings.agenda_base_url,
+            base_url=public_base_url(request),
         )
 
     return serve_export(request, cache=cache, etag=etag, media_type=ICS_TYPE, render=render)
@@ -247,7 +248,7 @@ def _serve_feed_in(
     if filters.date_from is None:
         filters = replace(filters, date_from=_today().date())
     filters = replace(filters, include_removed=False, removed_since=None)
-    base_url = settings.agenda_base_url.rstrip("/")
+    base_url = public_base_url(request)
     feed_url = f"{base_url}{request.url.path}"
     if request.url.query:
         feed_url += f"?{request.url.query}"

@@ -27,7 +27,7 @@ from aggregator.submissions import (
     update_by_submitter,
 )
 from api.auth import CsrfChecked, current_user
-from api.deps import ConfigDep, SessionDep, SettingsDep
+from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
 from api.i18n import t
 from api.pages import LOCAL_TZ, event_times, today_local
 from api.submit_form import EVENT_FIELDS, validate_email, validate_event, values_from_data
@@ -121,7 +121,7 @@ def submit(request: Request, form: FormDep, config: ConfigDep, settings: Setting
         )
         published = submission.status == "approved"
         edit_url = (
-            f"{settings.agenda_base_url.rstrip('/')}"
+            f"{public_base_url(request)}"
             f"{lang_url(lang, f'/submit/edit/{submission.id}', {'token': submission.edit_token})}"
         )
         event_id = submission.event_id

@@ -118,8 +118,8 @@ def test_event_page_has_facts_sources_jsonld_and_calendar_links(client) -> None:
 
 def test_region_page_offers_webcal_and_https_subscription(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get("/regio/twente").text
-    assert 'href="webcal://localhost:8000/regions/twente.ics"' in html
-    assert 'value="http://localhost:8000/regions/twente.ics"' in html
+    assert 'href="webcal://testserver/regions/twente.ics"' in html
+    assert 'value="http://testserver/regions/twente.ics"' in html
     for app_name in ("Google Agenda", "Outlook", "Apple Agenda"):
         assert app_name in html
     assert client.get("/regions/twente.ics").status_code == 200
@@ -250,3 +250,17 @@ def test_plus_online_checkbox_widens_the_search_and_the_subscription(client) -> 
     assert online and widened == near_only | online
     assert 'id="plus_online" name="plus_online" value="true" checked' in page
     assert "plus_online=true" in page  # the iCal subscription of this search carries it
+
+
+def test_configured_public_address_wins_over_the_request(harvested, web_config) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.web.conftest import web_settings
+
+    settings = web_settings(AGENDA_BASE_URL="https://agenda.example.nl/")
+    client = TestClient(create_app(settings=settings, config=web_config, engine=harvested))
+    html = client.get("/regio/twente").text
+    assert 'href="webcal://agenda.example.nl/regions/twente.ics"' in html
+    ics = client.get("/regions/twente.ics").text
+    assert "URL:https://agenda.example.nl/events/" in ics
