@@ -51,7 +51,9 @@ END:VTIMEZONE
 
 def amsterdam_vtimezone() -> icalendar.Timezone:
     """The VTIMEZONE component for Europe/Amsterdam."""
-    return icalendar.Timezone.from_ical(_VTIMEZONE.replace("\n", "\r\n"))
+    zone = icalendar.Timezone.from_ical(_VTIMEZONE.replace("\n", "\r\n"))
+    assert isinstance(zone, icalendar.Timezone)
+    return zone
 
 
 def event_uid(event_id: str) -> str:
