@@ -385,3 +385,25 @@ def test_long_running_event_is_found_inside_its_span(client, engine) -> None:  #
     assert "traject" in found(client, **{"from": "2027-03-15", "to": "2027-03-16"})
     assert "traject" not in found(client, **{"from": "2027-03-30"})
     assert "traject" in found(client, **{"from": "2027-03-29", "region": "twente"})
+
+
+def test_totals_are_reused_per_store_version_only(client, engine) -> None:  # type: ignore[no-untyped-def]
+    # a full first page needs a count; later pages and repeats reuse it at the same version
+    first = client.get("/api/events", params={"per_page": 2}).json()
+    assert first["total"] == len(LIVE) and len(first["items"]) == 2
+    second = client.get("/api/events", params={"per_page": 2, "page": 2}).json()
+    assert second["total"] == len(LIVE)
+    beyond = client.get("/api/events", params={"per_page": 2, "page": 99}).json()
+    assert beyond["total"] == len(LIVE) and beyond["items"] == []
+    # any write raises the store version: the next total is counted again
+    new = build_event(
+        Spec("late-addition", "Extra informatieavond", datetime(2027, 5, 1, tzinfo=UTC))
+    )
+    with Session(engine) as session:
+        session.add(new)
+        session.commit()
+    again = client.get("/api/events", params={"per_page": 2}).json()
+    assert again["total"] == len(LIVE) + 1
+    assert client.get("/api/events", params={"per_page": 2, "page": 3}).json()["total"] == (
+        len(LIVE) + 1
+    )
