@@ -37,7 +37,11 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping: it costs a round trip on every checkout, as much as a 304 answer's own
+    # query. A connection broken by a server restart fails one request instead; SQLAlchemy
+    # then recognises the disconnect and replaces every pooled connection. Recycling keeps
+    # connections younger than usual idle timeouts of proxies and firewalls.
+    return create_engine(url, pool_pre_ping=False, pool_recycle=1800, pool_size=10, max_overflow=10)
 
 
 def alembic_config(url: str) -> AlembicConfig:

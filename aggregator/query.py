@@ -9,7 +9,9 @@ configuration (column ``event.search_vector``); both are kept in sync by the dat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -283,15 +285,25 @@ def query_events(
     With ``paginate=False`` every match is returned (calendar exports and feeds).
     Ties are broken by start, then id, so pages never overlap.
     """
+    version = publish_version(session=session)
     statements = search_statements(
         dialect=session.get_bind().dialect.name,
         filters=filters,
         regions=regions,
         paginate=paginate,
-        longest=longest_duration(session=session) if filters.date_from else None,
+        longest=longest_duration(session=session, version=version) if filters.date_from else None,
     )
     ids = list(session.exec(statements.ids))  # type: ignore[call-overload]
-    total = int(session.exec(statements.count).one()) if paginate else len(ids)  # type: ignore[call-overload]
+    offset = (filters.page - 1) * filters.per_page
+    if not paginate:
+        total = len(ids)
+    elif 0 < len(ids) < filters.per_page or (not ids and offset == 0):
+        total = offset + len(ids)  # a short page is the last one: no count needed
+    else:
+        total = _TOTALS.get(session, version, filters, regions)
+        if total is None:
+            total = int(session.exec(statements.count).one())  # type: ignore[call-overload]
+            _TOTALS.put(session, version, filters, regions, total)
     by_id: dict[str, Event] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -364,6 +376,51 @@ def publish_version(*, session: Session) -> int:
     return int(session.execute(statement).scalar_one())
 
 
+class TotalCache:
+    """Totals of searches per store version: paging or re-running a search skips the count.
+
+    The key holds the ``publish_state`` version (raised by triggers on every write), so a
+    cached total is never served after a write; the filters apart from the page (and the
+    order, which does not change the count) and the region definitions complete it.
+    """
+
+    def __init__(self, max_items: int = 2048) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[tuple[Any, ...], tuple[Regions, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(
+        session: Session, version: int, filters: EventFilters, regions: Regions
+    ) -> tuple[Any, ...]:
+        url = session.get_bind().url.render_as_string(hide_password=True)
+        fields = replace(filters, page=1, per_page=1, sort=None)
+        return (url, version, id(regions), repr(fields))
+
+    def get(
+        self, session: Session, version: int, filters: EventFilters, regions: Regions
+    ) -> int | None:
+        """The total counted for these filters at this version, if any."""
+        key = self._key(session, version, filters, regions)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or hit[0] is not regions:
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def put(
+        self, session: Session, version: int, filters: EventFilters, regions: Regions, total: int
+    ) -> None:
+        """Remember a total (the regions object is kept, so its id cannot be reused)."""
+        with self._lock:
+            self._items[self._key(session, version, filters, regions)] = (regions, total)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+
+_TOTALS = TotalCache()
+
 _LONGEST_SQL = {
     "sqlite": "SELECT max(julianday(end_at) - julianday(start_at)) FROM event "
     "WHERE end_at IS NOT NULL",
@@ -373,13 +430,16 @@ _LONGEST_SQL = {
 _longest_cache: dict[tuple[str, int], timedelta] = {}
 
 
-def longest_duration(*, session: Session) -> timedelta:
+def longest_duration(*, session: Session, version: int | None = None) -> timedelta:
     """The longest event duration in the store (a minute of margin), per store version.
 
-    One scan of a covering index after each write; in between, one primary-key read.
+    One scan of a covering index after each write; in between, one primary-key read
+    (none when the caller read ``version`` already).
     """
     bind = session.get_bind()
-    key = (bind.url.render_as_string(hide_password=True), publish_version(session=session))
+    if version is None:
+        version = publish_version(session=session)
+    key = (bind.url.render_as_string(hide_password=True), version)
     if key not in _longest_cache:
         days = session.execute(text(_LONGEST_SQL[bind.dialect.name])).scalar()
         if len(_longest_cache) > 64:

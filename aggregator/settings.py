@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         alias="HARVEST_USER_AGENT",
     )
 
+    # Exports (iCal, feeds) answer If-None-Match without a database read while the store
+    # version was read at most this many seconds ago: a write is then seen up to this late
+    # (a 304 for content changed less than a second ago). 0 reads the version every time.
+    export_version_max_age: float = Field(default=1.0, ge=0, alias="EXPORT_VERSION_MAX_AGE")
+
     # web pages, accounts and the submission form
     web_secret_key: str | None = Field(default=None, alias="WEB_SECRET_KEY")
     web_cookie_secure: bool = Field(default=False, alias="WEB_COOKIE_SECURE")

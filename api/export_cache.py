@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,21 @@ class ExportCache:
         self._validators: OrderedDict[str, tuple[int, str]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        self._version: tuple[int, float] | None = None
+
+    def saw_version(self, version: int, *, read_at: float) -> None:
+        """Note the store version read at ``read_at`` (``time.monotonic()`` before the read)."""
+        with self._lock:
+            if self._version is None or read_at > self._version[1]:
+                self._version = (version, read_at)
+
+    def recent_version(self, max_age: float) -> int | None:
+        """The store version read at most ``max_age`` seconds ago, if any."""
+        with self._lock:
+            known = self._version
+        if known is None or time.monotonic() - known[1] > max_age:
+            return None
+        return known[0]
 
     def validator(self, key: str, version: int) -> str | None:
         """The ETag computed for this export at this store version, if any."""
@@ -98,6 +114,13 @@ def etag_matches(request: Request, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
+def export_headers(etag: str, extra_headers: dict[str, str] | None = None) -> dict[str, str]:
+    """The headers of an export response and of its 304."""
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
+    headers.update(extra_headers or {})
+    return headers
+
+
 def serve_export(
     request: Request,
     *,
@@ -108,8 +131,7 @@ def serve_export(
     extra_headers: dict[str, str] | None = None,
 ) -> Response:
     """304 when the client has this version, else the (cached) body, gzipped if accepted."""
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
-    headers.update(extra_headers or {})
+    headers = export_headers(etag, extra_headers)
     if etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
     item = cache.get(etag) or cache.put(etag, render())

@@ -7,6 +7,7 @@ gzipped when the client accepts it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,13 @@ from aggregator.query import EventFilters, change_marker, publish_version, query
 from aggregator.settings import Settings
 from aggregator.store import local_midnight
 from api.deps import public_base_url
-from api.export_cache import ExportCache, make_etag, serve_export
+from api.export_cache import (
+    ExportCache,
+    etag_matches,
+    export_headers,
+    make_etag,
+    serve_export,
+)
 from api.params import FiltersDep
 from feeds.event_json import LOCAL_TZ
 from feeds.ical_export import render_ics
@@ -97,6 +104,32 @@ def _filters_key(filters: EventFilters) -> list[tuple[str, object]]:
     return sorted(asdict(filters).items())
 
 
+def export_key(filters: EventFilters, variant: tuple[object, ...]) -> str:
+    """What an export's ETag depends on apart from the store: renderer, variant, filters."""
+    return make_etag(RENDER_VERSION, variant, _filters_key(filters))
+
+
+def recent_not_modified(
+    request: Request, exporter: Exporter, filters: EventFilters, variant: tuple[object, ...]
+) -> Response | None:
+    """A 304 without a database read, when the store version was read moments ago
+    (``EXPORT_VERSION_MAX_AGE``) and the client holds the ETag computed at that version.
+
+    Runs on the event loop: no threadpool hop, no session. ``filters`` are the export's
+    final filters (``calendar_filters`` applied).
+    """
+    max_age = exporter.settings.export_version_max_age
+    if max_age <= 0 or "if-none-match" not in request.headers:
+        return None
+    version = exporter.cache.recent_version(max_age)
+    if version is None:
+        return None
+    etag = exporter.cache.validator(export_key(filters, variant), version)
+    if etag is None or not etag_matches(request, etag):
+        return None
+    return Response(status_code=304, headers=export_headers(etag))
+
+
 def export_etag(
     *,
     session: Session,
@@ -111,14 +144,23 @@ def export_etag(
     read); otherwise the change marker of the matching events is recomputed. The version
     is read first, so a write that lands meanwhile can only cause one more recomputation.
     """
-    key = make_etag(RENDER_VERSION, variant, _filters_key(filters))
+    key = export_key(filters, variant)
+    read_at = time.monotonic()
     version = publish_version(session=session)
+    cache.saw_version(version, read_at=read_at)
     etag = cache.validator(key, version)
     if etag is None:
         marker = change_marker(session=session, filters=filters, regions=config.regions)
         etag = make_etag(key, marker)
         cache.remember(key, version, etag)
     return etag
+
+
+def _ics_not_modified(
+    request: Request, exporter: Exporter, filters: EventFilters, name: str
+) -> Response | None:
+    variant = ("ics", name, public_base_url(request))
+    return recent_not_modified(request, exporter, calendar_filters(filters, now=_today()), variant)
 
 
 def _serve_ics(
@@ -189,8 +231,10 @@ async def calendar_ics(request: Request, exporter: ExporterDep, filters: Filters
     Cancelled events, and events removed at their source in the last 30 days, are exported
     as STATUS:CANCELLED so that subscribed calendars drop them.
     """
-    return await run_in_threadpool(
-        _serve_ics, request, exporter, filters, CALENDAR_NAME, CALENDAR_DESCRIPTION
+    return _ics_not_modified(request, exporter, filters, CALENDAR_NAME) or (
+        await run_in_threadpool(
+            _serve_ics, request, exporter, filters, CALENDAR_NAME, CALENDAR_DESCRIPTION
+        )
     )
 
 
@@ -211,13 +255,17 @@ async def region_ics(
     if slug not in exporter.config.regions:
         raise HTTPException(404, f"unknown region {slug!r}; see /api/regions")
     region = exporter.config.regions.by_slug[slug]
-    return await run_in_threadpool(
-        _serve_ics,
-        request,
-        exporter,
-        replace(filters, region=slug),
-        f"{CALENDAR_NAME} – {region.name}",
-        f"{CALENDAR_DESCRIPTION} in {region.name}",
+    filters = replace(filters, region=slug)
+    name = f"{CALENDAR_NAME} – {region.name}"
+    return _ics_not_modified(request, exporter, filters, name) or (
+        await run_in_threadpool(
+            _serve_ics,
+            request,
+            exporter,
+            filters,
+            name,
+            f"{CALENDAR_DESCRIPTION} in {region.name}",
+        )
     )
 
 

@@ -9,7 +9,9 @@ loopback. Baselines are measured in the same run: each search's own SQL run dire
 Targets (2-core machine): search p95 <= 50 ms; .ics 304 p95 within 2x of the static 304;
 full .ics p95 within 5x of the static file. ``BENCH_EVENTS`` changes the size (default
 100000); ``TEST_DATABASE_URL`` points at the PostgreSQL server (a scratch schema is made
-and dropped).
+and dropped). For quicker iterations: ``BENCH_REPEAT`` (requests a scenario, default 150),
+``BENCH_BACKENDS=sqlite`` or ``postgres``, and ``BENCH_SCENARIOS=text,near`` (search
+scenarios whose label contains one of the words; the .ics rows are always measured).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from config import bundled
 EVENTS = int(os.environ.get("BENCH_EVENTS", "100000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "150"))
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgres").split(",")
+SCENARIOS = [w for w in os.environ.get("BENCH_SCENARIOS", "").split(",") if w]
 ICS_REGION = "midden-utrecht"
 SEARCH_TARGET_MS = 50.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +61,7 @@ def _today() -> date:
 def search_scenarios(today: date) -> dict[str, list[dict[str, str]]]:
     """Typical searches of the web page and widgets (upcoming events, first page of 50)."""
     upcoming = {"from": today.isoformat()}
-    return {
+    scenarios = {
         "search: text": [
             {**upcoming, "q": q}
             for q in (
@@ -92,6 +96,9 @@ def search_scenarios(today: date) -> dict[str, list[dict[str, str]]]:
             for d in (0, 30, 60, 120, 200, 300)
         ],
     }
+    if not SCENARIOS:
+        return scenarios
+    return {k: v for k, v in scenarios.items() if any(w in k for w in SCENARIOS)}
 
 
 def load(engine: Engine, config: AppConfig, today: date) -> float:
@@ -349,7 +356,7 @@ def bench_backend(
             ]
         )
     # per-query p50 of the text searches (their match counts differ by orders of magnitude)
-    text_variants = scenarios["search: text"]
+    text_variants = scenarios.get("search: text", [])
     for i, params in enumerate(text_variants):
         timings = measured["search: text"][i :: len(text_variants)]
         rows.append(
@@ -440,8 +447,11 @@ def main() -> None:
     rows: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="agenda-bench-") as tmp:
         work = Path(tmp)
-        rows += bench_backend("sqlite", f"sqlite:///{work / 'bench.sqlite'}", config, today, work)
-        with postgres_schema() as pg_url:
-            if pg_url:
-                rows += bench_backend("postgres", pg_url, config, today, work)
+        if "sqlite" in BACKENDS:
+            url = f"sqlite:///{work / 'bench.sqlite'}"
+            rows += bench_backend("sqlite", url, config, today, work)
+        if "postgres" in BACKENDS:
+            with postgres_schema() as pg_url:
+                if pg_url:
+                    rows += bench_backend("postgres", pg_url, config, today, work)
     print_table(rows)

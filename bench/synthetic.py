@@ -1,7 +1,8 @@
 """Deterministic synthetic events for benchmarks: realistic titles, places, dates and labels.
 
 Places are real: a PC4 area drawn from config/geo/pc4.csv (so denser where more postcodes
-are, as with people), with its municipality and region from the bundled config.
+are, as with people), with its municipality (``gemeente_code``) and region from the
+bundled config.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def load_places(regions: Regions) -> list[dict[str, Any]]:
     places = []
     with bundled("geo/pc4.csv").open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            code = row["municipality_code"]
+            code = row["gemeente_code"]
             if code in regions.home_of:
                 places.append(
                     {

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlmodel import Session
 from aggregator.config import SourceConfig
 from aggregator.models import Event, Source
 from aggregator.settings import Settings
+from api import routes_calendar
 from api.app import create_app
 from crawlers.ical import parse as parse_ics
 from crawlers.records import Window
@@ -371,3 +373,40 @@ def test_export_parses_with_mozilla_ical_js(client, tmp_path) -> None:  # type: 
                 assert event["start"]["tzid"] == "Europe/Amsterdam"
             assert event["summary"].endswith(item["title"])
             assert "Bron: " in event["description"]
+
+
+def test_revalidation_reuses_a_version_read_moments_ago(engine, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    seed(engine)
+    config = config_for(write_sources(tmp_path / "sources.yaml", []))
+    settings = Settings(EXPORT_VERSION_MAX_AGE=0.3)
+    client = TestClient(create_app(settings=settings, config=config, engine=engine))
+    path = "/regions/rijk-van-nijmegen.ics"
+    etag = _etag(client, path)
+    reads: list[int] = []
+    real = routes_calendar.publish_version
+
+    def counted(**kwargs):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr("api.routes_calendar.publish_version", counted)
+    revalidate = {"If-None-Match": etag}
+    assert client.get(path, params=FROM, headers=revalidate).status_code == 304
+    assert reads == []  # answered from the version read by the GET just before
+    _change(engine, "ev-nijmegen-info", title="Informatieavond (gewijzigd)")
+    time.sleep(0.35)  # past EXPORT_VERSION_MAX_AGE the store is read again
+    changed = client.get(path, params=FROM, headers=revalidate)
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert reads == [1]
+
+
+def test_without_version_max_age_every_revalidation_reads_the_store(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seed(engine)
+    config = config_for(write_sources(tmp_path / "sources.yaml", []))
+    settings = Settings(EXPORT_VERSION_MAX_AGE=0)
+    client = TestClient(create_app(settings=settings, config=config, engine=engine))
+    path = "/regions/rijk-van-nijmegen.ics"
+    etag = _etag(client, path)
+    _change(engine, "ev-nijmegen-info", title="Informatieavond (gewijzigd)")
+    changed = client.get(path, params=FROM, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag

@@ -410,3 +410,25 @@ def test_near_plus_online_adds_what_can_be_joined_from_home(client) -> None:  # 
     assert rss.status_code == 200 and rss.text.count("<item>") == len(plus)
     without_near = client.get("/api/events", params={"plus_online": "true"})
     assert without_near.status_code == 400 and "needs 'near'" in without_near.json()["detail"]
+
+
+def test_totals_are_reused_per_store_version_only(client, engine) -> None:  # type: ignore[no-untyped-def]
+    # a full first page needs a count; later pages and repeats reuse it at the same version
+    first = client.get("/api/events", params={"per_page": 2}).json()
+    assert first["total"] == len(LIVE) and len(first["items"]) == 2
+    second = client.get("/api/events", params={"per_page": 2, "page": 2}).json()
+    assert second["total"] == len(LIVE)
+    beyond = client.get("/api/events", params={"per_page": 2, "page": 99}).json()
+    assert beyond["total"] == len(LIVE) and beyond["items"] == []
+    # any write raises the store version: the next total is counted again
+    new = build_event(
+        Spec("late-addition", "Extra informatieavond", datetime(2027, 5, 1, tzinfo=UTC))
+    )
+    with Session(engine) as session:
+        session.add(new)
+        session.commit()
+    again = client.get("/api/events", params={"per_page": 2}).json()
+    assert again["total"] == len(LIVE) + 1
+    assert client.get("/api/events", params={"per_page": 2, "page": 3}).json()["total"] == (
+        len(LIVE) + 1
+    )
