@@ -242,8 +242,15 @@ def harvest(
     on_done: Callable[[HarvestOutcome], None] | None = None,
     crawl_options: CrawlOptions | None = None,
 ) -> list[HarvestOutcome]:
-    """Harvest the named sources (default: all) one after another."""
+    """Harvest the named sources (default: all) one after another.
+
+    Feed URLs that regions proposed through the form and a moderator approved are
+    harvested with the configured sources.
+    """
+    from aggregator.submissions import with_approved_feeds
+
     with session_scope(engine) as session:
+        config = with_approved_feeds(config, session=session)
         sync_sources(session=session, sources=config.sources)
     from aggregator.geocoder_online import online_geocoder_from_settings
     from aggregator.settings import get_settings

@@ -21,6 +21,7 @@ from crawlers.fetch import Fetcher
 from crawlers.records import Window
 
 log = logging.getLogger(__name__)
+PROPOSALS_CHECK = timedelta(minutes=5)  # how often approved feed proposals are picked up
 
 
 class HarvestScheduler:
@@ -94,10 +95,33 @@ class HarvestScheduler:
         return [self.harvest_one(source) for source in fresh]
 
     def start(self) -> None:
-        """Schedule each source: first run when it is due, then every interval."""
+        """Schedule each source: first run when it is due, then every interval.
+
+        Approved feed proposals join while the service runs: a light job looks for new
+        ones every few minutes and schedules them like the configured sources.
+        """
+        self.refresh_sources()
+        self._scheduler.add_job(
+            self.refresh_sources,
+            "interval",
+            id="refresh-sources",
+            seconds=PROPOSALS_CHECK.total_seconds(),
+            replace_existing=True,
+        )
+        self._scheduler.start()
+
+    def refresh_sources(self) -> list[str]:
+        """Schedule every source without a job yet; return the ids that were added."""
+        from aggregator.submissions import with_approved_feeds
+
         now = datetime.now(UTC)
+        added = []
         with session_scope(self.engine) as session:
+            self.config = with_approved_feeds(self.config, session=session)
+            sync_sources(session=session, sources=self.config.sources)
             for source in self.config.sources:
+                if self._scheduler.get_job(source.id) is not None:
+                    continue
                 row = session.get(Source, source.id)
                 last = row.last_attempt_at if row else None
                 first = max(now, last + source.interval) if last else now
@@ -110,7 +134,8 @@ class HarvestScheduler:
                     next_run_time=first + timedelta(seconds=1),
                     replace_existing=True,
                 )
-        self._scheduler.start()
+                added.append(source.id)
+        return added
 
     def shutdown(self) -> None:
         """Stop scheduling and wait for running harvests."""

@@ -142,6 +142,26 @@ def test_proposed_feed_must_fetch_and_parse(harvested, web_config, httpserver, s
     assert entry["url"] == httpserver.url_for("/agenda.ics") and entry["region"] == "twente"
     assert merged.source(entry["id"]).url == entry["url"]
     assert len(merged.sources) == len(web_config.sources) + 1
+    # the next harvest (CLI or scheduler) reads the approved feed like a configured source
+    from aggregator.harvest import harvest
+    from aggregator.models import SourceRecord
+    from crawlers.fetch import Fetcher
+    from crawlers.records import Window
+    from tests.conftest import SAMPLE_NOW
+
+    with Fetcher(user_agent="overstap-agenda-tests", timeout=5) as fetcher:
+        outcomes = harvest(
+            engine=harvested,
+            config=web_config,
+            fetcher=fetcher,
+            now=SAMPLE_NOW,
+            window=Window.around(SAMPLE_NOW),
+        )
+    proposed = {o.source_id: o for o in outcomes}[entry["id"]]
+    assert proposed.outcome == "success" and proposed.seen == 16
+    with Session(harvested) as session:
+        records = session.exec(select(SourceRecord).where(SourceRecord.source_id == entry["id"]))
+        assert len(records.all()) == 16
 
 
 def test_password_hashing_and_account_rules(engine) -> None:  # type: ignore[no-untyped-def]
@@ -222,3 +242,28 @@ def test_admin_adds_and_trusts_accounts_editors_may_not(client, harvested) -> No
     client.post("/logout", data={"csrf_token": token})
     login(client, "editor@twente.example")
     assert client.get("/moderation/users").status_code == 403
+
+
+def test_scheduler_picks_up_approved_feeds(harvested, web_config) -> None:  # type: ignore[no-untyped-def]
+    from aggregator.schedule import HarvestScheduler
+
+    with Session(harvested) as session:
+        session.add(
+            Submission(
+                kind="source",
+                status="approved",
+                region="twente",
+                data={
+                    "url": "https://example.org/agenda.ics",
+                    "kind": "ics",
+                    "name": "Voorgestelde agenda",
+                },
+                submitter_email="a@example.org",
+                edit_token="t",
+            )
+        )
+        session.commit()
+    scheduler = HarvestScheduler(engine=harvested, config=web_config, settings=web_settings())
+    added = scheduler.refresh_sources()
+    assert any(a.startswith("voorgesteld-") for a in added)
+    assert scheduler.refresh_sources() == []  # scheduled once
