@@ -150,7 +150,12 @@ def event_to_vevent(
     if description:
         vevent.add("DESCRIPTION", description)
     if event.description_html:
-        vevent.add("X-ALT-DESC", event.description_html, parameters={"FMTTYPE": "text/html"})
+        # an X- property has no known type: say it is TEXT, so newlines and commas are escaped
+        vevent.add(
+            "X-ALT-DESC",
+            icalendar.vText(event.description_html),
+            parameters={"FMTTYPE": "text/html"},
+        )
     location = ", ".join(
         p
         for p in (

@@ -51,7 +51,9 @@ SPECS: list[Spec] = [
         _at(12, 3, 21),
         {
             "description": LONG_DESCRIPTION,
-            "description_html": "<p>Wil je leraar worden? <strong>Kom langs</strong>.</p>",
+            # real producers (WordPress, Outlook) put newlines and commas in their HTML
+            "description_html": "<p>Wil je leraar worden?</p>\n<p><strong>Kom langs</strong>,"
+            " met koffie.</p>\n",
             "location_name": "Hogeschool van Arnhem en Nijmegen",
             "address": "Kapittelweg 33",
             "postcode": "6525 EN",

@@ -195,6 +195,35 @@ def test_cli_harvests_all_bundled_sources_in_one_run(tmp_path: Path) -> None:
     assert "hogeschool-ijsseldelta: success (17 seen, 17 new" in output
     assert "onderwijsnetwerk-regio-zwolle: success (12 seen, 12 new" in output
     assert "Harvest summary" in output and "failed" not in output
+    _every_format_serves_the_demo(f"sqlite:///{tmp_path / 'demo.sqlite'}")
+
+
+def _every_format_serves_the_demo(database_url: str) -> None:
+    """The whole demo store through every publisher: real producers' text, no 5xx."""
+    import icalendar
+    from fastapi.testclient import TestClient
+
+    from aggregator.db import make_engine
+    from aggregator.settings import Settings
+    from api.app import create_app
+    from config import bundled
+    from tests.conftest import config_for
+
+    engine = make_engine(database_url)
+    client = TestClient(
+        create_app(settings=Settings(), config=config_for(bundled("sources.yaml")), engine=engine)
+    )
+    params = {"from": "2027-01-01", "per_page": 200}
+    api = client.get("/api/events", params=params).json()
+    assert api["total"] == 157  # nl-sample EXPECTED.md: 157 occurrences, 3 cancelled
+    ics = client.get("/calendar.ics", params={"from": "2027-01-01"})
+    assert ics.status_code == 200, ics.text[:200]
+    assert len(icalendar.Calendar.from_ical(ics.content).walk("VEVENT")) == 157
+    for path in ("/feeds/events.rss", "/feeds/events.atom", "/feeds/events.json", "/"):
+        assert client.get(path, params={"from": "2027-01-01"}).status_code == 200, path
+    for item in api["items"][:200:20]:
+        assert client.get(f"/events/{item['id']}").status_code == 200
+    engine.dispose()
 
 
 def test_cli_parse_crawls_a_list_page(tmp_path: Path, sample_dir: Path) -> None:

@@ -158,7 +158,10 @@ def test_rfc5545_and_client_quirks(client) -> None:  # type: ignore[no-untyped-d
     nijmegen = blocks["ev-nijmegen-info"]
     assert r"aanmelden?event=12\,maart\;po" in nijmegen
     assert r"\n" in nijmegen and "Café 'De Hoek'" in nijmegen
-    assert "X-ALT-DESC;FMTTYPE=text/html:<p>Wil je leraar worden?" in nijmegen
+    assert (
+        r"X-ALT-DESC;FMTTYPE=text/html:<p>Wil je leraar worden?</p>\n"
+        r"<p><strong>Kom langs</strong>\," in nijmegen
+    )
     # all-day: DATE values with an exclusive end
     groningen = blocks["ev-groningen-opendag"]
     assert "DTSTART;VALUE=DATE:20270320" in groningen
