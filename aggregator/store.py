@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -107,15 +107,23 @@ def sync_sources(*, session: Session, sources: Iterable[SourceConfig]) -> None:
         session.add(row)
 
 
-def _is_older(draft: EventDraft, record: SourceRecord) -> bool:
+def _is_older_version(
+    new_seq: int | None, new_mod: object, old_seq: int | None, old_mod: object
+) -> bool:
     """RFC 5545 ordering: a lower SEQUENCE, or the same with an earlier LAST-MODIFIED, is older."""
-    new_seq, old_seq = draft.raw.sequence, record.sequence
     if new_seq is not None and old_seq is not None and new_seq != old_seq:
         return new_seq < old_seq
-    new_mod, old_mod = draft.raw.last_modified, record.source_last_modified
-    if isinstance(new_mod, datetime) and old_mod is not None and new_mod.tzinfo is not None:
-        return to_utc(new_mod) < old_mod.astimezone(UTC)
+    comparable = isinstance(new_mod, datetime) and isinstance(old_mod, datetime)
+    if comparable and (new_mod.tzinfo is None) == (old_mod.tzinfo is None):  # type: ignore[union-attr]
+        return new_mod < old_mod  # type: ignore[operator]
     return False
+
+
+def _is_older(draft: EventDraft, record: SourceRecord) -> bool:
+    """Whether a record's new version is older than the stored one."""
+    return _is_older_version(
+        draft.raw.sequence, draft.raw.last_modified, record.sequence, record.source_last_modified
+    )
 
 
 def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[str, Any]:
@@ -217,27 +225,19 @@ def store_drafts(
                 existing[key] = record
                 record.content_hash = ""  # force the update below
         if record is None:
-            event = find_duplicate(session=session, draft=draft, source_id=source.id)
-            if event is None:
-                event_id = event_id_for(source.id, *key)
-                event = session.get(Event, event_id) or Event(
-                    id=event_id, title=draft.title, start_at=now, first_seen=now
-                )
-                session.add(event)
-                session.flush()
-                created.add(event.id)
-            record = SourceRecord(
+            record, own_event, _ = _add_record(
+                session=session,
                 source_id=source.id,
-                uid=key[0],
-                recurrence_id=key[1],
-                event_id=event.id,
-                first_seen=now,
-                **_record_values(draft, fingerprint, now),
-            )  # type: ignore[arg-type]
-            session.add(record)
+                key=key,
+                draft=draft,
+                fingerprint=fingerprint,
+                now=now,
+            )
+            if own_event:
+                created.add(record.event_id)
             existing[key] = record
             counts.new += 1
-            touched.add(event.id)
+            touched.add(record.event_id)
             continue
         if _is_older(draft, record):
             counts.stale += 1
@@ -281,6 +281,43 @@ def store_drafts(
     return counts
 
 
+def _add_record(
+    *,
+    session: Session,
+    source_id: str,
+    key: tuple[str, str],
+    draft: EventDraft,
+    fingerprint: str,
+    now: datetime,
+) -> tuple[SourceRecord, bool, bool]:
+    """Add a new record to the event it duplicates, or to an event of its own.
+
+    Returns the record, whether it got an event of its own (no duplicate found), and
+    whether that event row is new in the database.
+    """
+    event = find_duplicate(session=session, draft=draft, source_id=source_id)
+    own_event = event is None
+    fresh_row = False
+    if event is None:
+        event_id = event_id_for(source_id, *key)
+        event = session.get(Event, event_id)
+        fresh_row = event is None
+        if event is None:
+            event = Event(id=event_id, title=draft.title, start_at=now, first_seen=now)
+        session.add(event)
+        session.flush()
+    record = SourceRecord(
+        source_id=source_id,
+        uid=key[0],
+        recurrence_id=key[1],
+        event_id=event.id,
+        first_seen=now,
+        **_record_values(draft, fingerprint, now),
+    )  # type: ignore[arg-type]
+    session.add(record)
+    return record, own_event, fresh_row
+
+
 def _merge_if_now_duplicate(
     *, session: Session, record: SourceRecord, draft: EventDraft, source_id: str, now: datetime
 ) -> str | None:
@@ -315,13 +352,9 @@ def _merge_if_now_duplicate(
 
 
 def _is_older_draft(draft: EventDraft, kept: EventDraft) -> bool:
-    new_seq, old_seq = draft.raw.sequence, kept.raw.sequence
-    if new_seq is not None and old_seq is not None and new_seq != old_seq:
-        return new_seq < old_seq
-    new_mod, old_mod = draft.raw.last_modified, kept.raw.last_modified
-    if isinstance(new_mod, datetime) and isinstance(old_mod, datetime):
-        return to_utc(new_mod) < to_utc(old_mod)
-    return False
+    return _is_older_version(
+        draft.raw.sequence, draft.raw.last_modified, kept.raw.sequence, kept.raw.last_modified
+    )
 
 
 def _reminted(
@@ -352,23 +385,14 @@ def upsert_record(*, session: Session, source_id: str, draft: EventDraft, now: d
     ).first()
     created = False
     if record is None:
-        event = find_duplicate(session=session, draft=draft, source_id=source_id)
-        if event is None:
-            event_id = event_id_for(source_id, *key)
-            stored = session.get(Event, event_id)
-            created = stored is None  # not published yet: no SEQUENCE bump
-            event = stored or Event(id=event_id, title=draft.title, start_at=now, first_seen=now)
-            session.add(event)
-            session.flush()
-        record = SourceRecord(
+        record, _, created = _add_record(
+            session=session,
             source_id=source_id,
-            uid=key[0],
-            recurrence_id=key[1],
-            event_id=event.id,
-            first_seen=now,
-            **_record_values(draft, fingerprint, now),
-        )  # type: ignore[arg-type]
-        session.add(record)
+            key=key,
+            draft=draft,
+            fingerprint=fingerprint,
+            now=now,
+        )
     elif record.content_hash != fingerprint or record.removed_at is not None:
         for name, value in _record_values(draft, fingerprint, now).items():
             setattr(record, name, value)
