@@ -3,34 +3,39 @@
 Filters OR within a field (``sector=po&sector=vo``) and AND across fields. Full-text search
 runs on SQLite FTS5 (table ``event_fts``) or on PostgreSQL ``tsvector`` with the ``dutch``
 configuration (column ``event.search_vector``); both are kept in sync by the database itself
-(migration 0002), so the query layer only reads them. Every word of ``q`` matches as a prefix.
+(migrations 0002 and 0005), so the query layer only reads them. How a text search is ranked
+and read page by page is ``aggregator.fulltext``.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Float, String, Text, and_, cast, func, literal_column, or_, text, type_coerce
+from sqlalchemy import Connection, Text, and_, cast, func, or_, text, type_coerce
 from sqlalchemy.orm import defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from aggregator.config import Regions
+from aggregator.fulltext import (
+    StartRange,
+    count_matches,
+    count_tiers,
+    match_condition,
+    match_tiers,
+    ranked_ids,
+    search_terms,
+)
 from aggregator.models import Event, Source, SourceRecord
 from aggregator.proximity import EARTH_RADIUS_KM, GeoPoint, bounding_box, haversine_km
 from aggregator.store import LOCAL_TZ, local_midnight
 
 SortOrder = Literal["date", "distance", "relevance"]
-MAX_TERMS = 12
-MAX_TERM_LENGTH = 40
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Title hits weigh more than hits in the description, place or organiser.
-_FTS5_WEIGHTS = "10.0, 1.0"
 
 
 @dataclass(slots=True)
@@ -86,28 +91,6 @@ class EventPage:
     records: dict[str, list[SourceRecord]] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     distances: dict[str, float] = field(default_factory=dict)
-
-
-def search_terms(q: str | None) -> list[str]:
-    """The words of a free-text query, lower-cased; search syntax characters are dropped.
-
-    ``"``, ``*``, ``(``, ``:`` or ``NEAR`` never reach the search engine as syntax: each word is
-    quoted (FTS5) or is a plain lexeme (tsquery), so any text is a valid query.
-    """
-    if not q:
-        return []
-    words = [w.lower()[:MAX_TERM_LENGTH] for w in _WORD.findall(q)]
-    return list(dict.fromkeys(words))[:MAX_TERMS]
-
-
-def fts5_query(terms: list[str]) -> str:
-    """An FTS5 MATCH expression: every term as a quoted prefix, all required."""
-    return " ".join(f'"{t}"*' for t in terms)
-
-
-def tsquery(terms: list[str]) -> str:
-    """A PostgreSQL ``to_tsquery`` expression: every term a prefix lexeme, all required."""
-    return " & ".join(f"{t}:*" for t in terms)
 
 
 def _json_list_contains(column: Any, values: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
@@ -197,42 +180,14 @@ def _conditions(
     return conditions
 
 
-def _text_search(dialect: str, terms: list[str]) -> tuple[Any, ColumnElement[float]] | None:
-    """(selectable to join on event id, score where lower is better), or None without terms."""
-    if not terms:
-        return None
-    if dialect == "postgresql":
-        query = func.to_tsquery(literal_column("'dutch'"), tsquery(terms))
-        vector = literal_column("event.search_vector")
-        matches = (
-            select(
-                col(Event.id).label("event_id"),
-                (-func.ts_rank(vector, query)).label("score"),
-            )
-            .where(vector.op("@@")(query))
-            .subquery("fts")
-        )
-    else:
-        matches = (
-            text(
-                f"SELECT m.event_id AS event_id, bm25(event_fts, {_FTS5_WEIGHTS}) AS score "
-                "FROM event_fts JOIN event_fts_map AS m ON m.fts_rowid = event_fts.rowid "
-                "WHERE event_fts MATCH :fts_query"
-            )
-            .bindparams(fts_query=fts5_query(terms))
-            .columns(event_id=String, score=Float)
-            .subquery("fts")
-        )
-    return matches, matches.c.score
-
-
 @dataclass(frozen=True, slots=True)
 class SearchStatements:
-    """The SQL of one search: the ordered ids of a page, and the count of all matches.
+    """The SQL of one search in date or distance order: the ids of a page, and the count.
 
     The ids query reads only columns of the covering indexes of migration 0002, so
     filtering and ordering never touch the (wide) event rows; ``query_events`` then
-    loads just the rows of the page by primary key.
+    loads just the rows of the page by primary key. Text searches in relevance or date
+    order are read tier by tier instead (``aggregator.fulltext``).
     """
 
     ids: Any
@@ -247,34 +202,105 @@ def search_statements(
     paginate: bool = True,
     longest: timedelta | None = None,
 ) -> SearchStatements:
-    """Build the statements ``query_events`` runs (benchmarks run them directly too).
+    """Build the date- or distance-ordered statements of a search.
 
     ``longest`` is the longest event duration in the store (``longest_duration``); given,
     a ``from`` filter also bounds the start, so that date ranges are index ranges.
     """
     conditions = _conditions(filters, regions, dialect, longest)
-    search = _text_search(dialect, search_terms(filters.q))
-    sort = filters.effective_sort()
-
-    ids = select(col(Event.id))
-    count = select(func.count()).select_from(Event)
-    if search is not None:
-        matches, _score = search
-        ids = ids.join(matches, matches.c.event_id == Event.id)
-        count = count.join(matches, matches.c.event_id == Event.id)
-    ids = ids.where(*conditions)
-    count = count.where(*conditions)
-
+    terms = search_terms(filters.q)
+    if terms:
+        conditions.append(match_condition(dialect, terms))
+    ids = select(col(Event.id)).where(*conditions)
+    count = select(func.count()).select_from(Event).where(*conditions)
     order: list[Any] = []
-    if sort == "distance" and filters.near is not None:
+    if filters.effective_sort() == "distance" and filters.near is not None:
         order.append(_distance_expr(filters.near))
-    elif sort == "relevance" and search is not None:
-        order.append(search[1])
     order += [col(Event.start_at), col(Event.id)]
     ids = ids.order_by(*order)
     if paginate:
         ids = ids.offset((filters.page - 1) * filters.per_page).limit(filters.per_page)
     return SearchStatements(ids=ids, count=count)
+
+
+def start_range(filters: EventFilters, longest: timedelta | None) -> StartRange:
+    """The start bounds the date filters imply (``from`` only with the longest duration)."""
+    lo = local_midnight(filters.date_from) - longest if filters.date_from and longest else None
+    hi = local_midnight(filters.date_to + timedelta(days=1)) if filters.date_to else None
+    return StartRange(lo=lo, hi=hi)
+
+
+@dataclass(slots=True)
+class PageIds:
+    """The ordered event ids of one page and the number of all matches."""
+
+    ids: list[str]
+    total: int
+
+
+CountsLookup = Callable[[Callable[[], tuple[int, ...]]], tuple[int, ...]]
+
+
+def _count_now(count: Callable[[], tuple[int, ...]]) -> tuple[int, ...]:
+    return count()
+
+
+def select_page(
+    connection: Connection,
+    *,
+    filters: EventFilters,
+    regions: Regions,
+    longest: timedelta | None = None,
+    paginate: bool = True,
+    counts: CountsLookup = _count_now,
+) -> PageIds:
+    """Run a search: the ids of its page in order, and its total.
+
+    ``counts`` receives the function that counts the matches (per relevance tier on
+    PostgreSQL) and may answer from a cache instead; the default counts every time.
+    A short page needs no count: it is the last one.
+    """
+    dialect = connection.dialect.name
+    offset = (filters.page - 1) * filters.per_page if paginate else 0
+    limit = filters.per_page if paginate else None
+    terms = search_terms(filters.q)
+    sort = filters.effective_sort()
+    if terms and sort in ("relevance", "date"):
+        conditions = _conditions(filters, regions, dialect, longest)
+        tiers = match_tiers(terms, ranked=sort == "relevance")
+        # PostgreSQL sizes its start windows by the matches of each tier: count first
+        tier_counts = (
+            counts(lambda: count_tiers(connection, terms, tiers, conditions))
+            if dialect == "postgresql"
+            else None
+        )
+        ids = ranked_ids(
+            connection,
+            terms,
+            tiers,
+            conditions,
+            start_range(filters, longest),
+            offset=offset,
+            limit=limit,
+            counts=tier_counts,
+        )
+        if tier_counts is not None:
+            return PageIds(ids=ids, total=sum(tier_counts))
+
+        def count() -> tuple[int, ...]:
+            return (count_matches(connection, terms, conditions),)
+    else:
+        statements = search_statements(
+            dialect=dialect, filters=filters, regions=regions, paginate=paginate, longest=longest
+        )
+        ids = list(connection.execute(statements.ids).scalars())
+
+        def count() -> tuple[int, ...]:
+            return (int(connection.execute(statements.count).scalar_one()),)
+
+    if limit is None or 0 < len(ids) < limit or (not ids and offset == 0):
+        return PageIds(ids=ids, total=offset + len(ids))
+    return PageIds(ids=ids, total=sum(counts(count)))
 
 
 def query_events(
@@ -286,24 +312,24 @@ def query_events(
     Ties are broken by start, then id, so pages never overlap.
     """
     version = publish_version(session=session)
-    statements = search_statements(
-        dialect=session.get_bind().dialect.name,
+    connection = session.connection()
+
+    def cached_counts(count: Callable[[], tuple[int, ...]]) -> tuple[int, ...]:
+        counts = _TOTALS.get(connection, version, filters, regions)
+        if counts is None:
+            counts = count()
+            _TOTALS.put(connection, version, filters, regions, counts)
+        return counts
+
+    found = select_page(
+        connection,
         filters=filters,
         regions=regions,
-        paginate=paginate,
         longest=longest_duration(session=session, version=version) if filters.date_from else None,
+        paginate=paginate,
+        counts=cached_counts,
     )
-    ids = list(session.exec(statements.ids))  # type: ignore[call-overload]
-    offset = (filters.page - 1) * filters.per_page
-    if not paginate:
-        total = len(ids)
-    elif 0 < len(ids) < filters.per_page or (not ids and offset == 0):
-        total = offset + len(ids)  # a short page is the last one: no count needed
-    else:
-        total = _TOTALS.get(session, version, filters, regions)
-        if total is None:
-            total = int(session.exec(statements.count).one())  # type: ignore[call-overload]
-            _TOTALS.put(session, version, filters, regions, total)
+    ids, total = found.ids, found.total
     by_id: dict[str, Event] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -377,31 +403,32 @@ def publish_version(*, session: Session) -> int:
 
 
 class TotalCache:
-    """Totals of searches per store version: paging or re-running a search skips the count.
+    """Match counts of searches per store version: paging or re-running a search skips them.
 
     The key holds the ``publish_state`` version (raised by triggers on every write), so a
-    cached total is never served after a write; the filters apart from the page (and the
-    order, which does not change the count) and the region definitions complete it.
+    cached count is never served after a write; the filters apart from the page and the
+    region definitions complete it. The order only matters for text searches on
+    PostgreSQL, whose counts are per relevance tier.
     """
 
     def __init__(self, max_items: int = 2048) -> None:
         self.max_items = max_items
-        self._items: OrderedDict[tuple[Any, ...], tuple[Regions, int]] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], tuple[Regions, tuple[int, ...]]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
     def _key(
-        session: Session, version: int, filters: EventFilters, regions: Regions
+        connection: Connection, version: int, filters: EventFilters, regions: Regions
     ) -> tuple[Any, ...]:
-        url = session.get_bind().url.render_as_string(hide_password=True)
+        url = connection.engine.url.render_as_string(hide_password=True)
         fields = replace(filters, page=1, per_page=1, sort=None)
-        return (url, version, id(regions), repr(fields))
+        return (url, version, id(regions), filters.effective_sort() == "relevance", repr(fields))
 
     def get(
-        self, session: Session, version: int, filters: EventFilters, regions: Regions
-    ) -> int | None:
-        """The total counted for these filters at this version, if any."""
-        key = self._key(session, version, filters, regions)
+        self, connection: Connection, version: int, filters: EventFilters, regions: Regions
+    ) -> tuple[int, ...] | None:
+        """The counts taken for these filters at this version, if any."""
+        key = self._key(connection, version, filters, regions)
         with self._lock:
             hit = self._items.get(key)
             if hit is None or hit[0] is not regions:
@@ -410,11 +437,16 @@ class TotalCache:
             return hit[1]
 
     def put(
-        self, session: Session, version: int, filters: EventFilters, regions: Regions, total: int
+        self,
+        connection: Connection,
+        version: int,
+        filters: EventFilters,
+        regions: Regions,
+        counts: tuple[int, ...],
     ) -> None:
-        """Remember a total (the regions object is kept, so its id cannot be reused)."""
+        """Remember counts (the regions object is kept, so its id cannot be reused)."""
         with self._lock:
-            self._items[self._key(session, version, filters, regions)] = (regions, total)
+            self._items[self._key(connection, version, filters, regions)] = (regions, counts)
             while len(self._items) > self.max_items:
                 self._items.popitem(last=False)
 
@@ -463,9 +495,9 @@ def change_marker(*, session: Session, filters: EventFilters, regions: Regions) 
     count_events = select(
         func.count(), func.max(Event.last_modified), func.coalesce(func.sum(Event.sequence), 0)
     ).select_from(Event)
-    search = _text_search(dialect, search_terms(filters.q))
-    if search is not None:
-        count_events = count_events.join(search[0], search[0].c.event_id == Event.id)
+    terms = search_terms(filters.q)
+    if terms:
+        conditions.append(match_condition(dialect, terms))
     count, newest, sequences = session.exec(count_events.where(*conditions)).one()  # type: ignore[call-overload]
     harvest_days = tuple(
         (source_id, success.astimezone(LOCAL_TZ).date().isoformat() if success else None)

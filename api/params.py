@@ -198,7 +198,9 @@ async def event_filters(
     sort: Annotated[
         Literal["date", "distance", "relevance"] | None,
         Query(
-            description="date (default), relevance (default with q), distance (needs near)",
+            description="date (default), relevance (default with q: every word in the title "
+            "first, then some words in the title, then the rest; soonest first within each), "
+            "distance (needs near)",
         ),
     ] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,

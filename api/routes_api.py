@@ -73,7 +73,8 @@ async def list_events(request: Request, filters: FiltersDep) -> JSONResponse:
     Values OR within a filter (``sector=po&sector=vo`` or ``sector=po,vo``) and filters AND
     together. ``q`` searches title, description, place and organiser (every word as a
     prefix); ``near`` with ``km`` adds ``distance_km`` to each item. Order: ``sort=date``
-    (default), ``relevance`` (default when ``q`` is given) or ``distance``.
+    (default), ``relevance`` (default when ``q`` is given: title hits first, the soonest
+    first within them) or ``distance``.
     Example: ``/api/events?q=pabo&sector=po&near=6511%20AB&km=30&sort=distance``.
     """
     state = request.app.state

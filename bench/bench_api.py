@@ -39,7 +39,7 @@ from sqlmodel import Session, col, select
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.query import longest_duration, search_statements
+from aggregator.query import longest_duration, select_page
 from api.params import build_filters
 from bench.synthetic import SOURCES, generate
 from config import bundled
@@ -142,14 +142,14 @@ def load(engine: Engine, config: AppConfig, today: date) -> float:
 def direct_sql(engine: Engine, config: AppConfig, variants: list[dict[str, str]]) -> list[float]:
     """Latencies (ms) of the search's own statements, run directly on a connection.
 
-    The same SQL as the API: the count, the ids of the first page, the rows of those ids
-    (without HTTP, JSON, provenance or the ORM).
+    The same SQL as the API (``select_page``: the ids of the first page and the count,
+    never cached here), then the rows of those ids, without HTTP, JSON, provenance or
+    the ORM.
     """
-    statements = []
     with Session(engine) as session:
         longest = longest_duration(session=session)
-    for params in variants:
-        filters = build_filters(
+    searches = [
+        build_filters(
             config,
             q=params.get("q"),
             date_from=date.fromisoformat(params["from"]) if "from" in params else None,
@@ -159,23 +159,21 @@ def direct_sql(engine: Engine, config: AppConfig, variants: list[dict[str, str]]
             near=params.get("near"),
             km=float(params["km"]) if "km" in params else None,
         )
-        statements.append(
-            search_statements(
-                dialect=engine.dialect.name,
+        for params in variants
+    ]
+    timings = []
+    with engine.connect() as connection:
+        for i in range(REPEAT + len(searches)):
+            filters = searches[i % len(searches)]
+            started = time.perf_counter()
+            page = select_page(
+                connection,
                 filters=filters,
                 regions=config.regions,
                 longest=longest if filters.date_from else None,
             )
-        )
-    timings = []
-    with engine.connect() as connection:
-        for i in range(REPEAT + len(statements)):
-            statement = statements[i % len(statements)]
-            started = time.perf_counter()
-            connection.execute(statement.count).scalar_one()
-            ids = connection.execute(statement.ids).scalars().all()
-            connection.execute(select(Event).where(col(Event.id).in_(ids))).fetchall()
-            if i >= len(statements):  # the first round warms up
+            connection.execute(select(Event).where(col(Event.id).in_(page.ids))).fetchall()
+            if i >= len(searches):  # the first round warms up
                 timings.append((time.perf_counter() - started) * 1000)
     return timings
 

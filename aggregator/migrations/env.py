@@ -11,9 +11,15 @@ from aggregator.db import make_engine
 config = context.config
 target_metadata = SQLModel.metadata
 
-# Search objects of migration 0002 live outside the models (FTS5 tables, triggers'
+# Search objects of migrations 0002 and 0005 live outside the models (FTS5 tables, triggers'
 # counter, tsvector column, covering indexes): autogenerate must not propose dropping them.
-_SEARCH_PREFIXES = ("event_fts", "publish_state", "ix_event_search", "search_vector")
+_SEARCH_PREFIXES = (
+    "event_fts",
+    "publish_state",
+    "ix_event_search",
+    "search_vector",
+    "title_vector",
+)
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
