@@ -109,14 +109,33 @@ def _attendance_values(values: tuple[str, ...]) -> list[str]:
     return sorted(wanted)
 
 
-def _distance_expr(point: GeoPoint) -> ColumnElement[float]:
+def _distance_expr(point: GeoPoint, lat: Any = None, lon: Any = None) -> ColumnElement[float]:
     """Haversine in SQL (SQLite's math functions, PostgreSQL's built-ins)."""
-    lat, lon = col(Event.lat), col(Event.lon)
+    lat = col(Event.lat) if lat is None else lat
+    lon = col(Event.lon) if lon is None else lon
     rad = func.radians
     a = func.power(func.sin(rad(lat - point.lat) / 2), 2) + func.cos(rad(point.lat)) * func.cos(
         rad(lat)
     ) * func.power(func.sin(rad(lon - point.lon) / 2), 2)
     return (2 * EARTH_RADIUS_KM) * func.asin(func.sqrt(a))
+
+
+def _near_condition(filters: EventFilters, rows: Any = None) -> ColumnElement[bool]:
+    """``near``/``km`` (and ``plus_online``) on the event table, or on ``rows`` (a subquery)."""
+    assert filters.near is not None
+    lat = col(Event.lat) if rows is None else rows.c.lat
+    lon = col(Event.lon) if rows is None else rows.c.lon
+    attendance = col(Event.attendance) if rows is None else rows.c.attendance
+    south, north, west, east = bounding_box(filters.near, filters.km)
+    nearby = and_(
+        lat.between(south, north),
+        lon.between(west, east),
+        _distance_expr(filters.near, lat, lon) <= filters.km,
+    )
+    if filters.plus_online:
+        # "near me, plus what I can join from home"
+        nearby = or_(nearby, attendance.in_(("online", "mixed")))
+    return nearby
 
 
 def _conditions(
@@ -167,16 +186,7 @@ def _conditions(
     if filters.free is not None:
         conditions.append(col(Event.is_free).is_(filters.free))
     if filters.near is not None:
-        south, north, west, east = bounding_box(filters.near, filters.km)
-        nearby = and_(
-            col(Event.lat).between(south, north),
-            col(Event.lon).between(west, east),
-            _distance_expr(filters.near) <= filters.km,
-        )
-        if filters.plus_online:
-            # "near me, plus what I can join from home"
-            nearby = or_(nearby, col(Event.attendance).in_(("online", "mixed")))
-        conditions.append(nearby)
+        conditions.append(_near_condition(filters))
     return conditions
 
 
@@ -221,6 +231,40 @@ def search_statements(
     if paginate:
         ids = ids.offset((filters.page - 1) * filters.per_page).limit(filters.per_page)
     return SearchStatements(ids=ids, count=count)
+
+
+NEAR_PROBE_ROWS = (2000, 8000)  # bounds on the upcoming events a near probe reads
+
+
+def near_probe_statement(
+    *, dialect: str, filters: EventFilters, regions: Regions, longest: timedelta | None = None
+) -> Any:
+    """A date-ordered page of a ``near`` search that reads only the next few thousand events.
+
+    The planner answers ``near`` through the latitude index: every event in a band across
+    the country, then a sort. In date order, a page is usually among the next few thousand
+    events of the other filters (a 25 km circle holds several percent of all events), read
+    in order from the start index. The probe is right whenever it fills its page (the page
+    then lies wholly inside the prefix it read); otherwise the caller runs the full query.
+    """
+    needed = filters.page * filters.per_page
+    rows = min(max(40 * needed, NEAR_PROBE_ROWS[0]), NEAR_PROBE_ROWS[1])
+    others = _conditions(replace(filters, near=None), regions, dialect, longest)
+    prefix = (
+        select(col(Event.id), col(Event.start_at), col(Event.lat), col(Event.lon))
+        .add_columns(col(Event.attendance))
+        .where(*others)
+        .order_by(col(Event.start_at), col(Event.id))
+        .limit(rows)
+        .subquery("upcoming")
+    )
+    return (
+        select(prefix.c.id)
+        .where(_near_condition(filters, prefix))
+        .order_by(prefix.c.start_at, prefix.c.id)
+        .offset((filters.page - 1) * filters.per_page)
+        .limit(filters.per_page)
+    )
 
 
 def start_range(filters: EventFilters, longest: timedelta | None) -> StartRange:
@@ -293,7 +337,14 @@ def select_page(
         statements = search_statements(
             dialect=dialect, filters=filters, regions=regions, paginate=paginate, longest=longest
         )
-        ids = list(connection.execute(statements.ids).scalars())
+        ids = []
+        if paginate and sort == "date" and filters.near is not None:
+            probe = near_probe_statement(
+                dialect=dialect, filters=filters, regions=regions, longest=longest
+            )
+            ids = list(connection.execute(probe).scalars())
+        if len(ids) < filters.per_page:  # no probe, or a short one: the full query decides
+            ids = list(connection.execute(statements.ids).scalars())
 
         def count() -> tuple[int, ...]:
             return (int(connection.execute(statements.count).scalar_one()),)
@@ -366,8 +417,9 @@ def attach_provenance(*, session: Session, page: EventPage) -> None:
         chunk = ids[chunk_start : chunk_start + 500]
         records = session.exec(
             select(SourceRecord)
-            # the raw record (``data``) can be large and no publisher shows it
-            .options(defer(SourceRecord.data))  # type: ignore[arg-type]
+            # the raw record (``data``) and its merge input (``fields``) can be large, and
+            # no publisher reads them: decoding their JSON was a third of a page's time
+            .options(defer(SourceRecord.data), defer(SourceRecord.fields))  # type: ignore[arg-type]
             .where(col(SourceRecord.event_id).in_(chunk))
             .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
         )
