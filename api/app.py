@@ -12,6 +12,8 @@ from sqlalchemy import Engine, text
 from aggregator.config import AppConfig
 from aggregator.settings import Settings
 from api import metrics, routes_api, routes_calendar
+from api.export_cache import ExportCache
+from api.revalidation import RevalidationShortcut
 from api.web_app import install_web
 
 
@@ -26,6 +28,13 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
     app.state.settings = settings
     app.state.config = config
     app.state.engine = engine
+    app.state.export_cache = ExportCache()
+    # innermost first: the shortcut's 304s still pass through CORS
+    app.add_middleware(
+        RevalidationShortcut,
+        cache=app.state.export_cache,
+        max_age=settings.export_version_max_age,
+    )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         CORSMiddleware,

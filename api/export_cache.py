@@ -14,8 +14,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from fastapi import Request, Response
+from starlette.types import Scope
 
 CACHE_CONTROL = "public, max-age=300"
 GZIP_MIN_BYTES = 1024
@@ -39,6 +41,7 @@ class ExportCache:
         self.max_validators = max_validators
         self._items: OrderedDict[str, CachedBody] = OrderedDict()
         self._validators: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._requests: OrderedDict[tuple[object, ...], str] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self._version: tuple[int, float] | None = None
@@ -74,6 +77,19 @@ class ExportCache:
             while len(self._validators) > self.max_validators:
                 self._validators.popitem(last=False)
 
+    def note_request(self, identity: tuple[object, ...], key: str) -> None:
+        """Remember which export a request (``request_identity``) asked for."""
+        with self._lock:
+            self._requests[identity] = key
+            self._requests.move_to_end(identity)
+            while len(self._requests) > self.max_validators:
+                self._requests.popitem(last=False)
+
+    def key_for_request(self, identity: tuple[object, ...]) -> str | None:
+        """The export key noted for a request identity, if any."""
+        with self._lock:
+            return self._requests.get(identity)
+
     def get(self, etag: str) -> CachedBody | None:
         """The cached body for an ETag, or None."""
         with self._lock:
@@ -105,13 +121,32 @@ def make_etag(*parts: object) -> str:
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
-def etag_matches(request: Request, etag: str) -> bool:
-    """True when If-None-Match names this ETag (or ``*``); weak validators compare too."""
-    header = request.headers.get("if-none-match")
+def request_identity(scope: Scope, day: date) -> tuple[object, ...]:
+    """Everything of a request an export depends on apart from the store: its address
+    (path, query, host, scheme, mount point; links in an export use the address) and the
+    local day (a subscription's window moves at midnight)."""
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    return (
+        scope["path"],
+        scope["query_string"],
+        host,
+        scope["scheme"],
+        scope.get("root_path", ""),
+        day,
+    )
+
+
+def if_none_match_names(header: str | None, etag: str) -> bool:
+    """True when an If-None-Match value names this ETag (or ``*``); weak ones compare too."""
     if not header:
         return False
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
     return etag in tags or "*" in tags
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """True when the request's If-None-Match names this ETag (or ``*``)."""
+    return if_none_match_names(request.headers.get("if-none-match"), etag)
 
 
 def export_headers(etag: str, extra_headers: dict[str, str] | None = None) -> dict[str, str]:

@@ -28,6 +28,7 @@ from api.export_cache import (
     etag_matches,
     export_headers,
     make_etag,
+    request_identity,
     serve_export,
 )
 from api.params import FiltersDep
@@ -68,16 +69,13 @@ class Exporter:
 
 
 async def exporter(request: Request) -> Exporter:
-    """The app's exporter context; the cache of rendered exports is made on first use.
+    """The app's exporter context (the export cache is made with the app).
 
     Async, and the routes below do their database work in one threadpool call: a
     revalidation (304) is dominated by per-request overhead, so every hop counts.
     """
     state = request.app.state
-    cache = getattr(state, "export_cache", None)
-    if cache is None:
-        cache = state.export_cache = ExportCache()
-    return Exporter(state.config, state.settings, cache, state.engine)
+    return Exporter(state.config, state.settings, state.export_cache, state.engine)
 
 
 ExporterDep = Annotated[Exporter, Depends(exporter)]
@@ -137,14 +135,19 @@ def export_etag(
     cache: ExportCache,
     filters: EventFilters,
     variant: tuple[object, ...],
+    identity: tuple[object, ...] | None = None,
 ) -> str:
     """The ETag of an export, validated before anything is rendered.
 
     At an unchanged store version the ETag computed last time is reused (one primary-key
     read); otherwise the change marker of the matching events is recomputed. The version
     is read first, so a write that lands meanwhile can only cause one more recomputation.
+    ``identity`` (``request_identity``) lets ``api.revalidation`` answer the next poll of
+    the same address before routing.
     """
     key = export_key(filters, variant)
+    if identity is not None:
+        cache.note_request(identity, key)
     read_at = time.monotonic()
     version = publish_version(session=session)
     cache.saw_version(version, read_at=read_at)
@@ -190,13 +193,15 @@ def _serve_ics_in(
     name: str,
     description: str,
 ) -> Response:
-    filters = calendar_filters(filters, now=_today())
+    now = _today()
+    filters = calendar_filters(filters, now=now)
     etag = export_etag(
         session=session,
         config=config,
         cache=cache,
         filters=filters,
         variant=("ics", name, public_base_url(request)),
+        identity=request_identity(request.scope, now.date()),
     )
 
     def render() -> bytes:
@@ -293,15 +298,21 @@ def _serve_feed_in(
     filters: EventFilters,
 ) -> Response:
     media_type, renderer = FEED_FORMATS[kind]
+    today = _today().date()
     if filters.date_from is None:
-        filters = replace(filters, date_from=_today().date())
+        filters = replace(filters, date_from=today)
     filters = replace(filters, include_removed=False, removed_since=None)
     base_url = public_base_url(request)
     feed_url = f"{base_url}{request.url.path}"
     if request.url.query:
         feed_url += f"?{request.url.query}"
     etag = export_etag(
-        session=session, config=config, cache=cache, filters=filters, variant=(kind, feed_url)
+        session=session,
+        config=config,
+        cache=cache,
+        filters=filters,
+        variant=(kind, feed_url),
+        identity=request_identity(request.scope, today),
     )
 
     def render() -> bytes:
