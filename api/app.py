@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,9 +21,20 @@ from api.revalidation import RevalidationShortcut
 from api.web_app import install_web
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At startup, put what was imported and built (it lives as long as the process) out of
+    the garbage collector's reach: a full collection then walks only what requests made.
+    With ~160,000 objects from startup, one such pass took ~140 ms in a request."""
+    gc.collect()
+    gc.freeze()
+    yield
+
+
 def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> FastAPI:
     """Build the app around a loaded configuration and a database engine."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="Overstap Agenda API",
         description="National calendar of orientation activities for people switching into "
         "education work. Every list also exists as iCal (/calendar.ics) for subscriptions.",

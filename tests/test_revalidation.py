@@ -1,7 +1,8 @@
-"""Polls of an unchanged export are answered before routing, by the rule of the routes."""
+"""Polls of an unchanged export are answered before routing; the served app starts lean."""
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -93,3 +94,14 @@ def test_no_shortcut_without_a_version_max_age(
     _refuse_routes(monkeypatch)
     with pytest.raises(AssertionError, match="reached the export routes"):
         client.get(path, params=FROM, headers={"If-None-Match": etag})
+
+
+def test_startup_moves_long_lived_objects_out_of_the_collector(
+    engine: Engine, tmp_path: Path
+) -> None:
+    gc.unfreeze()
+    try:
+        with _client(engine, tmp_path):  # runs the lifespan
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
