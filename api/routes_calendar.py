@@ -369,3 +369,18 @@ async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep
 )
 async def feed_json(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
     return await run_in_threadpool(_serve_feed, "json", request, exporter, filters)
+
+
+# Calendar apps and link checkers also ask with HEAD (headers and ETag, no body; uvicorn
+# drops the body). The same endpoints answer it, outside the OpenAPI document, where a
+# second method on one operation would duplicate its id.
+for _path, _endpoint in (
+    ("/calendar.ics", calendar_ics),
+    ("/regions/{slug}.ics", region_ics),
+    ("/feeds/events.rss", feed_rss),
+    ("/feeds/events.atom", feed_atom),
+    ("/feeds/events.json", feed_json),
+):
+    router.add_api_route(
+        _path, _endpoint, methods=["HEAD"], response_class=Response, include_in_schema=False
+    )

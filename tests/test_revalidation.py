@@ -105,3 +105,15 @@ def test_startup_moves_long_lived_objects_out_of_the_collector(
             assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("path", EXPORTS)
+def test_head_gives_the_headers_of_get(engine: Engine, tmp_path: Path, path: str) -> None:
+    client = _client(engine, tmp_path)
+    get = client.get(path, params=FROM)
+    head = client.head(path, params=FROM)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-type"] == get.headers["content-type"]
+    again = client.head(path, params=FROM, headers={"If-None-Match": get.headers["etag"]})
+    assert again.status_code == 304
