@@ -82,12 +82,13 @@ def fts5_query(terms: Sequence[str]) -> str:
     return " ".join(f'"{t}"*' for t in terms)
 
 
-def tsquery(terms: Sequence[str], weight: str = "") -> str:
-    """A PostgreSQL ``to_tsquery`` expression: every term a prefix lexeme, all required.
+def tsquery(terms: Sequence[str]) -> str:
+    """A PostgreSQL ``to_tsquery`` expression: every term a prefix lexeme, all required."""
+    return " & ".join(f"{t}:*" for t in terms)
 
-    ``weight="A"`` restricts the lexemes to the title (weight A of ``search_vector``).
-    """
-    return " & ".join(f"{t}:*{weight}" for t in terms)
+
+def _tsquery_any(terms: Sequence[str]) -> str:
+    return " | ".join(f"{t}:*" for t in terms)
 
 
 Tier = Literal["title", "some-title", "elsewhere", "anywhere"]
@@ -140,8 +141,7 @@ def _tsquery(vector: str, expression: str) -> ColumnElement[bool]:
 
 def _postgres_tier(tier: Tier, terms: Sequence[str]) -> list[ColumnElement[bool]]:
     # title_vector (migration 0005) holds the title alone: small, and no weights to recheck
-    every = tsquery(terms)
-    any_word = " | ".join(f"{t}:*" for t in terms)
+    every, any_word = tsquery(terms), _tsquery_any(terms)
     if tier == "title":
         return [_tsquery(_TITLE_VECTOR, every)]
     if tier == "some-title":
@@ -155,16 +155,21 @@ def _postgres_tier(tier: Tier, terms: Sequence[str]) -> list[ColumnElement[bool]
     return [_tsquery(_SEARCH_VECTOR, every)]
 
 
+def _fts_matches(expression: str) -> Any:
+    """``event_fts`` joined to its map; matches of an FTS5 expression, in rowid order."""
+    return (
+        select(_FTS_MAP.c.event_id)
+        .select_from(_FTS)
+        .join(_FTS_MAP, _FTS_MAP.c.fts_rowid == _FTS.c.rowid)
+        .where(literal_column("event_fts").match(expression))
+    )
+
+
 def match_condition(dialect: str, terms: Sequence[str]) -> ColumnElement[bool]:
     """A WHERE condition on ``event``: every term matches (for counts and other orders)."""
     if dialect == "postgresql":
         return _tsquery(_SEARCH_VECTOR, tsquery(terms))
-    matches = (
-        select(_FTS_MAP.c.event_id)
-        .select_from(_FTS.join(_FTS_MAP, _FTS_MAP.c.fts_rowid == _FTS.c.rowid))
-        .where(literal_column("event_fts").match(fts5_query(terms)))
-    )
-    return col(Event.id).in_(matches)
+    return col(Event.id).in_(_fts_matches(fts5_query(terms)))
 
 
 def count_tiers(
@@ -177,10 +182,9 @@ def count_tiers(
     every = tsquery(terms)
     columns: list[Any] = [func.count()]
     if len(tiers) > 1:
-        any_word = " | ".join(f"{t}:*" for t in terms)
         columns += [
             func.count().filter(_tsquery(_TITLE_VECTOR, every)),
-            func.count().filter(_tsquery(_TITLE_VECTOR, any_word)),
+            func.count().filter(_tsquery(_TITLE_VECTOR, _tsquery_any(terms))),
         ]
     statement = (
         select(*columns).select_from(Event).where(_tsquery(_SEARCH_VECTOR, every), *conditions)
@@ -203,12 +207,11 @@ def count_matches(
     conditions: Sequence[ColumnElement[bool]],
 ) -> int:
     """The number of events every term matches (SQLite: through the full-text index)."""
+    matches = _fts_matches(fts5_query(terms))
     statement = (
-        select(func.count())
-        .select_from(_FTS)
-        .join(_FTS_MAP, _FTS_MAP.c.fts_rowid == _FTS.c.rowid)
+        matches.with_only_columns(func.count())
         .join(Event, col(Event.id) == _FTS_MAP.c.event_id)
-        .where(literal_column("event_fts").match(fts5_query(terms)), *conditions)
+        .where(*conditions)
     )
     return int(connection.execute(statement).scalar_one())
 
@@ -222,11 +225,9 @@ def _sqlite_tier_ids(
 ) -> list[str]:
     # FTS5 drives the join (rowid order = date order) and stops at the limit.
     statement = (
-        select(_FTS_MAP.c.event_id)
-        .select_from(_FTS)
-        .join(_FTS_MAP, _FTS_MAP.c.fts_rowid == _FTS.c.rowid)
+        _fts_matches(expression)
         .join(Event, col(Event.id) == _FTS_MAP.c.event_id)
-        .where(literal_column("event_fts").match(expression), *conditions)
+        .where(*conditions)
         .order_by(_FTS.c.rowid)
     )
     if starts.lo is not None:
@@ -256,11 +257,11 @@ def _postgres_tier_ids(
     connection: Connection,
     match: Sequence[ColumnElement[bool]],
     conditions: Sequence[ColumnElement[bool]],
-    starts: StartRange,
+    span: tuple[datetime, datetime],
     count: int,
     limit: int | None,
 ) -> list[str]:
-    lo, hi = _postgres_start_span(connection, starts)
+    lo, hi = span
     window = hi - lo  # a narrow tier is read whole, then sorted
     if limit is not None and count > WINDOW_PAGES * limit:
         # a broad tier: assume its matches spread evenly over the span, grow if they do not
@@ -297,6 +298,7 @@ def ranked_ids(
     postgres = connection.dialect.name == "postgresql"
     if postgres and counts is None:
         raise ValueError("PostgreSQL pages need the count of each tier")
+    span: tuple[datetime, datetime] | None = None  # PostgreSQL: read once, on first need
     ids: list[str] = []
     skip = offset
     for index, tier in enumerate(tiers):
@@ -306,9 +308,11 @@ def ranked_ids(
             skip -= counts[index]
             continue
         wanted = None if limit is None else skip + limit - len(ids)
-        if counts is not None:  # PostgreSQL
+        if postgres:
+            assert counts is not None
+            span = span or _postgres_start_span(connection, starts)
             match = _postgres_tier(tier, terms)
-            found = _postgres_tier_ids(connection, match, conditions, starts, counts[index], wanted)
+            found = _postgres_tier_ids(connection, match, conditions, span, counts[index], wanted)
         else:
             found = _sqlite_tier_ids(connection, fts5_tier(tier, terms), conditions, starts, wanted)
         ids += found[skip:]

@@ -251,8 +251,13 @@ def near_probe_statement(
     rows = min(max(40 * needed, NEAR_PROBE_ROWS[0]), NEAR_PROBE_ROWS[1])
     others = _conditions(replace(filters, near=None), regions, dialect, longest)
     prefix = (
-        select(col(Event.id), col(Event.start_at), col(Event.lat), col(Event.lon))
-        .add_columns(col(Event.attendance))
+        select(
+            col(Event.id),
+            col(Event.start_at),
+            col(Event.lat),
+            col(Event.lon),
+            col(Event.attendance),
+        )
         .where(*others)
         .order_by(col(Event.start_at), col(Event.id))
         .limit(rows)
@@ -366,11 +371,7 @@ def query_events(
     connection = session.connection()
 
     def cached_counts(count: Callable[[], tuple[int, ...]]) -> tuple[int, ...]:
-        counts = _TOTALS.get(connection, version, filters, regions)
-        if counts is None:
-            counts = count()
-            _TOTALS.put(connection, version, filters, regions, counts)
-        return counts
+        return _TOTALS.counts(connection, version, filters, regions, count)
 
     found = select_page(
         connection,
@@ -487,6 +488,21 @@ class TotalCache:
                 return None
             self._items.move_to_end(key)
             return hit[1]
+
+    def counts(
+        self,
+        connection: Connection,
+        version: int,
+        filters: EventFilters,
+        regions: Regions,
+        count: Callable[[], tuple[int, ...]],
+    ) -> tuple[int, ...]:
+        """The cached counts for these filters at this version, else ``count()`` kept."""
+        known = self.get(connection, version, filters, regions)
+        if known is None:
+            known = count()
+            self.put(connection, version, filters, regions, known)
+        return known
 
     def put(
         self,

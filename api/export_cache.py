@@ -77,6 +77,12 @@ class ExportCache:
             while len(self._validators) > self.max_validators:
                 self._validators.popitem(last=False)
 
+    def recent_etag(self, key: str, max_age: float) -> str | None:
+        """The ETag of an export at the store version read at most ``max_age`` seconds ago,
+        if it was computed then: what a 304 without a database read rests on."""
+        version = self.recent_version(max_age) if max_age > 0 else None
+        return None if version is None else self.validator(key, version)
+
     def note_request(self, identity: tuple[object, ...], key: str) -> None:
         """Remember which export a request (``request_identity``) asked for."""
         with self._lock:
@@ -154,6 +160,11 @@ def export_headers(etag: str, extra_headers: dict[str, str] | None = None) -> di
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
     headers.update(extra_headers or {})
     return headers
+
+
+def not_modified(etag: str) -> Response:
+    """The 304 of an export (its headers, no body)."""
+    return Response(status_code=304, headers=export_headers(etag))
 
 
 def serve_export(

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.canonical import LOCAL_TZ
-from api.export_cache import ExportCache, export_headers, if_none_match_names, request_identity
+from api.export_cache import ExportCache, if_none_match_names, not_modified, request_identity
 
 
 class RevalidationShortcut:
@@ -43,10 +43,7 @@ class RevalidationShortcut:
         if not if_none_match:
             return None
         key = self.cache.key_for_request(request_identity(scope, datetime.now(LOCAL_TZ).date()))
-        version = self.cache.recent_version(self.max_age) if key is not None else None
-        if key is None or version is None:
-            return None
-        etag = self.cache.validator(key, version)
+        etag = self.cache.recent_etag(key, self.max_age) if key is not None else None
         if etag is None or not if_none_match_names(if_none_match, etag):
             return None
-        return Response(status_code=304, headers=export_headers(etag))
+        return not_modified(etag)

@@ -26,8 +26,8 @@ from api.deps import public_base_url
 from api.export_cache import (
     ExportCache,
     etag_matches,
-    export_headers,
     make_etag,
+    not_modified,
     request_identity,
     serve_export,
 )
@@ -116,16 +116,13 @@ def recent_not_modified(
     Runs on the event loop: no threadpool hop, no session. ``filters`` are the export's
     final filters (``calendar_filters`` applied).
     """
+    if "if-none-match" not in request.headers:
+        return None
     max_age = exporter.settings.export_version_max_age
-    if max_age <= 0 or "if-none-match" not in request.headers:
-        return None
-    version = exporter.cache.recent_version(max_age)
-    if version is None:
-        return None
-    etag = exporter.cache.validator(export_key(filters, variant), version)
+    etag = exporter.cache.recent_etag(export_key(filters, variant), max_age)
     if etag is None or not etag_matches(request, etag):
         return None
-    return Response(status_code=304, headers=export_headers(etag))
+    return not_modified(etag)
 
 
 def export_etag(
