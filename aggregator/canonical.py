@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from aggregator.dedup import record_rank
 from aggregator.draft import EventDraft
+from aggregator.localtime import local_midnight
 from aggregator.models import Event, Source, SourceRecord
-
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 
 # Canonical fields copied from a draft onto its event.
 EVENT_FIELDS = (
@@ -49,11 +47,6 @@ EVENT_FIELDS = (
 )
 
 TIME_FIELDS = ("all_day", "start_date", "end_date", "start_at", "end_at")
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of a calendar day in Europe/Amsterdam, as an aware UTC datetime."""
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def to_utc(value: datetime) -> datetime:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from aggregator.config import SourceConfig, Taxonomy, TaxonomyTerm
+from aggregator.config import Taxonomy, TaxonomyTerm
 from aggregator.draft import EventDraft
 from aggregator.pipeline import Drop
+from crawlers.source import SourceConfig
 
 
 @lru_cache(maxsize=8192)

@@ -21,17 +21,17 @@ from datetime import date, datetime
 from itertools import combinations
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from aggregator.classify import activity_type_of, terms_in
-from aggregator.config import AppConfig, SourceConfig
+from aggregator.config import AppConfig
 from aggregator.dedup import Fingerprint, same_event
 from aggregator.gazetteer import fold, load_gazetteer
+from aggregator.localtime import LOCAL_TZ
 from aggregator.models import SourceRecord
+from crawlers.source import SourceConfig
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 TAXONOMY_FIELDS = ("activity_type", "sectors", "phases", "audiences", "attendance", "language")
 _VERSION = re.compile(r"\.v\d+(?=\.)")
 

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from aggregator.config import SourceConfig
 from crawlers.fetch import Fetcher, FetchError, http_url
 from crawlers.records import FeedError, Window
 from crawlers.registry import DOCUMENT_PARSERS, UnsupportedKind, parse_document
+from crawlers.source import SourceConfig
 
 Resolver = Callable[[str], list[str]]
 

@@ -25,9 +25,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aggregator.config import Regions, SourceConfig
+from aggregator.config import Regions
 from aggregator.draft import EventDraft
 from aggregator.gazetteer import Gazetteer, Place, PostcodeArea, fold, load_gazetteer
+from crawlers.source import SourceConfig
 
 NATIONAL_REGION = "landelijk"
 # "in Bennekom", "in Den Bosch", "in 's-Hertogenbosch": up to three capitalised words

@@ -22,7 +22,7 @@ from aggregator.db import session_scope
 from aggregator.gazetteer import Gazetteer, load_gazetteer
 from aggregator.geocode import GeoHit
 from aggregator.models import GeocodeCache
-from aggregator.settings import Settings
+from agenda.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from aggregator.config import AppConfig, SourceConfig
+from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.models import HarvestRun, Source
 from aggregator.pipeline import Stage, build_stages, run_pipeline
@@ -25,6 +25,7 @@ from crawlers.crawl import CrawlOptions, crawl_source
 from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
 from crawlers.records import FeedError, ParseResult, Window
 from crawlers.registry import CRAWL_KINDS, UnsupportedKind, parse_document
+from crawlers.source import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def _crawl(
     outcome: HarvestOutcome,
 ) -> tuple[ParseResult, str]:
     """Crawl a source (child process); return its records and their fingerprint."""
-    from aggregator.settings import get_settings
+    from agenda.settings import get_settings
 
     options = options or CrawlOptions.from_settings(get_settings())
     parsed, stats = crawl_source(source, now=now, window=window, options=options)
@@ -253,7 +254,7 @@ def harvest(
         config = with_approved_feeds(config, session=session)
         sync_sources(session=session, sources=config.sources)
     from aggregator.geocoder_online import online_geocoder_from_settings
-    from aggregator.settings import get_settings
+    from agenda.settings import get_settings
 
     stages = build_stages(
         config,

@@ -7,8 +7,8 @@ import re
 
 import nh3
 
-from aggregator.config import SourceConfig
 from aggregator.draft import EventDraft
+from crawlers.source import SourceConfig
 
 _CANCELLED_PREFIX = re.compile(
     r"^\s*[\[(]?\s*(geannuleerd|afgelast|vervallen|gaat niet door|cancelled|canceled)"

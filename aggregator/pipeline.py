@@ -10,9 +10,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aggregator.config import AppConfig, SourceConfig
+from aggregator.config import AppConfig
 from aggregator.draft import EventDraft
 from crawlers.records import RawEvent
+from crawlers.source import SourceConfig
 
 
 class Drop(Exception):

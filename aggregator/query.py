@@ -31,9 +31,9 @@ from aggregator.fulltext import (
     ranked_ids,
     search_terms,
 )
+from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, Source, SourceRecord
 from aggregator.proximity import EARTH_RADIUS_KM, GeoPoint, bounding_box, haversine_km
-from aggregator.store import LOCAL_TZ, local_midnight
 
 SortOrder = Literal["date", "distance", "relevance"]
 

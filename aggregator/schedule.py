@@ -9,16 +9,17 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
-from aggregator.config import AppConfig, SourceConfig
+from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.harvest import HarvestOutcome, harvest_source
 from aggregator.models import Source
 from aggregator.pipeline import build_stages
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from aggregator.store import sync_sources
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
+from crawlers.source import SourceConfig
 
 log = logging.getLogger(__name__)
 PROPOSALS_CHECK = timedelta(minutes=5)  # how often approved feed proposals are picked up

@@ -16,17 +16,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from aggregator.canonical import (  # LOCAL_TZ, local_midnight: re-exported for readers
+from aggregator.canonical import (
     EVENT_FIELDS,
-    LOCAL_TZ,
     draft_times,
-    local_midnight,
     recompute_event,
     record_fields,
     set_event_fields,
     to_utc,
 )
-from aggregator.config import SourceConfig
 from aggregator.dedup import (
     START_TOLERANCE,
     Fingerprint,
@@ -35,8 +32,10 @@ from aggregator.dedup import (
     same_event,
 )
 from aggregator.draft import EventDraft
+from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, Source, SourceRecord
 from crawlers.records import Window
+from crawlers.source import SourceConfig
 
 __all__ = [
     "EVENT_FIELDS",

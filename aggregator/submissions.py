@@ -14,19 +14,19 @@ import hashlib
 import secrets
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 from sqlmodel import Session, col, delete, func, select
 
-from aggregator.config import AppConfig, SourceConfig, SourceDefaults
+from aggregator.config import AppConfig
 from aggregator.draft import EventDraft
+from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, RateLimitHit, Source, Submission, User
 from aggregator.pipeline import build_stages, run_pipeline
-from aggregator.store import local_midnight, upsert_record, withdraw_record
+from aggregator.store import upsert_record, withdraw_record
 from crawlers.records import RawEvent
+from crawlers.source import SourceConfig, SourceDefaults
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 SOURCE_ID = "submissions"
 SOURCE_NAME = "Aangemeld via het formulier"
 # A change to one of these sends an approved event back to the queue.

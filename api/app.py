@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 from aggregator.config import AppConfig
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from api import metrics, routes_api, routes_calendar
 from api.export_cache import ExportCache
 from api.revalidation import RevalidationShortcut

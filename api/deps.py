@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from aggregator.config import AppConfig
-from aggregator.settings import Settings
+from agenda.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:

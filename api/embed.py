@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from aggregator.localtime import today_local
 from aggregator.query import EventFilters, query_events
 from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
 from api.i18n import STRINGS, normalise_lang
-from api.pages import event_card, group_by_day, today_local
+from api.pages import event_card, group_by_day
 from api.web import render, request_lang, script_json
 
 router = APIRouter(include_in_schema=False)

@@ -11,12 +11,13 @@ from sqlmodel import Session
 
 from aggregator.accounts import can_moderate
 from aggregator.db import session_scope
+from aggregator.localtime import today_local
 from aggregator.models import Submission, User
 from aggregator.submissions import PublishError, approve, queue, reject, similar_events
 from api.auth import CsrfChecked, ModeratorDep
 from api.deps import ConfigDep
 from api.i18n import t
-from api.pages import event_times, today_local
+from api.pages import event_times
 from api.submit_form import validate_event, values_from_data
 from api.web import FormDep, lang_url, render, request_lang
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from aggregator.localtime import LOCAL_TZ, today_local
 from aggregator.models import Event
 from aggregator.proximity import GeoPoint, NearError, parse_near
 from aggregator.query import EventFilters, EventPage, get_event, query_events
@@ -23,7 +24,7 @@ from feeds.ical_export import render_ics
 from feeds.jsonld import event_jsonld
 
 router = APIRouter(include_in_schema=False)
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+
 PER_PAGE = 25
 _LATLON = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 
@@ -59,11 +60,6 @@ class SearchForm:
         }
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "")}
-
-
-def today_local() -> date:
-    """Today in the Netherlands."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 def _parse_day(value: str) -> date | None:

@@ -17,7 +17,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from aggregator.canonical import LOCAL_TZ
+from aggregator.localtime import LOCAL_TZ
 from api.export_cache import ExportCache, if_none_match_names, not_modified, request_identity
 
 

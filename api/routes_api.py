@@ -12,11 +12,12 @@ from sqlmodel import Session, col, func, select
 from starlette.concurrency import run_in_threadpool
 
 from aggregator.config import AppConfig
+from aggregator.localtime import local_iso
 from aggregator.models import Event, HarvestRun, Source, SourceRecord
 from aggregator.query import EventFilters, get_event, query_events
 from api.deps import ConfigDep, SessionDep, public_base_url
 from api.params import FiltersDep
-from feeds.event_json import event_to_json, local_iso
+from feeds.event_json import event_to_json
 from feeds.jsonld import event_jsonld
 
 router = APIRouter(prefix="/api", tags=["api"])

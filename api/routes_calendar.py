@@ -19,9 +19,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from aggregator.config import AppConfig
+from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.query import EventFilters, change_marker, publish_version, query_events
-from aggregator.settings import Settings
-from aggregator.store import local_midnight
+from agenda.settings import Settings
 from api.deps import public_base_url
 from api.export_cache import (
     ExportCache,
@@ -32,7 +32,6 @@ from api.export_cache import (
     serve_export,
 )
 from api.params import FiltersDep
-from feeds.event_json import LOCAL_TZ
 from feeds.ical_export import render_ics
 from feeds.syndication import (
     FeedInfo,

@@ -18,6 +18,7 @@ from aggregator.feed_proposals import (
     proposable_kinds,
     try_feed,
 )
+from aggregator.localtime import LOCAL_TZ, today_local
 from aggregator.models import Submission
 from aggregator.submissions import (
     client_key,
@@ -29,7 +30,7 @@ from aggregator.submissions import (
 from api.auth import CsrfChecked, current_user
 from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
 from api.i18n import t
-from api.pages import LOCAL_TZ, event_times, today_local
+from api.pages import event_times
 from api.submit_form import EVENT_FIELDS, validate_email, validate_event, values_from_data
 from api.web import FormDep, client_address, lang_url, render, request_lang
 from crawlers.records import Window

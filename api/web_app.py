@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from api import auth, embed, moderation, pages, submit, users
 from api.i18n import t
 from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates, render, request_lang

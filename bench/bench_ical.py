@@ -20,11 +20,12 @@ from typing import Any
 
 import icalendar
 
-from aggregator.config import SourceConfig, load_config
+from aggregator.config import load_config
 from aggregator.pipeline import build_stages, run_pipeline
 from config import bundled
 from crawlers.ical import parse
 from crawlers.records import Window
+from crawlers.source import SourceConfig
 
 NOW = datetime(2027, 1, 5, tzinfo=UTC)
 SINGLE_EVENTS = 2500

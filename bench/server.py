@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from aggregator.config import load_config
 from aggregator.db import make_engine
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from api.app import create_app
 from config import bundled
 

@@ -19,9 +19,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from aggregator.config import SourceConfig
 from crawlers.fetch import FetchError, is_remote, local_path
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
+from crawlers.source import SourceConfig
 
 SPIDERS = {
     "jsonld": "crawlers.spiders.events.SchemaOrgSpider",

@@ -27,12 +27,12 @@ from typing import Any
 import icalendar
 from icalendar.prop import vDDDLists, vDDDTypes
 
-from aggregator.config import SourceConfig
 from crawlers.ical_content import CalendarText, ComponentText, decode_text, split_calendars
 from crawlers.ical_record import NO_END, recurrence_key
 from crawlers.ical_series import ParsedEvent, expand
 from crawlers.ical_zones import DEFAULT_TZ, ZoneResolver, zone
 from crawlers.records import FeedError, ParseProblem, ParseResult, Window
+from crawlers.source import SourceConfig
 
 __all__ = ["DEFAULT_TZ", "decode_text", "parse"]
 

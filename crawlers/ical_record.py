@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from aggregator.config import SourceConfig
 from crawlers.records import RawEvent
+from crawlers.source import SourceConfig
 
 _STATUS = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled"}
 # Marks a VEVENT that had neither DTEND nor DURATION (internal, never leaves the reader).

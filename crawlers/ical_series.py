@@ -18,9 +18,9 @@ import recurring_ical_events
 from recurring_ical_events import CalendarQuery
 from recurring_ical_events.util import time_span_contains_event
 
-from aggregator.config import SourceConfig
 from crawlers.ical_record import property_value, to_record
 from crawlers.records import ParseProblem, ParseResult, Window
+from crawlers.source import SourceConfig
 
 # Errors recurring-ical-events and dateutil raise for one bad series.
 SERIES_ERRORS = (*CalendarQuery.suppressed_errors, ValueError, TypeError, OverflowError)

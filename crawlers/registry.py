@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from aggregator.config import SourceConfig
 from crawlers import ical, schemaorg, selectors, syndication, tribe
 from crawlers.records import ParseResult, Window
+from crawlers.source import SourceConfig
 
 Parser = Callable[..., ParseResult]
 

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import extruct
 
-from aggregator.config import SourceConfig
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
+from crawlers.source import SourceConfig
 from crawlers.timevalues import inclusive_end, parse_timevalue
 
 log = logging.getLogger(__name__)

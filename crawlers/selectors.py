@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from parsel import Selector, SelectorList
 
-from aggregator.config import SourceConfig
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
+from crawlers.source import SourceConfig
 from crawlers.textdates import find_when, plain_text
 from crawlers.timevalues import parse_timevalue
 

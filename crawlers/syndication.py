@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import feedparser
 from lxml import etree
 
-from aggregator.config import SourceConfig
 from crawlers import ical
 from crawlers.formats import unsupported_format
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
+from crawlers.source import SourceConfig
 from crawlers.textdates import find_when, plain_text
 from crawlers.timevalues import parse_timevalue
 

@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aggregator.config import SourceConfig
 from crawlers.formats import json_format, unsupported_format
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
+from crawlers.source import SourceConfig
 
 DEFAULT_TZ = "Europe/Amsterdam"
 _FREE_WORDS = {"gratis", "free", "kosteloos", "0", "€0", "€ 0", "0,00", "€ 0,00"}

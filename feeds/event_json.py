@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from aggregator.localtime import local_iso
 from aggregator.models import Event, Source, SourceRecord
-
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
-
-
-def local_iso(value: datetime | None) -> str | None:
-    """ISO 8601 in Europe/Amsterdam with offset, or None."""
-    return value.astimezone(LOCAL_TZ).isoformat() if value else None
 
 
 def event_to_json(

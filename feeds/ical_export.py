@@ -14,15 +14,14 @@ import html
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import icalendar
 import nh3
 
+from aggregator.localtime import LOCAL_TZ
 from aggregator.models import Event, Source, SourceRecord
 from feeds.jsonld import event_page_url
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 PRODID = "-//Overstap Agenda//Nationale activiteitenkalender//NL"
 UID_DOMAIN = "overstap-agenda"
 CANCELLED_PREFIX = "Geannuleerd: "

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aggregator.localtime import local_iso
 from aggregator.models import Event, Source, SourceRecord
-from feeds.event_json import local_iso
 
 _STATUS = {
     "confirmed": "https://schema.org/EventScheduled",

@@ -16,8 +16,9 @@ from email.utils import format_datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from aggregator.localtime import LOCAL_TZ, local_iso
 from aggregator.models import Event, Source, SourceRecord
-from feeds.event_json import LOCAL_TZ, event_to_json, local_iso
+from feeds.event_json import event_to_json
 from feeds.ical_export import event_summary, plain_text, provenance_line
 from feeds.jsonld import event_page_url
 

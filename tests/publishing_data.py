@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from aggregator.localtime import local_midnight
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.store import local_midnight
 
 AMS = ZoneInfo("Europe/Amsterdam")
 HARVESTED = datetime(2027, 1, 4, 6, 0, tzinfo=UTC)

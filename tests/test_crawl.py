@@ -17,10 +17,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from aggregator.config import SourceConfig
 from crawlers.crawl import CrawlOptions, crawl_source
 from crawlers.fetch import FetchError
 from crawlers.records import FeedError, ParseResult, Window
+from crawlers.source import SourceConfig
 from tests.conftest import AMS, SAMPLE_NOW
 
 UA = "overstap-agenda-tests (+https://example.org/contact)"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import SourceConfig
 from crawlers import selectors
 from crawlers.crawl import interpret, raw_event_from_dict, source_to_json
 from crawlers.fetch import FetchError
 from crawlers.records import FeedError, ParseResult, RawEvent
+from crawlers.source import SourceConfig
 from crawlers.spiders.base import below, rebase, rehost, same_site
 from crawlers.spiders.tribe import endpoint_url, next_page_url
 

@@ -52,7 +52,7 @@ def test_cli_eval_prints_the_figures(sample_dir: Path, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "aggregator.cli",
+            "agenda.cli",
             "eval",
             str(sample_dir / "labels.jsonl"),
             str(sample_dir / "sources.yaml"),

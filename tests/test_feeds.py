@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aggregator.models import Event
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from api.app import create_app
 from feeds.jsonld import event_jsonld, jsonld_script
 from tests.conftest import config_for, write_sources

@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 
 from aggregator.harvest import harvest
 from aggregator.models import Event, HarvestRun, SourceRecord
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from api.app import create_app
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
@@ -145,7 +145,7 @@ def _agenda(
     import os
 
     return subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", *args],
+        [sys.executable, "-m", "agenda.cli", *args],
         cwd=cwd,
         text=True,
         capture_output=True,

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from aggregator.geocoder_online import OnlineGeocoder, online_geocoder_from_settings
 from aggregator.models import GeocodeCache
-from aggregator.settings import Settings
+from agenda.settings import Settings
 
 PDOK_DOC = {
     "response": {

@@ -166,7 +166,7 @@ def test_cli_harvests_all_bundled_sources_in_one_run(tmp_path: Path) -> None:
     }
     env.pop("AGENDA_CONFIG", None)
     result = subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", "harvest", "--now", "2027-01-05T00:00:00+01:00"],
+        [sys.executable, "-m", "agenda.cli", "harvest", "--now", "2027-01-05T00:00:00+01:00"],
         cwd=tmp_path,
         env=env,
         text=True,
@@ -204,7 +204,7 @@ def _every_format_serves_the_demo(database_url: str) -> None:
     from fastapi.testclient import TestClient
 
     from aggregator.db import make_engine
-    from aggregator.settings import Settings
+    from agenda.settings import Settings
     from api.app import create_app
     from config import bundled
     from tests.conftest import config_for
@@ -231,7 +231,7 @@ def test_cli_parse_crawls_a_list_page(tmp_path: Path, sample_dir: Path) -> None:
         [
             sys.executable,
             "-m",
-            "aggregator.cli",
+            "agenda.cli",
             "parse",
             str(sample_dir / "html/overstappunt/agenda.html"),
             "--now",
@@ -252,7 +252,7 @@ def test_scheduler_crawls_the_same_source_again_in_one_process(
 ) -> None:
     # Scrapy's reactor cannot restart in a process: each crawl runs in a child process
     from aggregator.schedule import HarvestScheduler
-    from aggregator.settings import Settings
+    from agenda.settings import Settings
 
     sources = write_sources(
         tmp_path / "sources.yaml",

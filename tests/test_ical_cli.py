@@ -13,7 +13,7 @@ ICS = Path(__file__).parent / "data" / "ics"
 
 def _parse(path: Path, now: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", "parse", str(path), "--now", now],
+        [sys.executable, "-m", "agenda.cli", "parse", str(path), "--now", now],
         cwd=tmp_path,
         text=True,
         capture_output=True,

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aggregator.config import SourceConfig
 from crawlers.ical import parse
 from crawlers.records import FeedError, ParseResult, RawEvent, Window
+from crawlers.source import SourceConfig
 
 ICS = Path(__file__).parent / "data" / "ics"
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -15,13 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from aggregator.config import SourceConfig
 from aggregator.models import Event, Source
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from api import routes_calendar
 from api.app import create_app
 from crawlers.ical import parse as parse_ics
 from crawlers.records import Window
+from crawlers.source import SourceConfig
 from feeds.ical_export import CANCELLED_PREFIX, event_uid
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import Spec, build_event, seed

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aggregator.config import SourceConfig
 from crawlers.ical import parse
 from crawlers.records import FeedError, ParseResult, Window
+from crawlers.source import SourceConfig
 
 AMS = ZoneInfo("Europe/Amsterdam")
 WINDOW = Window(datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))

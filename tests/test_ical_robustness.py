@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aggregator.config import SourceConfig
 from crawlers.ical import parse
 from crawlers.records import FeedError, Window
+from crawlers.source import SourceConfig
 
 ICS = Path(__file__).parent / "data" / "ics"
 FILES = sorted(p.name for p in ICS.glob("*.ics"))

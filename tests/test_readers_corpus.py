@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aggregator.config import SourceConfig
 from crawlers import registry
 from crawlers.records import FeedError, ParseResult, RawEvent, Window
+from crawlers.source import SourceConfig
 from tests.conftest import AMS
 
 DATA = Path(__file__).parent / "data"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from aggregator.config import SourceConfig
 from crawlers import registry
 from crawlers.records import RawEvent, Window
+from crawlers.source import SourceConfig
 from tests.conftest import AMS, SAMPLE_NOW
 
 SAMPLE = Path(__file__).resolve().parents[1] / "config" / "samples" / "nl-sample"

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from aggregator.models import Event
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from api.app import create_app
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import seed

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from aggregator.fulltext import fts5_query, search_terms, tsquery
 from aggregator.models import Event, SourceRecord
 from aggregator.proximity import NearError, haversine_km, parse_near
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from api.app import create_app
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import Spec, build_event, event_id, keys, seed

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from aggregator.classify import Classifier
-from aggregator.config import SourceConfig, load_regions, load_taxonomy
+from aggregator.config import load_regions, load_taxonomy
 from aggregator.draft import EventDraft
 from aggregator.geocode import GeocodeStage
 from aggregator.normalise import (
@@ -20,6 +20,7 @@ from aggregator.normalise import (
 from aggregator.pipeline import Drop
 from config import bundled
 from crawlers.records import RawEvent
+from crawlers.source import SourceConfig
 from tests.conftest import AMS
 
 TAXONOMY = load_taxonomy(bundled("taxonomy.yaml"))

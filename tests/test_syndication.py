@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from aggregator.config import SourceConfig
 from crawlers import syndication
 from crawlers.records import FeedError, ParseResult
+from crawlers.source import SourceConfig
 from tests.conftest import AMS, SAMPLE_NOW
 
 SOURCE = SourceConfig(id="feed", name="Feed", kind="rss", url="feed.xml", region="landelijk")

@@ -14,8 +14,8 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from aggregator.config import SourceConfig
 from crawlers.records import RawEvent
+from crawlers.source import SourceConfig
 
 
 class SourceSpider(scrapy.Spider):

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from aggregator.config import AppConfig
 from aggregator.harvest import harvest
-from aggregator.settings import Settings
+from agenda.settings import Settings
 from api.app import create_app
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
@@ -133,7 +133,7 @@ def event_form(**overrides: object) -> dict[str, object]:
     """A complete, valid event submission 30 days from now."""
     from datetime import timedelta
 
-    from api.pages import today_local
+    from aggregator.localtime import today_local
 
     day = today_local() + timedelta(days=30)
     data: dict[str, object] = {

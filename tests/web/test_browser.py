@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from aggregator.db import make_engine, upgrade
+from aggregator.localtime import today_local
 from api.app import create_app
-from api.pages import today_local
 from tests.web.conftest import add_user, harvest_samples, sample_config, web_settings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -183,7 +183,7 @@ def test_cli_create_admin_reads_password_from_environment(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     env = {**os.environ, "DATABASE_URL": url, "AGENDA_ADMIN_PASSWORD": "a very good secret"}
     result = subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", "users", "create-admin", "Beheer@Example.org"],
+        [sys.executable, "-m", "agenda.cli", "users", "create-admin", "Beheer@Example.org"],
         env=env,
         capture_output=True,
         text=True,
@@ -200,7 +200,7 @@ def test_cli_create_admin_reads_password_from_environment(tmp_path: Path) -> Non
     engine.dispose()
     no_password = {k: v for k, v in env.items() if k != "AGENDA_ADMIN_PASSWORD"}
     again = subprocess.run(
-        [sys.executable, "-m", "aggregator.cli", "users", "create-admin", "x@example.org"],
+        [sys.executable, "-m", "agenda.cli", "users", "create-admin", "x@example.org"],
         env=no_password,
         capture_output=True,
         text=True,

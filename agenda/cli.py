@@ -14,8 +14,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aggregator.config import AppConfig, ConfigError, SourceConfig, load_config
-from aggregator.settings import Settings
+from aggregator.config import AppConfig, ConfigError, load_config
+from agenda.settings import Settings
+from crawlers.source import SourceConfig
 
 app = typer.Typer(
     help="National calendar of activities for overstappers.",
