@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from aggregator.config import AppConfig
 from agenda.settings import Settings
 from api import metrics, routes_api, routes_calendar
+from api.assistant import mount_assistant
 from api.export_cache import ExportCache
 from api.revalidation import RevalidationShortcut
 from api.web_app import install_web
@@ -80,4 +81,5 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
     app.include_router(routes_calendar.router)
     app.include_router(metrics.router)
     install_web(app, settings=settings)
+    mount_assistant(app)
     return app
