@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from aggregator.config import AppConfig
 from agenda.settings import Settings
-from api import metrics, routes_api, routes_calendar
+from api import discovery, metrics, open_data, routes_api, routes_calendar
 from api.assistant import mount_assistant
 from api.export_cache import ExportCache
 from api.revalidation import RevalidationShortcut
@@ -80,6 +80,8 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
     app.include_router(routes_api.router)
     app.include_router(routes_calendar.router)
     app.include_router(metrics.router)
+    app.include_router(discovery.router)
+    app.include_router(open_data.router)
     install_web(app, settings=settings)
     mount_assistant(app)
     return app

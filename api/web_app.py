@@ -24,7 +24,15 @@ SESSION_COOKIE = "agenda_session"
 
 
 # Paths whose errors stay JSON for every client (the API and the feeds).
-_MACHINE_PREFIXES = ("/api/", "/calendar.ics", "/regions/", "/feeds/", "/healthz", "/metrics")
+_MACHINE_PREFIXES = (
+    "/api/",
+    "/calendar.ics",
+    "/regions/",
+    "/feeds/",
+    "/data/",
+    "/healthz",
+    "/metrics",
+)
 
 
 class SecurityHeadersMiddleware:
