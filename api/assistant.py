@@ -14,6 +14,7 @@ requests, so any worker can answer any call).
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -477,7 +478,9 @@ def build_assistant(*, config: AppConfig, engine: Engine, base_url: str | None =
         tools.list_taxonomy,
         tools.subscription_url,
     ):
-        server.add_tool(tool, annotations=_READ_ONLY)
+        server.add_tool(
+            tool, description=inspect.cleandoc(tool.__doc__ or ""), annotations=_READ_ONLY
+        )
     return server
 
 

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +28,7 @@ from aggregator.proximity import haversine_km
 from api.app import create_app
 from config import bundled
 from feeds.ical_export import CANCELLED_PREFIX
+from tests.js_packages import JS_DIR, npm_package_problem
 from tests.live_server import serve_in_thread
 from tests.publishing_data import seed
 
@@ -295,3 +298,60 @@ def test_subscription_urls_serve_the_same_events(
     feed = urlsplit(links["json_feed"])
     items = api.get(f"{feed.path}?{feed.query}").json()["items"]
     assert {item["_overstap_agenda"]["id"] for item in items} == ids
+
+
+INSPECTOR = "@modelcontextprotocol/inspector-cli"
+
+
+@pytest.fixture(scope="module")
+def inspector() -> Path:
+    """The MCP Inspector's CLI (npm, tests/js): its build folder."""
+    problem = npm_package_problem(INSPECTOR)
+    if problem:
+        pytest.skip(problem)
+    return JS_DIR / "node_modules" / INSPECTOR / "build"
+
+
+def _inspect(build: Path, target: list[str], *args: str) -> Any:
+    # inspector-cli 1.0.3 looks for its package.json relative to the working directory
+    result = subprocess.run(
+        ["node", "index.js", *target, *args],
+        cwd=build,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    return json.loads(result.stdout)
+
+
+def test_the_mcp_inspector_lists_and_calls_the_tools_over_http(
+    inspector: Path, store: tuple[str, Engine], config: AppConfig, api: TestClient
+) -> None:
+    # over stdio the same works too (README: "Check it with the MCP Inspector")
+    app = create_app(settings=_settings(), config=config, engine=store[1])
+    with serve_in_thread(app) as base:
+        target = [f"{base}/mcp", "--transport", "http"]
+        _inspector_checks(inspector, target, api)
+        bad = _inspect(
+            inspector,
+            target,
+            *("--method", "tools/call", "--tool-name", "search_events"),
+            *("--tool-arg", "per_page=0"),
+        )
+        assert bad["isError"] is True
+
+
+def _inspector_checks(build: Path, target: list[str], api: TestClient) -> None:
+    listed = _inspect(build, target, "--method", "tools/list")
+    assert {tool["name"] for tool in listed["tools"]} == TOOLS
+    found = _inspect(
+        build,
+        target,
+        *("--method", "tools/call", "--tool-name", "search_events"),
+        *("--tool-arg", 'sector=["vo"]', "--tool-arg", "date_from=2027-01-01"),
+    )
+    assert not found.get("isError")
+    expected = api.get("/api/events", params={"sector": "vo", "from": "2027-01-01"}).json()
+    ids = [e["id"] for e in found["structuredContent"]["events"]]
+    assert ids == [item["id"] for item in expected["items"]]
