@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
@@ -101,14 +102,14 @@ def open_records(
 
 def jsonl_lines(records: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     """One JSON object a line (UTF-8), in chunks of a page."""
-    chunk: list[str] = []
+    chunk: list[bytes] = []
     for record in records:
-        chunk.append(json.dumps(record, ensure_ascii=False))
+        chunk.append(orjson.dumps(record))
         if len(chunk) >= PAGE_SIZE:
-            yield ("\n".join(chunk) + "\n").encode()
+            yield b"\n".join(chunk) + b"\n"
             chunk = []
     if chunk:
-        yield ("\n".join(chunk) + "\n").encode()
+        yield b"\n".join(chunk) + b"\n"
 
 
 def csv_row(record: dict[str, Any]) -> list[Any]:
