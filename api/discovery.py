@@ -3,18 +3,19 @@
 The sitemap (protocol 0.9, sitemaps.org) lists the search and region pages and the page
 of every live event, that is every event ``/api/events`` lists without filters (relevant,
 not removed at its sources), each with ``lastmod`` (its last visible change). It is
-written as it is read, so memory stays flat however many events there are; past the
-protocol's 50,000 URLs a search engine ignores the rest, which the log says.
+written as it is read, so memory stays flat however many events there are. Past the
+protocol's 50,000 URLs a file, ``/sitemap.xml`` becomes a sitemap index of
+``/sitemaps/pages.xml`` and ``/sitemaps/events-N.xml`` parts.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -27,7 +28,6 @@ from api.deps import public_base_url
 from feeds.jsonld import event_page_url
 
 router = APIRouter(include_in_schema=False)
-log = logging.getLogger(__name__)
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SITEMAP_MAX_URLS = 50_000  # per sitemap file, by the protocol
@@ -36,22 +36,33 @@ _CHUNK = 1000
 _PRIVATE = ("/login", "/logout", "/moderation", "/submit/edit/", "/submit/similar", "/mcp")
 
 
-def live_event_stamps(*, session: Session, regions: Regions) -> Iterator[tuple[str, datetime]]:
-    """(id, last_modified) of every event ``/api/events`` lists unfiltered, soonest first.
-
-    The ids come from the API's own search statement, so the sitemap and the API agree.
-    """
-    dialect = session.get_bind().dialect.name
-    ids = search_statements(
-        dialect=dialect,
+def _live_ids(session: Session, regions: Regions) -> Any:
+    # the API's own search statement: the sitemap lists what /api/events lists
+    return search_statements(
+        dialect=session.get_bind().dialect.name,
         filters=EventFilters(),
         regions=regions,
         paginate=False,
-    ).ids
+    )
+
+
+def count_live_events(*, session: Session, regions: Regions) -> int:
+    """How many events ``/api/events`` lists without filters."""
+    return int(session.execute(_live_ids(session, regions).count).scalar_one())
+
+
+def live_event_stamps(
+    *, session: Session, regions: Regions, offset: int = 0, limit: int | None = None
+) -> Iterator[tuple[str, datetime]]:
+    """(id, last_modified) of every event ``/api/events`` lists unfiltered, soonest first
+    (or of the ``limit`` from ``offset`` on), read in chunks."""
+    ids = _live_ids(session, regions).ids.order_by(None).scalar_subquery()
     statement = (
         select(Event.id, Event.last_modified)
-        .where(col(Event.id).in_(ids.order_by(None).scalar_subquery()))
+        .where(col(Event.id).in_(ids))
         .order_by(col(Event.start_at), col(Event.id))
+        .offset(offset)
+        .limit(limit)
         .execution_options(yield_per=_CHUNK)
     )
     yield from session.exec(statement)  # type: ignore[misc]
@@ -62,37 +73,91 @@ def _url(loc: str, lastmod: str | None = None) -> str:
     return f"<url><loc>{escape(loc)}</loc>{stamp}</url>\n"
 
 
-def _sitemap(engine: Engine, config: AppConfig, base: str) -> Iterator[bytes]:
-    yield f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'.encode()
+def _pages(config: AppConfig, base: str) -> list[str]:
     pages = [f"{base}/", f"{base}/en/", f"{base}/regio"]
-    pages += [f"{base}/regio/{region.slug}" for region in config.regions]
-    yield "".join(_url(page) for page in pages).encode()
-    written = len(pages)
-    chunk: list[str] = []
-    with Session(engine) as session:
-        for event_id, modified in live_event_stamps(session=session, regions=config.regions):
-            stamp = modified.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
-            chunk.append(_url(event_page_url(event_id, base_url=base), stamp))
-            if len(chunk) >= _CHUNK:
-                yield "".join(chunk).encode()
-                written += len(chunk)
-                chunk = []
-    written += len(chunk)
-    yield ("".join(chunk) + "</urlset>\n").encode()
-    if written > SITEMAP_MAX_URLS:
-        log.warning(
-            "the sitemap lists %d URLs, more than the protocol's %d", written, SITEMAP_MAX_URLS
-        )
+    return pages + [f"{base}/regio/{region.slug}" for region in config.regions]
+
+
+def _urlset(
+    engine: Engine,
+    config: AppConfig,
+    base: str,
+    *,
+    pages: bool,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Iterator[bytes]:
+    yield f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'.encode()
+    if pages:
+        yield "".join(_url(page) for page in _pages(config, base)).encode()
+    if limit != 0:
+        chunk: list[str] = []
+        with Session(engine) as session:
+            stamps = live_event_stamps(
+                session=session, regions=config.regions, offset=offset, limit=limit
+            )
+            for event_id, modified in stamps:
+                stamp = modified.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+                chunk.append(_url(event_page_url(event_id, base_url=base), stamp))
+                if len(chunk) >= _CHUNK:
+                    yield "".join(chunk).encode()
+                    chunk = []
+        yield "".join(chunk).encode()
+    yield b"</urlset>\n"
+
+
+def _xml(body: Iterator[bytes] | bytes) -> Response:
+    if isinstance(body, bytes):
+        return Response(body, media_type="application/xml")
+    return StreamingResponse(body, media_type="application/xml")
+
+
+def _max_urls(request: Request) -> int:
+    return int(getattr(request.app.state, "sitemap_max_urls", SITEMAP_MAX_URLS))
 
 
 @router.get("/sitemap.xml")
 def sitemap(request: Request) -> Response:
-    """Every live event page (with lastmod), the search page and the region pages."""
-    state = request.app.state
-    return StreamingResponse(
-        _sitemap(state.engine, state.config, public_base_url(request)),
-        media_type="application/xml",
+    """Every live event page (with lastmod), the search page and the region pages: one
+    sitemap, or past the protocol's 50,000 URLs an index of sitemaps of 50,000 each."""
+    state, base, most = request.app.state, public_base_url(request), _max_urls(request)
+    with Session(state.engine) as session:
+        events = count_live_events(session=session, regions=state.config.regions)
+    if len(_pages(state.config, base)) + events <= most:
+        return _xml(_urlset(state.engine, state.config, base, pages=True))
+    parts = [f"{base}/sitemaps/pages.xml"]
+    parts += [f"{base}/sitemaps/events-{n}.xml" for n in range(1, -(-events // most) + 1)]
+    entries = "".join(f"<sitemap><loc>{escape(loc)}</loc></sitemap>\n" for loc in parts)
+    return _xml(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n'
+        f"{entries}</sitemapindex>\n".encode()
     )
+
+
+@router.get("/sitemaps/pages.xml")
+def sitemap_pages(request: Request) -> Response:
+    """The search and region pages (a part of the sitemap index)."""
+    state = request.app.state
+    return _xml(_urlset(state.engine, state.config, public_base_url(request), pages=True, limit=0))
+
+
+@router.get("/sitemaps/events-{part}.xml")
+def sitemap_events(part: int, request: Request) -> Response:
+    """The ``part``-th 50,000 live event pages, soonest first (a part of the sitemap index)."""
+    state, most = request.app.state, _max_urls(request)
+    with Session(state.engine) as session:
+        events = count_live_events(session=session, regions=state.config.regions)
+    if not 1 <= part <= max(1, -(-events // most)):
+        raise HTTPException(404, f"no sitemap part {part}")
+    body = _urlset(
+        state.engine,
+        state.config,
+        public_base_url(request),
+        pages=False,
+        offset=(part - 1) * most,
+        limit=most,
+    )
+    return _xml(body)
 
 
 @router.get("/robots.txt")

@@ -120,6 +120,31 @@ def test_sitemap_validates_and_lists_exactly_the_live_events(
     assert all(loc.startswith(BASE + "/") for loc in urls)
 
 
+def test_a_large_sitemap_becomes_an_index_of_valid_parts(store: Engine, config: AppConfig) -> None:
+    settings = Settings(WEB_SECRET_KEY="test-secret", AGENDA_BASE_URL=BASE)  # type: ignore[call-arg]
+    app = create_app(settings=settings, config=config, engine=store)
+    app.state.sitemap_max_urls = 3  # the protocol's 50,000, scaled down to the test data
+    schema = etree.XMLSchema(etree.parse(str(DATA / "xml/sitemap-0.9.xsd")))
+    with TestClient(app) as client:
+        index = etree.fromstring(client.get("/sitemap.xml").content)
+        assert index.tag == f"{SM}sitemapindex"
+        parts = [loc.text for loc in index.iter(f"{SM}loc")]
+        assert parts[0] == f"{BASE}/sitemaps/pages.xml"
+        assert len(parts) == 1 + -(-len(LIVE) // 3)
+        events: list[str] = []
+        for part in parts:
+            document = etree.fromstring(client.get(part.removeprefix(BASE)).content)
+            schema.assertValid(document)
+            locs = [loc.text for loc in document.iter(f"{SM}loc")]
+            if part.endswith("pages.xml"):
+                assert not any("/events/" in loc for loc in locs)
+            else:
+                assert 0 < len(locs) <= 3
+                events += [loc.rsplit("/", 1)[1] for loc in locs]
+        assert len(events) == len(set(events)) and set(events) == LIVE
+        assert client.get(f"/sitemaps/events-{len(parts)}.xml").status_code == 404
+
+
 def test_robots_points_at_the_sitemap(client: TestClient) -> None:
     text = client.get("/robots.txt").text
     assert f"Sitemap: {BASE}/sitemap.xml" in text.splitlines()
