@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, HTTPException
+from fastapi.responses import JSONResponse
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -32,6 +33,8 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.config import AppConfig
 from aggregator.gazetteer import load_gazetteer
@@ -484,6 +487,28 @@ def build_assistant(*, config: AppConfig, engine: Engine, base_url: str | None =
     return server
 
 
+class _PostOnly:
+    """Let only POSTs reach the stateless MCP endpoint; anything else is a 405 at once.
+
+    Without this a GET (``curl``, a crawler) opens an event stream on which a stateless
+    server never sends anything: the request would hang until the client gives up.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "POST":
+            await self.app(scope, receive, send)
+            return
+        response = JSONResponse(
+            {"detail": "this is an MCP endpoint (streamable HTTP): send JSON-RPC as POST"},
+            status_code=405,
+            headers={"Allow": "POST"},
+        )
+        await response(scope, receive, send)
+
+
 def mount_assistant(app: FastAPI, *, path: str = "/mcp") -> None:
     """Serve the MCP server over streamable HTTP at ``path`` of the web app.
 
@@ -502,7 +527,8 @@ def mount_assistant(app: FastAPI, *, path: str = "/mcp") -> None:
         json_response=True,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
-    app.router.routes.extend(http.routes)
+    [route] = [r for r in http.routes if isinstance(r, Route) and r.path == path]
+    app.router.routes.append(Route(path, endpoint=_PostOnly(route.endpoint)))
     outer = app.router.lifespan_context
 
     @asynccontextmanager

@@ -26,6 +26,7 @@ from aggregator.db import make_engine, upgrade
 from aggregator.localtime import today_local
 from aggregator.proximity import haversine_km
 from api.app import create_app
+from api.assistant import build_assistant
 from config import bundled
 from feeds.ical_export import CANCELLED_PREFIX
 from tests.js_packages import JS_DIR, npm_package_problem
@@ -355,3 +356,39 @@ def _inspector_checks(build: Path, target: list[str], api: TestClient) -> None:
     expected = api.get("/api/events", params={"sector": "vo", "from": "2027-01-01"}).json()
     ids = [e["id"] for e in found["structuredContent"]["events"]]
     assert ids == [item["id"] for item in expected["items"]]
+
+
+def test_the_http_endpoint_refuses_what_is_no_mcp_call(api: TestClient) -> None:
+    # a GET would open an event stream a stateless server never writes to: refused at once
+    for method in ("GET", "DELETE"):
+        response = api.request(method, "/mcp", headers={"accept": "text/event-stream"})
+        assert response.status_code == 405 and response.headers["allow"] == "POST"
+    accept = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    garbage = api.post("/mcp", content=b"{not json", headers=accept)
+    assert garbage.status_code == 400
+    assert garbage.json()["error"]["code"] == -32700
+    unknown = api.post("/mcp", json={"jsonrpc": "2.0", "id": 7, "method": "nope"}, headers=accept)
+    assert unknown.json()["error"]["code"] == -32601
+
+
+@pytest.mark.postgres
+def test_answers_match_the_api_on_postgresql(postgres_url: str, config: AppConfig) -> None:
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    seed(engine)
+    server = build_assistant(config=config, engine=engine, base_url=STDIO_BASE)
+    cases = [SEARCHES[1], SEARCHES[3], SEARCHES[5]]
+
+    async def ask() -> list[Any]:
+        async with Client(server) as client:
+            return [await client.call_tool("search_events", args) for args, _ in cases]
+
+    try:
+        answers = asyncio.run(ask())
+        app = create_app(settings=_settings(), config=config, engine=engine)
+        with TestClient(app) as client:
+            for answer, (_, params) in zip(answers, cases, strict=True):
+                body = client.get("/api/events", params=params).json()
+                _compare(_structured(answer), body, STDIO_BASE)
+    finally:
+        engine.dispose()
