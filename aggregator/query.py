@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from aggregator.config import Regions
+from aggregator.distance import EARTH_RADIUS_KM, haversine_km
 from aggregator.fulltext import (
     StartRange,
     count_matches,
@@ -33,7 +34,7 @@ from aggregator.fulltext import (
 )
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.proximity import EARTH_RADIUS_KM, GeoPoint, bounding_box, haversine_km
+from aggregator.proximity import GeoPoint, bounding_box
 
 SortOrder = Literal["date", "distance", "relevance"]
 
