@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -382,7 +382,9 @@ def _add_user(
 
     settings = wiring.load_settings(config)
     # the configuration is read only to check a region (an admin needs none)
-    regions = _load(settings).regions if region is not None else ()
+    regions: Collection[str] = (
+        [r.slug for r in _load(settings).regions] if region is not None else ()
+    )
     password = os.environ.get("AGENDA_ADMIN_PASSWORD") or os.environ.get("AGENDA_USER_PASSWORD")
     if not password:
         if not sys.stdin.isatty():
