@@ -109,7 +109,10 @@ def parse(
     from agenda.preview import preview_source
     from crawlers.fetch import FetchError
     from crawlers.records import FeedError
+    from crawlers.registry import KINDS
 
+    if kind is not None and kind not in KINDS:
+        raise _usage_error(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
     settings = wiring.load_settings(config)
     app_config = _load(settings)
     pipeline = _pipeline(settings, app_config)
