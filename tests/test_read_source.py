@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -10,8 +11,8 @@ from pytest_httpserver import HTTPServer
 from crawlers.fetch import Fetcher, Validators
 from crawlers.read import TruncatedFeed, read_source, same_window_day
 from crawlers.records import FeedError, Window
-from crawlers.registry import UnsupportedKind, guess_kind
-from crawlers.source import SourceConfig
+from crawlers.registry import KINDS, UnsupportedKind, guess_kind
+from crawlers.source import SourceConfig, SourceKind
 from tests.conftest import SAMPLE_NOW
 
 DATA = Path(__file__).parent / "data"
@@ -71,6 +72,7 @@ def test_without_crawl_options_a_crawled_kind_reads_its_start_page() -> None:
 
 
 def test_kinds_come_from_the_one_table() -> None:
+    assert set(get_args(SourceKind)) == set(KINDS)  # sources.yaml accepts exactly the table
     assert issubclass(UnsupportedKind, FeedError)
     assert guess_kind("x", b"\xef\xbb\xbfBEGIN:VCALENDAR") == "ics"
     assert guess_kind("feed.xml", b"<?xml version='1.0'?><feed xmlns='...'>") == "atom"
