@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from crawlers.charset import decode_lenient
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # RFC 5545 3.1: name = iana-token / x-name, made of ALPHA, DIGIT and "-".
 _CONTENT_LINE = re.compile(r"^[A-Za-z0-9-]+[;:]")
@@ -96,19 +98,17 @@ class TextProblem:
 
 
 def decode_text(body: bytes) -> str:
-    """Decode calendar bytes: UTF-16 by its BOM; else UTF-8, falling back to Windows-1252.
+    """Decode calendar bytes: UTF-16 by its BOM; else UTF-8, tolerant of bad bytes.
 
     RFC 5545 says UTF-8, but exports from older Windows tools are often Windows-1252 with no
-    declaration; a byte sequence that is not UTF-8 is read as Windows-1252 rather than lost.
+    declaration, and a UTF-8 file may hold one bad byte or a character folded in half:
+    see :func:`crawlers.charset.decode_lenient` (lines decoded with their continuations).
     """
     if body.startswith((b"\xff\xfe", b"\xfe\xff")):
         return body.decode("utf-16", errors="replace")
     if body.startswith(b"\xef\xbb\xbf"):
         body = body[3:]  # a UTF-8 BOM, sometimes in front of Windows-1252 text all the same
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace")
+    return decode_lenient(body, folded=True)
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
