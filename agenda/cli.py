@@ -284,7 +284,7 @@ def serve(
     """Serve the API and pages."""
     import uvicorn
 
-    from api.app import create_app
+    from agenda.web import create_app
 
     settings = _settings(config)
     app_config = _load(settings)
@@ -308,7 +308,7 @@ def run(
     import uvicorn
 
     from aggregator.schedule import HarvestScheduler
-    from api.app import create_app
+    from agenda.web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings(config)

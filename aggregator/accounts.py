@@ -96,6 +96,28 @@ def can_moderate(user: User, region: str) -> bool:
     return user.role == "editor" and user.region == region
 
 
+USER_ACTIONS = ("trust", "block")
+
+
+def change_user(*, session: Session, admin: User, user_id: int, action: str) -> User | None:
+    """Toggle an account's trust (``trust``) or block it or unblock it (``block``).
+
+    None when there is no such account; AccountError for an unknown action, or when an
+    admin would block their own account.
+    """
+    target = session.get(User, user_id)
+    if target is None:
+        return None
+    if action == "trust":
+        target.trusted = not target.trusted
+    elif action == "block" and target.id != admin.id:
+        target.active = not target.active
+    else:
+        raise AccountError(f"unknown action {action!r}")
+    session.add(target)
+    return target
+
+
 @cache
 def _dummy_hash() -> str:
     return _hasher.hash("not a real password, only for timing")

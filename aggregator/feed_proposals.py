@@ -13,11 +13,16 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import Engine
 
+from aggregator.config import AppConfig
+from aggregator.db import session_scope
+from aggregator.localtime import LOCAL_TZ
+from aggregator.submissions import client_key, create_submission, rate_limited
 from crawlers.fetch import Fetcher, FetchError, http_url
 from crawlers.records import FeedError, Window
 from crawlers.registry import DOCUMENT_PARSERS, UnsupportedKind, parse_document
@@ -154,14 +159,102 @@ def try_feed(
     )
 
 
+class ProposalLimited(Exception):
+    """This client proposed too much lately (the submission rate limit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedProposal:
+    """A feed someone proposes as a new source (checked form fields)."""
+
+    url: str
+    name: str
+    kind: str
+    region: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalPolicy:
+    """How proposals are limited and read: per-client rate limit, private addresses,
+    the reader's user agent and how many past days a test read keeps."""
+
+    rate_limit: int
+    rate_window: timedelta
+    allow_private: bool
+    user_agent: str
+    past_days: int
+
+
+def propose_feed(
+    *,
+    engine: Engine,
+    proposal: FeedProposal,
+    client: str,
+    policy: ProposalPolicy,
+    config: AppConfig,
+    now: datetime,
+) -> FeedCheck:
+    """Test-read a proposed feed and, when it yields events, queue it for an editor.
+
+    Raises ProposalLimited (rate limit of ``client``, an address), FeedRefused, FetchError
+    or FeedError. A feed without events is not queued (``FeedCheck.events == 0``). No
+    database session is open while the feed is read.
+    """
+    with session_scope(engine) as session:
+        if rate_limited(
+            session=session,
+            key=client_key(client, "submit"),
+            limit=policy.rate_limit,
+            window=policy.rate_window,
+            now=now,
+        ):
+            raise ProposalLimited()
+    check = try_feed(
+        proposal.url,
+        proposal.kind,
+        region=proposal.region,
+        allow_private=policy.allow_private,
+        user_agent=policy.user_agent,
+        now=now.astimezone(LOCAL_TZ),
+        window=Window.around(now, past_days=policy.past_days),
+    )
+    if check.events == 0:
+        return check
+    data = {
+        "url": check.url,
+        "name": proposal.name,
+        "kind": check.kind,
+        "events": check.events,
+        "problems": check.problems,
+        "sample_titles": check.sample_titles,
+    }
+    with session_scope(engine) as session:
+        create_submission(
+            session=session,
+            data=data,
+            region=proposal.region,
+            email=proposal.email,
+            user=None,
+            config=config,
+            now=now,
+            kind="source",
+        )
+    return check
+
+
 __all__ = [
     "FeedCheck",
     "FeedError",
+    "FeedProposal",
     "FeedRefused",
     "FetchError",
     "GuardedTransport",
+    "ProposalLimited",
+    "ProposalPolicy",
     "check_url",
     "is_public_address",
     "proposable_kinds",
+    "propose_feed",
     "try_feed",
 ]

@@ -231,6 +231,39 @@ def approve(
     session.add(submission)
 
 
+def moderate(
+    *,
+    session: Session,
+    submission: Submission,
+    moderator: User,
+    config: AppConfig,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    publish_now: bool = True,
+    trust_submitter: bool = False,
+) -> None:
+    """A moderator's decision on a submission: take their edits (``data``, already
+    checked), then either only save them (``publish_now=False``) or approve and publish.
+
+    Raises PublishError when a stage refuses the event (nothing is published then).
+    """
+    if data is not None:
+        submission.data = data
+        submission.region = data["region"]
+    if not publish_now:
+        submission.updated_at = now
+        session.add(submission)
+        return
+    approve(
+        session=session,
+        submission=submission,
+        moderator=moderator,
+        config=config,
+        now=now,
+        trust_submitter=trust_submitter,
+    )
+
+
 def reject(
     *, session: Session, submission: Submission, moderator: User, reason: str, now: datetime
 ) -> None:

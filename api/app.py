@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 from aggregator.config import AppConfig
-from agenda.settings import Settings
 from api import metrics, routes_api, routes_calendar
 from api.export_cache import ExportCache
+from api.options import PublishOptions
 from api.revalidation import RevalidationShortcut
 from api.web_app import install_web
 
@@ -31,8 +31,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> FastAPI:
-    """Build the app around a loaded configuration and a database engine."""
+def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) -> FastAPI:
+    """Build the read-only publisher around its options, a loaded configuration and a
+    database engine (the forms app may be installed onto it: ``forms.app.install_forms``)."""
     app = FastAPI(
         lifespan=_lifespan,
         title="Overstap Agenda API",
@@ -40,7 +41,7 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
         "education work. Every list also exists as iCal (/calendar.ics) for subscriptions.",
         version="0.1.0",
     )
-    app.state.settings = settings
+    app.state.publish = options
     app.state.config = config
     app.state.engine = engine
     app.state.export_cache = ExportCache()
@@ -48,7 +49,7 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
     app.add_middleware(
         RevalidationShortcut,
         cache=app.state.export_cache,
-        max_age=settings.export_version_max_age,
+        max_age=options.export_version_max_age,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
@@ -79,5 +80,5 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
     app.include_router(routes_api.router)
     app.include_router(routes_calendar.router)
     app.include_router(metrics.router)
-    install_web(app, settings=settings)
+    install_web(app)
     return app

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from aggregator.localtime import today_local
 from aggregator.query import EventFilters, query_events
-from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
+from api.deps import ConfigDep, SessionDep, public_base_url
 from api.i18n import STRINGS, normalise_lang
 from api.pages import event_card, group_by_day
 from api.web import render, request_lang, script_json
@@ -74,7 +74,6 @@ def embed_list(
 def embed_builder(
     request: Request,
     config: ConfigDep,
-    settings: SettingsDep,
     region: str = "",
     sector: str = "",
     type: str = "",

@@ -17,7 +17,7 @@ from aggregator.localtime import LOCAL_TZ, today_local
 from aggregator.models import Event
 from aggregator.proximity import GeoPoint, NearError, parse_near
 from aggregator.query import EventFilters, EventPage, get_event, query_events
-from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
+from api.deps import ConfigDep, SessionDep, public_base_url
 from api.i18n import long_date, t
 from api.web import region_name, render, request_lang, script_json, term_label
 from feeds.ical_export import render_ics
@@ -316,9 +316,7 @@ def place_lines(event: Event) -> list[str]:
 
 
 @router.get("/events/{event_id}")
-def event_page(
-    event_id: str, request: Request, session: SessionDep, config: ConfigDep, settings: SettingsDep
-) -> Response:
+def event_page(event_id: str, request: Request, session: SessionDep, config: ConfigDep) -> Response:
     """Everything about one event: facts, sources, registration and calendar links."""
     lang = request_lang(request)
     page = get_event(session=session, event_id=event_id)
@@ -378,9 +376,7 @@ def regions_page(request: Request, config: ConfigDep) -> Response:
 
 
 @router.get("/regio/{slug}")
-def region_page(
-    slug: str, request: Request, session: SessionDep, config: ConfigDep, settings: SettingsDep
-) -> Response:
+def region_page(slug: str, request: Request, session: SessionDep, config: ConfigDep) -> Response:
     """One region: its upcoming events and how to subscribe to them in a calendar app."""
     lang = request_lang(request)
     if slug not in config.regions:

@@ -21,7 +21,6 @@ from starlette.concurrency import run_in_threadpool
 from aggregator.config import AppConfig
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.query import EventFilters, change_marker, publish_version, query_events
-from agenda.settings import Settings
 from api.deps import public_base_url
 from api.export_cache import (
     ExportCache,
@@ -31,6 +30,7 @@ from api.export_cache import (
     request_identity,
     serve_export,
 )
+from api.options import PublishOptions
 from api.params import FiltersDep
 from feeds.ical_export import render_ics
 from feeds.syndication import (
@@ -59,10 +59,10 @@ FEED_FORMATS: dict[str, tuple[str, Callable[..., bytes]]] = {
 
 @dataclass(frozen=True, slots=True)
 class Exporter:
-    """What an export needs from the app: configuration, settings, cache and database."""
+    """What an export needs from the app: configuration, options, cache and database."""
 
     config: AppConfig
-    settings: Settings
+    options: PublishOptions
     cache: ExportCache
     engine: Engine
 
@@ -74,7 +74,7 @@ async def exporter(request: Request) -> Exporter:
     revalidation (304) is dominated by per-request overhead, so every hop counts.
     """
     state = request.app.state
-    return Exporter(state.config, state.settings, state.export_cache, state.engine)
+    return Exporter(state.config, state.publish, state.export_cache, state.engine)
 
 
 ExporterDep = Annotated[Exporter, Depends(exporter)]
@@ -117,7 +117,7 @@ def recent_not_modified(
     """
     if "if-none-match" not in request.headers:
         return None
-    max_age = exporter.settings.export_version_max_age
+    max_age = exporter.options.export_version_max_age
     etag = exporter.cache.recent_etag(export_key(filters, variant), max_age)
     if etag is None or not etag_matches(request, etag):
         return None
@@ -170,7 +170,7 @@ def _serve_ics(
             request,
             session=session,
             config=exporter.config,
-            settings=exporter.settings,
+            options=exporter.options,
             cache=exporter.cache,
             filters=filters,
             name=name,
@@ -183,7 +183,7 @@ def _serve_ics_in(
     *,
     session: Session,
     config: AppConfig,
-    settings: Settings,
+    options: PublishOptions,
     cache: ExportCache,
     filters: EventFilters,
     name: str,
@@ -277,7 +277,7 @@ def _serve_feed(kind: str, request: Request, exporter: Exporter, filters: EventF
             request,
             session=session,
             config=exporter.config,
-            settings=exporter.settings,
+            options=exporter.options,
             cache=exporter.cache,
             filters=filters,
         )
@@ -289,7 +289,7 @@ def _serve_feed_in(
     *,
     session: Session,
     config: AppConfig,
-    settings: Settings,
+    options: PublishOptions,
     cache: ExportCache,
     filters: EventFilters,
 ) -> Response:

@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.harvest import harvest
 from aggregator.models import Event, HarvestRun, SourceRecord
-from agenda.settings import Settings
-from api.app import create_app
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.conftest import SAMPLE_NOW, config_for, write_sources

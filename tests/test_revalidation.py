@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from aggregator.models import Event
 from agenda.settings import Settings
-from api.app import create_app
+from agenda.web import create_app
+from aggregator.models import Event
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import seed
 

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.config import AppConfig
 from aggregator.harvest import harvest
-from agenda.settings import Settings
-from api.app import create_app
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.conftest import SAMPLE_NOW, config_for, write_sources

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,7 +16,8 @@ from aggregator.db import session_scope
 from aggregator.models import User
 from aggregator.submissions import client_key, rate_limited
 from api.i18n import t
-from api.web import client_address, lang_url, render, request_lang
+from api.web import lang_url, render, request_lang
+from forms.web import client_address
 
 router = APIRouter(include_in_schema=False)
 LOGIN_ATTEMPTS = 10  # per client address and window
@@ -46,6 +47,25 @@ async def check_csrf(request: Request) -> None:
 
 
 CsrfChecked = Depends(check_csrf)
+
+
+class LazyToken:
+    """The CSRF token, created only when a page prints it (pages without forms set no cookie)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:
+        return str(self)  # URL-safe base64: nothing to escape
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """What every page shows of the session: the logged-in user and the CSRF token
+    (registered with ``api.web.add_page_context`` when the forms app is installed)."""
+    return {"user": current_user(request), "csrf_token": LazyToken(request)}
 
 
 def current_user(request: Request) -> User | None:
