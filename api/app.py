@@ -15,9 +15,8 @@ from sqlalchemy import Engine, text
 
 from aggregator.config import AppConfig
 from api import metrics, routes_api, routes_calendar
-from api.export_cache import ExportCache
+from api.export_cache import Exports, RevalidationShortcut
 from api.options import PublishOptions
-from api.revalidation import RevalidationShortcut
 from api.web_app import install_web
 
 
@@ -44,13 +43,11 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
     app.state.publish = options
     app.state.config = config
     app.state.engine = engine
-    app.state.export_cache = ExportCache()
-    # innermost first: the shortcut's 304s still pass through CORS
-    app.add_middleware(
-        RevalidationShortcut,
-        cache=app.state.export_cache,
-        max_age=options.export_version_max_age,
+    app.state.exports = Exports(
+        engine=engine, regions=config.regions, max_age=options.export_version_max_age
     )
+    # innermost first: the shortcut's 304s still pass through CORS
+    app.add_middleware(RevalidationShortcut, exports=app.state.exports)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         CORSMiddleware,

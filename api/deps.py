@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from aggregator.config import AppConfig
+from aggregator.query import StoreSnapshot
 from api.options import PublishOptions
 
 
@@ -16,6 +17,12 @@ def get_session(request: Request) -> Iterator[Session]:
     """A read session per request (publishers never write)."""
     with Session(request.app.state.engine) as session:
         yield session
+
+
+def get_snapshot(request: Request) -> Iterator[StoreSnapshot]:
+    """The request's one view of the store (its version read at most once)."""
+    with Session(request.app.state.engine) as session:
+        yield StoreSnapshot(session)
 
 
 def get_config(request: Request) -> AppConfig:
@@ -31,6 +38,7 @@ def get_options(request: Request) -> PublishOptions:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+SnapshotDep = Annotated[StoreSnapshot, Depends(get_snapshot)]
 ConfigDep = Annotated[AppConfig, Depends(get_config)]
 OptionsDep = Annotated[PublishOptions, Depends(get_options)]
 

@@ -32,8 +32,7 @@ def _refuse_routes(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("the request reached the export routes")
 
-    for name in ("_ics_not_modified", "_serve_ics", "_serve_feed"):
-        monkeypatch.setattr(f"api.routes_calendar.{name}", refuse)
+    monkeypatch.setattr("api.routes_calendar._export", refuse)
 
 
 @pytest.mark.parametrize("path", EXPORTS)
