@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from agenda.settings import Settings
 from aggregator.config import AppConfig
+from aggregator.submissions import RateLimit
 from api.app import create_app as create_publisher
 from api.options import PublishOptions
 from forms.app import install_forms
@@ -34,8 +35,10 @@ def forms_options(settings: Settings) -> FormsOptions:
     return FormsOptions(
         secret_key=settings.web_secret_key,
         cookie_secure=settings.web_cookie_secure,
-        rate_limit=settings.submit_rate_limit,
-        rate_window=timedelta(minutes=settings.submit_rate_window_minutes),
+        submit_limit=RateLimit(
+            limit=settings.submit_rate_limit,
+            window=timedelta(minutes=settings.submit_rate_window_minutes),
+        ),
         allow_private_feeds=settings.submit_allow_private_feeds,
         user_agent=settings.harvest_user_agent,
         past_days=settings.harvest_past_days,

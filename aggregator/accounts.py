@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlmodel import Session, select
 
 from aggregator.models import User
+from aggregator.submissions import RateLimit, check_rate
 
 ROLES = ("admin", "editor", "submitter")
 MIN_PASSWORD_LENGTH = 10
@@ -87,6 +88,15 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     user.last_login_at = datetime.now(UTC)
     session.add(user)
     return user
+
+
+def log_in(
+    *, session: Session, email: str, password: str, client: str, limit: RateLimit, now: datetime
+) -> User | None:
+    """``authenticate`` within the client's limit of login attempts (RateLimited when over;
+    the attempt is not checked then)."""
+    check_rate(session=session, client=client, action="login", limit=limit, now=now)
+    return authenticate(session=session, email=email, password=password)
 
 
 def can_moderate(user: User, region: str) -> bool:

@@ -13,7 +13,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.localtime import LOCAL_TZ
-from aggregator.submissions import client_key, create_submission, rate_limited
+from aggregator.submissions import RateLimit, check_rate, create_submission
 from crawlers.fetch import Fetcher, FetchError, http_url
 from crawlers.records import FeedError, Window
 from crawlers.registry import DOCUMENT_PARSERS, UnsupportedKind, parse_document
@@ -159,10 +159,6 @@ def try_feed(
     )
 
 
-class ProposalLimited(Exception):
-    """This client proposed too much lately (the submission rate limit)."""
-
-
 @dataclass(frozen=True, slots=True)
 class FeedProposal:
     """A feed someone proposes as a new source (checked form fields)."""
@@ -179,8 +175,7 @@ class ProposalPolicy:
     """How proposals are limited and read: per-client rate limit, private addresses,
     the reader's user agent and how many past days a test read keeps."""
 
-    rate_limit: int
-    rate_window: timedelta
+    rate: RateLimit
     allow_private: bool
     user_agent: str
     past_days: int
@@ -197,19 +192,12 @@ def propose_feed(
 ) -> FeedCheck:
     """Test-read a proposed feed and, when it yields events, queue it for an editor.
 
-    Raises ProposalLimited (rate limit of ``client``, an address), FeedRefused, FetchError
-    or FeedError. A feed without events is not queued (``FeedCheck.events == 0``). No
+    Raises RateLimited (the submission limit of ``client``, an address), FeedRefused,
+    FetchError or FeedError. A feed without events is not queued (``FeedCheck.events == 0``). No
     database session is open while the feed is read.
     """
     with session_scope(engine) as session:
-        if rate_limited(
-            session=session,
-            key=client_key(client, "submit"),
-            limit=policy.rate_limit,
-            window=policy.rate_window,
-            now=now,
-        ):
-            raise ProposalLimited()
+        check_rate(session=session, client=client, action="submit", limit=policy.rate, now=now)
     check = try_feed(
         proposal.url,
         proposal.kind,
@@ -250,7 +238,6 @@ __all__ = [
     "FeedRefused",
     "FetchError",
     "GuardedTransport",
-    "ProposalLimited",
     "ProposalPolicy",
     "check_url",
     "is_public_address",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -359,6 +360,52 @@ def similar_events(
             scored.append((event, float(score)))
     scored.sort(key=lambda pair: -pair[1])
     return scored[:limit]
+
+
+class RateLimited(Exception):
+    """A client used up its limit for an action (nothing was stored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``limit`` uses of an action per client address within ``window``."""
+
+    limit: int
+    window: timedelta
+
+
+def check_rate(
+    *, session: Session, client: str, action: str, limit: RateLimit, now: datetime
+) -> None:
+    """Count one use of ``action`` by ``client`` (an address); RateLimited when over."""
+    key = client_key(client, action)
+    if rate_limited(session=session, key=key, limit=limit.limit, window=limit.window, now=now):
+        raise RateLimited(action)
+
+
+def submit_event(
+    *,
+    session: Session,
+    data: dict[str, Any],
+    email: str,
+    user: User | None,
+    client: str,
+    limit: RateLimit,
+    config: AppConfig,
+    now: datetime,
+) -> Submission:
+    """A submitted event (checked ``data``) within the client's rate limit: saved for the
+    queue, or published at once for a trusted submitter. Raises RateLimited."""
+    check_rate(session=session, client=client, action="submit", limit=limit, now=now)
+    return create_submission(
+        session=session,
+        data=data,
+        region=data["region"],
+        email=email,
+        user=user,
+        config=config,
+        now=now,
+    )
 
 
 def client_key(address: str, action: str) -> str:

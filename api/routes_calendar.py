@@ -1,3 +1,11 @@
+"""Subscriptions: /calendar.ics and /regions/{slug}.ics, and RSS/Atom/JSON feeds of events.
+
+Every format takes the filters of /api/events (``api.params``). A route only says which
+events (the filters and the window of its format) and which registered renderer
+(``feeds.registry``) with what context; validation, ETag, 304, caching and gzip are
+``api.export_cache.Exports``, on one store snapshot per request.
+"""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -213,7 +221,7 @@ async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep
     description=_FEED_DOC,
 )
 async def feed_json(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
-    """The JSON Feed feed of the events matching the filters."""
+    """The JSON Feed of the events matching the filters."""
     return await _feed("json", request, exporter, filters)
 
 

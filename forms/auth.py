@@ -11,17 +11,16 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from aggregator.accounts import authenticate
+from aggregator.accounts import log_in
 from aggregator.db import session_scope
 from aggregator.models import User
-from aggregator.submissions import client_key, rate_limited
+from aggregator.submissions import RateLimit, RateLimited
 from api.i18n import t
 from api.web import lang_url, render, request_lang
 from forms.web import client_address
 
 router = APIRouter(include_in_schema=False)
-LOGIN_ATTEMPTS = 10  # per client address and window
-LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_LIMIT = RateLimit(limit=10, window=timedelta(minutes=15))  # per client address
 SESSION_USER = "user_id"
 SESSION_CSRF = "csrf"
 
@@ -134,16 +133,20 @@ def login(
 ) -> Response:
     """Check the credentials; on success start a fresh session (new CSRF token)."""
     lang = request_lang(request)
-    with session_scope(request.app.state.engine) as session:
-        limited = rate_limited(
-            session=session,
-            key=client_key(client_address(request), "login"),
-            limit=LOGIN_ATTEMPTS,
-            window=LOGIN_WINDOW,
-            now=datetime.now(UTC),
-        )
-        user = None if limited else authenticate(session=session, email=email, password=password)
-        user_id = user.id if user else None
+    limited = False
+    try:
+        with session_scope(request.app.state.engine) as session:
+            user = log_in(
+                session=session,
+                email=email,
+                password=password,
+                client=client_address(request),
+                limit=LOGIN_LIMIT,
+                now=datetime.now(UTC),
+            )
+            user_id = user.id if user else None
+    except RateLimited:
+        limited = True
     if limited:
         return render(
             request,

@@ -16,7 +16,6 @@ from aggregator.feed_proposals import (
     FeedProposal,
     FeedRefused,
     FetchError,
-    ProposalLimited,
     ProposalPolicy,
     proposable_kinds,
     propose_feed,
@@ -24,10 +23,9 @@ from aggregator.feed_proposals import (
 from aggregator.localtime import today_local
 from aggregator.models import Submission
 from aggregator.submissions import (
-    client_key,
-    create_submission,
-    rate_limited,
+    RateLimited,
     similar_events,
+    submit_event,
     update_by_submitter,
 )
 from api.deps import ConfigDep, SessionDep, public_base_url
@@ -35,7 +33,6 @@ from api.i18n import t
 from api.pages import event_times
 from api.web import lang_url, render, request_lang
 from forms.auth import CsrfChecked, current_user
-from forms.options import FormsOptions
 from forms.submit_form import EVENT_FIELDS, validate_email, validate_event, values_from_data
 from forms.web import FormDep, FormsOptionsDep, client_address
 
@@ -56,16 +53,6 @@ def _form_page(request: Request, **context: Any) -> Response:
     context.setdefault("status_code", 200)
     status = context.pop("status_code")
     return render(request, "submit.html", status_code=status, **context)
-
-
-def _over_limit(request: Request, session: Session, options: FormsOptions, now: datetime) -> bool:
-    return rate_limited(
-        session=session,
-        key=client_key(client_address(request), "submit"),
-        limit=options.rate_limit,
-        window=options.rate_window,
-        now=now,
-    )
 
 
 @router.get("/submit")
@@ -105,32 +92,33 @@ def submit(
             mode="new",
             status_code=400,
         )
-    now = datetime.now(UTC)
-    with session_scope(request.app.state.engine) as session:
-        if _over_limit(request, session, options, now):
-            return _form_page(
-                request,
-                values=checked.values,
+    try:
+        with session_scope(request.app.state.engine) as session:
+            submission = submit_event(
+                session=session,
+                data=checked.data,
                 email=email,
-                mode="new",
-                limit_error=t("rate_limited", lang),
-                status_code=429,
+                user=user,
+                client=client_address(request),
+                limit=options.submit_limit,
+                config=config,
+                now=datetime.now(UTC),
             )
-        submission = create_submission(
-            session=session,
-            data=checked.data,
-            region=checked.data["region"],
+            published = submission.status == "approved"
+            edit_path = lang_url(
+                lang, f"/submit/edit/{submission.id}", {"token": submission.edit_token}
+            )
+            event_id = submission.event_id
+    except RateLimited:
+        return _form_page(
+            request,
+            values=checked.values,
             email=email,
-            user=user,
-            config=config,
-            now=now,
+            mode="new",
+            limit_error=t("rate_limited", lang),
+            status_code=429,
         )
-        published = submission.status == "approved"
-        edit_url = (
-            f"{public_base_url(request)}"
-            f"{lang_url(lang, f'/submit/edit/{submission.id}', {'token': submission.edit_token})}"
-        )
-        event_id = submission.event_id
+    edit_url = f"{public_base_url(request)}{edit_path}"
     return render(
         request, "submit_done.html", published=published, edit_url=edit_url, event_id=event_id
     )
@@ -281,8 +269,7 @@ def submit_feed(
             proposal=FeedProposal(email=email, **values),
             client=client_address(request),
             policy=ProposalPolicy(
-                rate_limit=options.rate_limit,
-                rate_window=options.rate_window,
+                rate=options.submit_limit,
                 allow_private=options.allow_private_feeds,
                 user_agent=options.user_agent,
                 past_days=options.past_days,
@@ -290,7 +277,7 @@ def submit_feed(
             config=config,
             now=datetime.now(UTC),
         )
-    except ProposalLimited:
+    except RateLimited:
         return again(429, limit_error=t("rate_limited", lang))
     except FeedRefused as exc:
         return again(400, errors={"url": t(exc.code, lang)})
