@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from agenda.settings import Settings
 from aggregator.config import AppConfig
+from aggregator.pipeline import Pipeline, build_pipeline
 from aggregator.submissions import RateLimit
 from api.app import create_app as create_publisher
 from api.options import PublishOptions
@@ -45,8 +46,16 @@ def forms_options(settings: Settings) -> FormsOptions:
     )
 
 
-def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> FastAPI:
-    """The whole site as one ASGI app: publisher (API, exports, pages, embed) and forms."""
+def create_app(
+    *, settings: Settings, config: AppConfig, engine: Engine, pipeline: Pipeline | None = None
+) -> FastAPI:
+    """The whole site as one ASGI app: publisher (API, exports, pages, embed) and forms.
+
+    ``pipeline`` publishes approved submissions: the CLI passes the harvest's own
+    pipeline (the default is the default stages, offline).
+    """
     app = create_publisher(options=publish_options(settings), config=config, engine=engine)
-    install_forms(app, options=forms_options(settings))
+    if pipeline is None:
+        pipeline = build_pipeline(config)
+    install_forms(app, options=forms_options(settings), pipeline=pipeline)
     return app

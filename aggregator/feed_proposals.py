@@ -19,13 +19,14 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import Engine
 
-from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.localtime import LOCAL_TZ
+from aggregator.pipeline import Pipeline
 from aggregator.submissions import RateLimit, check_rate, create_submission
 from crawlers.fetch import Fetcher, FetchError, http_url
+from crawlers.read import read_source
 from crawlers.records import FeedError, Window
-from crawlers.registry import DOCUMENT_PARSERS, UnsupportedKind, parse_document
+from crawlers.registry import KINDS
 from crawlers.source import SourceConfig
 
 Resolver = Callable[[str], list[str]]
@@ -119,8 +120,8 @@ class FeedCheck:
 
 
 def proposable_kinds() -> list[str]:
-    """Kinds a proposed feed may have: those with a single-document reader installed."""
-    return sorted(DOCUMENT_PARSERS)
+    """Kinds a proposed feed may have: every installed kind (a test read parses one page)."""
+    return sorted(KINDS)
 
 
 def try_feed(
@@ -138,18 +139,17 @@ def try_feed(
 ) -> FeedCheck:
     """Fetch and parse a proposed feed. Raises FeedRefused, FetchError or FeedError."""
     target = check_url(url, allow_private=allow_private, resolver=resolver)
-    if kind not in DOCUMENT_PARSERS:
+    if kind not in KINDS:
         raise FeedRefused("err_choice", kind)
     transport = None if allow_private else GuardedTransport(resolver=resolver)
     source = SourceConfig(id="proposal", name=url, kind=kind, url=target, region=region)  # type: ignore[arg-type]
     with Fetcher(
         user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, transport=transport
     ) as fetcher:
-        fetched = fetcher.fetch(target)
-    try:
-        parsed = parse_document(fetched.body, source, now=now, window=window)
-    except UnsupportedKind as exc:
-        raise FeedError(str(exc)) from exc
+        # no crawl options: a crawled kind is checked by reading its start page only
+        read = read_source(source, fetcher=fetcher, now=now, window=window, allow_truncated=True)
+    assert read.result is not None  # no validators, no previous fingerprint: always read
+    parsed = read.result
     return FeedCheck(
         url=target,
         kind=kind,
@@ -187,7 +187,7 @@ def propose_feed(
     proposal: FeedProposal,
     client: str,
     policy: ProposalPolicy,
-    config: AppConfig,
+    pipeline: Pipeline,
     now: datetime,
 ) -> FeedCheck:
     """Test-read a proposed feed and, when it yields events, queue it for an editor.
@@ -224,7 +224,7 @@ def propose_feed(
             region=proposal.region,
             email=proposal.email,
             user=None,
-            config=config,
+            pipeline=pipeline,
             now=now,
             kind="source",
         )

@@ -123,7 +123,7 @@ def approve_submission(
                 session=session,
                 submission=submission,
                 moderator=user,
-                config=config,
+                pipeline=request.app.state.pipeline,
                 now=now,
                 data=data,
                 publish_now=not save_only or submission.kind != "event",

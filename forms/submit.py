@@ -101,7 +101,7 @@ def submit(
                 user=user,
                 client=client_address(request),
                 limit=options.submit_limit,
-                config=config,
+                pipeline=request.app.state.pipeline,
                 now=datetime.now(UTC),
             )
             published = submission.status == "approved"
@@ -176,7 +176,7 @@ def edit(submission_id: int, request: Request, form: FormDep, config: ConfigDep)
             session=session,
             submission=submission,
             data=checked.data,
-            config=config,
+            pipeline=request.app.state.pipeline,
             now=datetime.now(UTC),
         )
         message = t("submit_edit_requeued" if outcome == "requeued" else "submit_edit_saved", lang)
@@ -274,7 +274,7 @@ def submit_feed(
                 user_agent=options.user_agent,
                 past_days=options.past_days,
             ),
-            config=config,
+            pipeline=request.app.state.pipeline,
             now=datetime.now(UTC),
         )
     except RateLimited:
