@@ -328,3 +328,19 @@ def test_every_corpus_file_harvests_into_the_database(engine: Engine, tmp_path: 
     with Session(engine) as session:
         stored = len(session.exec(select(SourceRecord)).all())
     assert stored == sum(c.count for c in CASES if not c.error and c.reversible)
+
+
+@pytest.mark.parametrize("slug", ["huge_duration", "rrule_interval_zero"])
+def test_pathological_event_is_a_problem_of_its_own_in_a_harvest(
+    engine: Engine, tmp_path: Path, slug: str
+) -> None:
+    """A DURATION past the year 9999 or INTERVAL=0 costs that event, never the source."""
+    from tests.test_ical_regressions import ICS
+
+    config = _file_config(tmp_path, (ICS / f"{slug}.ics").read_bytes())
+    now = SAMPLE_NOW.replace(year=2027, month=3, day=1)
+    started = time.monotonic()
+    outcome = _harvest(engine, config, now=now)
+    assert time.monotonic() - started < 10
+    expected = {"huge_duration": (1, 2), "rrule_interval_zero": (4, 0)}[slug]
+    assert (outcome.outcome, outcome.new, outcome.problems) == ("success", *expected)
