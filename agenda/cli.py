@@ -254,7 +254,7 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the API and pages."""
-    from api.app import create_app
+    from agenda.web import create_app
 
     settings = wiring.load_settings(config)
     app_config = _load(settings)
@@ -274,8 +274,8 @@ def run(
     config: ConfigOpt = None,
 ) -> None:
     """The main job: harvest each source at its interval in the background while serving."""
+    from agenda.web import create_app
     from aggregator.schedule import HarvestScheduler
-    from api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = wiring.load_settings(config)

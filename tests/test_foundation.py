@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.models import Event, HarvestRun, SourceRecord
-from api.app import create_app
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
 from tests.harvesting import harvest_once
 

@@ -194,8 +194,8 @@ def _every_format_serves_the_demo(database_url: str) -> None:
     from fastapi.testclient import TestClient
 
     from agenda.settings import Settings
+    from agenda.web import create_app
     from aggregator.db import make_engine
-    from api.app import create_app
     from config import bundled
     from tests.conftest import config_for
 

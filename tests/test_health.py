@@ -12,12 +12,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.db import session_scope
 from aggregator.health import source_health
 from aggregator.models import Event, SourceRecord
-from api.app import create_app
 from tests.conftest import config_for, write_sources
 from tests.harvesting import harvest_once
+
+UA = "overstap-agenda-tests"
 
 
 def _published_by_hand(engine: Engine) -> dict[str, int]:

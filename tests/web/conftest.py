@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.config import AppConfig
-from api.app import create_app
 from tests.conftest import config_for, write_sources
 from tests.harvesting import harvest_once
 

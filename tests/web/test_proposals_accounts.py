@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from agenda.web import create_app
 from aggregator.accounts import AccountError, create_user, hash_password, verify_password
 from aggregator.db import make_engine, session_scope, upgrade
 from aggregator.feed_proposals import (
@@ -22,7 +23,6 @@ from aggregator.feed_proposals import (
 )
 from aggregator.models import Submission, User
 from aggregator.submissions import approved_feed_sources, with_approved_feeds
-from api.app import create_app
 from tests.web.conftest import add_user, csrf_from, login, web_settings
 
 
