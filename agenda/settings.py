@@ -1,8 +1,11 @@
-"""Process-wide settings from the environment (one pydantic-settings class)."""
+"""Settings from the environment (one pydantic-settings class).
+
+Only the composition root (``agenda.wiring``, ``agenda.cli``) reads them; the layers below
+take the values they need as arguments. There is no global accessor on purpose.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
@@ -30,6 +33,8 @@ class Settings(BaseSettings):
     harvest_max_occurrences: int = Field(default=2000, alias="HARVEST_MAX_OCCURRENCES")
     harvest_past_days: int = Field(default=30, alias="HARVEST_PAST_DAYS")
     harvest_horizon_days: int = Field(default=365, alias="HARVEST_HORIZON_DAYS")
+    # the record pipeline: stage names in order (aggregator.pipeline.STAGE_FACTORIES)
+    pipeline_stages: str = Field(default="normalise,classify,geocode", alias="PIPELINE_STAGES")
     # optional online geocoder (off by default): "" | "pdok" | "nominatim"
     geocoder_provider: str = Field(default="", alias="GEOCODER_PROVIDER")
     geocoder_url: str | None = Field(default=None, alias="GEOCODER_URL")
@@ -72,9 +77,3 @@ class Settings(BaseSettings):
     submit_rate_window_minutes: int = Field(default=60, alias="SUBMIT_RATE_WINDOW_MINUTES")
     # proposed feed URLs on private, loopback or link-local addresses are refused unless set
     submit_allow_private_feeds: bool = Field(default=False, alias="SUBMIT_ALLOW_PRIVATE_FEEDS")
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Return the settings read from the environment (cached; tests pass their own)."""
-    return Settings()

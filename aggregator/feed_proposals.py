@@ -17,10 +17,16 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import Engine
 
+from aggregator.db import session_scope
+from aggregator.localtime import LOCAL_TZ
+from aggregator.pipeline import Pipeline
+from aggregator.submissions import RateLimit, check_rate, create_submission
 from crawlers.fetch import Fetcher, FetchError, http_url
+from crawlers.read import read_source
 from crawlers.records import FeedError, Window
-from crawlers.registry import DOCUMENT_PARSERS, UnsupportedKind, parse_document
+from crawlers.registry import KINDS
 from crawlers.source import SourceConfig
 
 Resolver = Callable[[str], list[str]]
@@ -114,8 +120,8 @@ class FeedCheck:
 
 
 def proposable_kinds() -> list[str]:
-    """Kinds a proposed feed may have: those with a single-document reader installed."""
-    return sorted(DOCUMENT_PARSERS)
+    """Kinds a proposed feed may have: every installed kind (a test read parses one page)."""
+    return sorted(KINDS)
 
 
 def try_feed(
@@ -133,18 +139,17 @@ def try_feed(
 ) -> FeedCheck:
     """Fetch and parse a proposed feed. Raises FeedRefused, FetchError or FeedError."""
     target = check_url(url, allow_private=allow_private, resolver=resolver)
-    if kind not in DOCUMENT_PARSERS:
+    if kind not in KINDS:
         raise FeedRefused("err_choice", kind)
     transport = None if allow_private else GuardedTransport(resolver=resolver)
     source = SourceConfig(id="proposal", name=url, kind=kind, url=target, region=region)  # type: ignore[arg-type]
     with Fetcher(
         user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, transport=transport
     ) as fetcher:
-        fetched = fetcher.fetch(target)
-    try:
-        parsed = parse_document(fetched.body, source, now=now, window=window)
-    except UnsupportedKind as exc:
-        raise FeedError(str(exc)) from exc
+        # no crawl options: a crawled kind is checked by reading its start page only
+        read = read_source(source, fetcher=fetcher, now=now, window=window, allow_truncated=True)
+    assert read.result is not None  # no validators, no previous fingerprint: always read
+    parsed = read.result
     return FeedCheck(
         url=target,
         kind=kind,
@@ -154,14 +159,89 @@ def try_feed(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FeedProposal:
+    """A feed someone proposes as a new source (checked form fields)."""
+
+    url: str
+    name: str
+    kind: str
+    region: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalPolicy:
+    """How proposals are limited and read: per-client rate limit, private addresses,
+    the reader's user agent and how many past days a test read keeps."""
+
+    rate: RateLimit
+    allow_private: bool
+    user_agent: str
+    past_days: int
+
+
+def propose_feed(
+    *,
+    engine: Engine,
+    proposal: FeedProposal,
+    client: str,
+    policy: ProposalPolicy,
+    pipeline: Pipeline,
+    now: datetime,
+) -> FeedCheck:
+    """Test-read a proposed feed and, when it yields events, queue it for an editor.
+
+    Raises RateLimited (the submission limit of ``client``, an address), FeedRefused,
+    FetchError or FeedError. A feed without events is not queued (``FeedCheck.events == 0``). No
+    database session is open while the feed is read.
+    """
+    with session_scope(engine) as session:
+        check_rate(session=session, client=client, action="submit", limit=policy.rate, now=now)
+    check = try_feed(
+        proposal.url,
+        proposal.kind,
+        region=proposal.region,
+        allow_private=policy.allow_private,
+        user_agent=policy.user_agent,
+        now=now.astimezone(LOCAL_TZ),
+        window=Window.around(now, past_days=policy.past_days),
+    )
+    if check.events == 0:
+        return check
+    data = {
+        "url": check.url,
+        "name": proposal.name,
+        "kind": check.kind,
+        "events": check.events,
+        "problems": check.problems,
+        "sample_titles": check.sample_titles,
+    }
+    with session_scope(engine) as session:
+        create_submission(
+            session=session,
+            data=data,
+            region=proposal.region,
+            email=proposal.email,
+            user=None,
+            pipeline=pipeline,
+            now=now,
+            kind="source",
+        )
+    return check
+
+
 __all__ = [
     "FeedCheck",
     "FeedError",
+    "FeedProposal",
     "FeedRefused",
     "FetchError",
     "GuardedTransport",
+    "ProposalPolicy",
     "check_url",
     "is_public_address",
     "proposable_kinds",
+    "propose_feed",
     "try_feed",
 ]

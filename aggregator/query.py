@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from aggregator.config import Regions
+from aggregator.distance import EARTH_RADIUS_KM, haversine_km
 from aggregator.fulltext import (
     StartRange,
     count_matches,
@@ -33,7 +34,7 @@ from aggregator.fulltext import (
 )
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.proximity import EARTH_RADIUS_KM, GeoPoint, bounding_box, haversine_km
+from aggregator.proximity import GeoPoint, bounding_box
 
 SortOrder = Literal["date", "distance", "relevance"]
 
@@ -152,16 +153,16 @@ def _conditions(
     elif not filters.include_removed:
         conditions.append(col(Event.removed_at).is_(None))
     if not filters.include_cancelled:
-        conditions.append(Event.status != "cancelled")
+        conditions.append(col(Event.status) != "cancelled")
     if filters.date_from:
         start = local_midnight(filters.date_from)
         conditions.append(func.coalesce(Event.end_at, Event.start_at) >= start)
         if longest is not None:
             # "not ended before the day" is no index range; with the longest duration in
             # the store it implies one on start, which the indexes can use (still exact)
-            conditions.append(Event.start_at >= start - longest)
+            conditions.append(col(Event.start_at) >= start - longest)
     if filters.date_to:
-        conditions.append(Event.start_at < local_midnight(filters.date_to + timedelta(days=1)))
+        conditions.append(col(Event.start_at) < local_midnight(filters.date_to + timedelta(days=1)))
     wanted_regions = filters.all_regions()
     if wanted_regions:
         members: set[str] = set()
@@ -251,7 +252,7 @@ def near_probe_statement(
     rows = min(max(40 * needed, NEAR_PROBE_ROWS[0]), NEAR_PROBE_ROWS[1])
     others = _conditions(replace(filters, near=None), regions, dialect, longest)
     prefix = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
             col(Event.id),
             col(Event.start_at),
             col(Event.lat),
@@ -360,14 +361,21 @@ def select_page(
 
 
 def query_events(
-    *, session: Session, filters: EventFilters, regions: Regions, paginate: bool = True
+    *,
+    session: Session,
+    filters: EventFilters,
+    regions: Regions,
+    paginate: bool = True,
+    version: int | None = None,
 ) -> EventPage:
     """Return the matching events with their records, ordered by ``filters.effective_sort()``.
 
     With ``paginate=False`` every match is returned (calendar exports and feeds).
-    Ties are broken by start, then id, so pages never overlap.
+    Ties are broken by start, then id, so pages never overlap. ``version`` is the store
+    version the caller read already (``StoreSnapshot``); else it is read here.
     """
-    version = publish_version(session=session)
+    if version is None:
+        version = publish_version(session=session)
     connection = session.connection()
 
     def cached_counts(count: Callable[[], tuple[int, ...]]) -> tuple[int, ...]:
@@ -426,9 +434,9 @@ def attach_provenance(*, session: Session, page: EventPage) -> None:
         )
         for record in records:
             page.records.setdefault(record.event_id, []).append(record)
-    for event_id, records in page.records.items():
-        live = [r for r in records if r.removed_at is None]
-        page.records[event_id] = live or records
+    for event_id, kept in page.records.items():
+        live = [r for r in kept if r.removed_at is None]
+        page.records[event_id] = live or kept
     source_ids = {r.source_id for rs in page.records.values() for r in rs}
     if source_ids:
         for source in session.exec(select(Source).where(col(Source.id).in_(source_ids))):
@@ -537,9 +545,10 @@ def longest_duration(*, session: Session, version: int | None = None) -> timedel
     (none when the caller read ``version`` already).
     """
     bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
     if version is None:
         version = publish_version(session=session)
-    key = (bind.url.render_as_string(hide_password=True), version)
+    key = (engine.url.render_as_string(hide_password=True), version)
     if key not in _longest_cache:
         days = session.execute(text(_LONGEST_SQL[bind.dialect.name])).scalar()
         if len(_longest_cache) > 64:
@@ -548,17 +557,20 @@ def longest_duration(*, session: Session, version: int | None = None) -> timedel
     return _longest_cache[key]
 
 
-def change_marker(*, session: Session, filters: EventFilters, regions: Regions) -> tuple[Any, ...]:
+def change_marker(
+    *, session: Session, filters: EventFilters, regions: Regions, version: int | None = None
+) -> tuple[Any, ...]:
     """A cheap validator for exports: changes whenever the rendered output could change.
 
     Count, newest ``last_modified`` and the sum of ``sequence`` of the matching events catch
     new, updated and removed events: the store bumps SEQUENCE on every visible change and on
     removal (so a change is seen even when its timestamp is not the newest), and an event
     entering or leaving the filter changes the count. The last successful harvest day of
-    each source covers the "Bron:" lines, which name that day.
+    each source covers the "Bron:" lines, which name that day. ``version``: as for
+    ``query_events``.
     """
     dialect = session.get_bind().dialect.name
-    longest = longest_duration(session=session) if filters.date_from else None
+    longest = longest_duration(session=session, version=version) if filters.date_from else None
     conditions = _conditions(filters, regions, dialect, longest)
     count_events = select(
         func.count(), func.max(Event.last_modified), func.coalesce(func.sum(Event.sequence), 0)
@@ -574,3 +586,48 @@ def change_marker(*, session: Session, filters: EventFilters, regions: Regions) 
         )
     )
     return int(count), newest.isoformat() if newest else None, int(sequences), harvest_days
+
+
+class StoreSnapshot:
+    """What one request reads from the store: one session, the store version read once.
+
+    Every read of the request (validator, page of events, one event) goes through it, so
+    the version that keys the caches is read a single time. On PostgreSQL the session
+    runs in a REPEATABLE READ transaction, so all its reads see the same committed state;
+    SQLite reads each statement at the latest state (the version still keys the caches).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        self._version: int | None = None
+
+    @property
+    def version(self) -> int:
+        """The store version (``publish_version``), read on first use."""
+        if self._version is None:
+            self._version = publish_version(session=self.session)
+        return self._version
+
+    def events(
+        self, filters: EventFilters, regions: Regions, *, paginate: bool = True
+    ) -> EventPage:
+        """The page of events matching ``filters`` (``query_events``)."""
+        return query_events(
+            session=self.session,
+            filters=filters,
+            regions=regions,
+            paginate=paginate,
+            version=self.version,
+        )
+
+    def event(self, event_id: str) -> EventPage | None:
+        """One event with its provenance (``get_event``), or None."""
+        return get_event(session=self.session, event_id=event_id)
+
+    def marker(self, filters: EventFilters, regions: Regions) -> tuple[Any, ...]:
+        """The change marker of the events matching ``filters`` (``change_marker``)."""
+        return change_marker(
+            session=self.session, filters=filters, regions=regions, version=self.version
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from aggregator.config import AppConfig
 from aggregator.draft import EventDraft
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, RateLimitHit, Source, Submission, User
-from aggregator.pipeline import build_stages, run_pipeline
+from aggregator.pipeline import Pipeline
 from aggregator.store import upsert_record, withdraw_record
 from crawlers.records import RawEvent
 from crawlers.source import SourceConfig, SourceDefaults
@@ -135,11 +136,17 @@ def upsert_draft(*, session: Session, source_id: str, draft: EventDraft, now: da
     return upsert_record(session=session, source_id=source_id, draft=draft, now=now)
 
 
-def publish(*, session: Session, submission: Submission, config: AppConfig, now: datetime) -> str:
-    """Run an event submission through the pipeline and store it; return the event id."""
+def publish(*, session: Session, submission: Submission, pipeline: Pipeline, now: datetime) -> str:
+    """Run an event submission through the harvest's pipeline and store it; return the event id.
+
+    The pipeline's caches (the online geocoder's answers) are loaded and saved in the
+    request's session, around the run.
+    """
     ensure_source_row(session=session)
     source = submission_source(submission)
-    (processed,) = run_pipeline([submission_to_raw(submission)], source, build_stages(config))
+    pipeline.load_caches(session=session)
+    (processed,) = pipeline.run([submission_to_raw(submission)], source)
+    pipeline.save_caches(session=session)
     if processed.dropped:
         raise PublishError(processed.dropped)
     draft = processed.draft
@@ -175,7 +182,7 @@ def create_submission(
     region: str,
     email: str,
     user: User | None,
-    config: AppConfig,
+    pipeline: Pipeline,
     now: datetime,
     kind: str = "event",
 ) -> Submission:
@@ -194,7 +201,7 @@ def create_submission(
     session.flush()
     if kind == "event" and user is not None and user.trusted:
         try:
-            publish(session=session, submission=submission, config=config, now=now)
+            publish(session=session, submission=submission, pipeline=pipeline, now=now)
         except PublishError as exc:
             # a stage refused it: a moderator looks at it like any other submission
             submission.reason = exc.reason
@@ -211,7 +218,7 @@ def approve(
     session: Session,
     submission: Submission,
     moderator: User,
-    config: AppConfig,
+    pipeline: Pipeline,
     now: datetime,
     trust_submitter: bool = False,
 ) -> None:
@@ -222,13 +229,46 @@ def approve(
     submission.reason = None
     submission.updated_at = now
     if submission.kind == "event":
-        publish(session=session, submission=submission, config=config, now=now)
+        publish(session=session, submission=submission, pipeline=pipeline, now=now)
     if trust_submitter and submission.submitter_user_id is not None:
         submitter = session.get(User, submission.submitter_user_id)
         if submitter is not None:
             submitter.trusted = True
             session.add(submitter)
     session.add(submission)
+
+
+def moderate(
+    *,
+    session: Session,
+    submission: Submission,
+    moderator: User,
+    pipeline: Pipeline,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    publish_now: bool = True,
+    trust_submitter: bool = False,
+) -> None:
+    """A moderator's decision on a submission: take their edits (``data``, already
+    checked), then either only save them (``publish_now=False``) or approve and publish.
+
+    Raises PublishError when a stage refuses the event (nothing is published then).
+    """
+    if data is not None:
+        submission.data = data
+        submission.region = data["region"]
+    if not publish_now:
+        submission.updated_at = now
+        session.add(submission)
+        return
+    approve(
+        session=session,
+        submission=submission,
+        moderator=moderator,
+        pipeline=pipeline,
+        now=now,
+        trust_submitter=trust_submitter,
+    )
 
 
 def reject(
@@ -264,7 +304,7 @@ def update_by_submitter(
     session: Session,
     submission: Submission,
     data: dict[str, Any],
-    config: AppConfig,
+    pipeline: Pipeline,
     now: datetime,
 ) -> str:
     """Apply the submitter's change. Returns 'saved', 'published' or 'requeued'.
@@ -288,7 +328,7 @@ def update_by_submitter(
         submission.status = "pending"
         return "requeued"
     try:
-        publish(session=session, submission=submission, config=config, now=now)
+        publish(session=session, submission=submission, pipeline=pipeline, now=now)
     except PublishError as exc:
         submission.status = "pending"
         submission.reason = exc.reason
@@ -326,6 +366,52 @@ def similar_events(
             scored.append((event, float(score)))
     scored.sort(key=lambda pair: -pair[1])
     return scored[:limit]
+
+
+class RateLimited(Exception):
+    """A client used up its limit for an action (nothing was stored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``limit`` uses of an action per client address within ``window``."""
+
+    limit: int
+    window: timedelta
+
+
+def check_rate(
+    *, session: Session, client: str, action: str, limit: RateLimit, now: datetime
+) -> None:
+    """Count one use of ``action`` by ``client`` (an address); RateLimited when over."""
+    key = client_key(client, action)
+    if rate_limited(session=session, key=key, limit=limit.limit, window=limit.window, now=now):
+        raise RateLimited(action)
+
+
+def submit_event(
+    *,
+    session: Session,
+    data: dict[str, Any],
+    email: str,
+    user: User | None,
+    client: str,
+    limit: RateLimit,
+    pipeline: Pipeline,
+    now: datetime,
+) -> Submission:
+    """A submitted event (checked ``data``) within the client's rate limit: saved for the
+    queue, or published at once for a trusted submitter. Raises RateLimited."""
+    check_rate(session=session, client=client, action="submit", limit=limit, now=now)
+    return create_submission(
+        session=session,
+        data=data,
+        region=data["region"],
+        email=email,
+        user=user,
+        pipeline=pipeline,
+        now=now,
+    )
 
 
 def client_key(address: str, action: str) -> str:

@@ -14,11 +14,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 from aggregator.config import AppConfig
-from agenda.settings import Settings
 from api import discovery, metrics, open_data, routes_api, routes_calendar
 from api.assistant import mount_assistant
-from api.export_cache import ExportCache
-from api.revalidation import RevalidationShortcut
+from api.export_cache import Exports, RevalidationShortcut
+from api.options import PublishOptions
 from api.web_app import install_web
 
 
@@ -32,8 +31,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> FastAPI:
-    """Build the app around a loaded configuration and a database engine."""
+def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) -> FastAPI:
+    """Build the read-only publisher around its options, a loaded configuration and a
+    database engine (the forms app may be installed onto it: ``forms.app.install_forms``)."""
     app = FastAPI(
         lifespan=_lifespan,
         title="Overstap Agenda API",
@@ -41,16 +41,14 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
         "education work. Every list also exists as iCal (/calendar.ics) for subscriptions.",
         version="0.1.0",
     )
-    app.state.settings = settings
+    app.state.publish = options
     app.state.config = config
     app.state.engine = engine
-    app.state.export_cache = ExportCache()
-    # innermost first: the shortcut's 304s still pass through CORS
-    app.add_middleware(
-        RevalidationShortcut,
-        cache=app.state.export_cache,
-        max_age=settings.export_version_max_age,
+    app.state.exports = Exports(
+        engine=engine, regions=config.regions, max_age=options.export_version_max_age
     )
+    # innermost first: the shortcut's 304s still pass through CORS
+    app.add_middleware(RevalidationShortcut, exports=app.state.exports)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         CORSMiddleware,
@@ -82,6 +80,6 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
     app.include_router(metrics.router)
     app.include_router(discovery.router)
     app.include_router(open_data.router)
-    install_web(app, settings=settings)
+    install_web(app)
     mount_assistant(app)
     return app

@@ -2,7 +2,7 @@
 
 Tools: ``search_events``, ``get_event``, ``list_regions``, ``list_taxonomy`` and
 ``subscription_url``. Filters go through ``api.params.build_filters`` and the search through
-``aggregator.query.query_events``, the very functions behind ``/api/events``, so an
+``aggregator.query.StoreSnapshot``, the very functions behind ``/api/events``, so an
 assistant's answer and the API's agree. Answers are bounded: at most ``MAX_PER_PAGE`` events
 a call, descriptions cut to ``SNIPPET_CHARS`` in lists and ``DESCRIPTION_CHARS`` in one
 event. A bad argument is a tool error (``is_error``) that says what is wrong.
@@ -41,7 +41,7 @@ from aggregator.gazetteer import load_gazetteer
 from aggregator.localtime import local_iso, today_local
 from aggregator.models import Event
 from aggregator.proximity import NearError, parse_near
-from aggregator.query import EventFilters, EventPage, get_event, query_events
+from aggregator.query import EventFilters, EventPage, StoreSnapshot
 from api.params import build_filters
 from feeds.event_json import event_to_json
 from feeds.jsonld import event_page_url
@@ -160,12 +160,12 @@ class _Reader:
     def search(self, filters: EventFilters) -> EventPage:
         """One page of matching events, exactly as ``/api/events`` reads it."""
         with Session(self.engine) as session:
-            return query_events(session=session, filters=filters, regions=self.config.regions)
+            return StoreSnapshot(session).events(filters, self.config.regions)
 
     def event(self, event_id: str) -> EventPage | None:
         """One event with its provenance, or None."""
         with Session(self.engine) as session:
-            return get_event(session=session, event_id=event_id)
+            return StoreSnapshot(session).event(event_id)
 
 
 def resolve_near(near: str | None) -> str | None:
@@ -519,7 +519,7 @@ def mount_assistant(app: FastAPI, *, path: str = "/mcp") -> None:
     server = build_assistant(
         config=app.state.config,
         engine=app.state.engine,
-        base_url=app.state.settings.agenda_base_url,
+        base_url=app.state.publish.base_url,
     )
     http = server.streamable_http_app(
         streamable_http_path=path,

@@ -222,10 +222,9 @@ def llms_txt(request: Request) -> PlainTextResponse:
     """What the site offers to language models and their tools (llmstxt.org format)."""
     from aggregator.localtime import today_local
 
-    settings = request.app.state.settings
     text = _LLMS.format(
         base=public_base_url(request),
         today=today_local().isoformat(),
-        licence=settings.open_data_licence,
+        licence=request.app.state.publish.open_data_licence,
     )
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")

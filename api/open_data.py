@@ -1,11 +1,11 @@
 """Open data: the whole calendar as one JSON Lines and one CSV download, streamed.
 
 Both take the filters of ``/api/events`` (none: every stored event, past ones included) and
-read them through the same ``query_events``, page by page inside one read transaction, so
-memory stays flat and a harvest running meanwhile cannot make a page skip or repeat an
-event. Every record carries the licence (``OPEN_DATA_LICENCE``, an SPDX id, and its URL)
-and its provenance: each source with its name, the event's URL there, its uid and when it
-was harvested.
+read them through the same store snapshot and query, page by page, so memory stays flat;
+on PostgreSQL the pages share one REPEATABLE READ transaction, so a harvest running
+meanwhile cannot make a page skip or repeat an event. Every record carries the licence
+(``OPEN_DATA_LICENCE``, an SPDX id, and its URL) and its provenance: each source with its
+name, the event's URL there, its uid and when it was harvested.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from aggregator.config import AppConfig
-from aggregator.query import EventFilters, query_events
+from aggregator.query import EventFilters, StoreSnapshot
 from api.deps import public_base_url
 from api.params import FiltersDep
 from feeds.event_json import event_to_json
@@ -83,13 +83,11 @@ def open_records(
     """Every matching event as a canonical event with ``page_url`` and the licence fields,
     read ``page_size`` events at a time."""
     with Session(engine) as session:
-        if session.get_bind().dialect.name == "postgresql":
-            # one snapshot for every page (SQLite's read transaction is one already)
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        snapshot = StoreSnapshot(session)  # on PostgreSQL one REPEATABLE READ transaction
         page_number = 1
         while True:
             filters = replace(filters, page=page_number, per_page=page_size)
-            page = query_events(session=session, filters=filters, regions=config.regions)
+            page = snapshot.events(filters, config.regions)
             for event in page.items:
                 record = event_to_json(event, page.records.get(event.id, []), page.sources)
                 record["page_url"] = event_page_url(event.id, base_url=base_url)
@@ -171,8 +169,8 @@ def _download(
     filename: str,
 ) -> StreamingResponse:
     state = request.app.state
-    settings = state.settings
-    licence = {"licence": settings.open_data_licence, "licence_url": settings.open_data_licence_url}
+    options = state.publish
+    licence = {"licence": options.open_data_licence, "licence_url": options.open_data_licence_url}
     records = open_records(
         engine=state.engine,
         config=state.config,
@@ -185,7 +183,7 @@ def _download(
         media_type=media_type,
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
-            "Link": f'<{settings.open_data_licence_url}>; rel="license"',
+            "Link": f'<{options.open_data_licence_url}>; rel="license"',
         },
     )
 

@@ -21,11 +21,11 @@ from mcp.client.stdio import StdioServerParameters
 from sqlalchemy import Engine
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
+from aggregator.distance import haversine_km
 from aggregator.localtime import today_local
-from aggregator.proximity import haversine_km
-from api.app import create_app
 from api.assistant import build_assistant
 from config import bundled
 from feeds.ical_export import CANCELLED_PREFIX

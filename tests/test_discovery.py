@@ -18,10 +18,10 @@ from lxml import etree, html
 from sqlalchemy import Engine, create_engine, text
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.query import EventFilters
-from api.app import create_app
 from api.open_data import CSV_COLUMNS, open_records
 from config import bundled
 from tests.conftest import PG_URL, REQUIRE_PG, _postgres_problem

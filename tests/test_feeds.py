@@ -9,9 +9,9 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
-from aggregator.models import Event
 from agenda.settings import Settings
-from api.app import create_app
+from agenda.web import create_app
+from aggregator.models import Event
 from feeds.jsonld import event_jsonld, jsonld_script
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import SPECS, build_event, seed

@@ -12,12 +12,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from aggregator.harvest import harvest
 from aggregator.models import HarvestRun, SourceRecord
 from crawlers.crawl import CrawlOptions
-from crawlers.fetch import Fetcher
-from crawlers.records import Window
-from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from tests.conftest import config_for, write_sources
+from tests.harvesting import harvest_once
 
 UA = "overstap-agenda-tests"
 CO_GV = "co-gelderse-vallei-agenda"
@@ -27,15 +25,7 @@ def _harvest(engine: Engine, config, tmp_path: Path):  # type: ignore[no-untyped
     options = CrawlOptions(
         user_agent=UA, delay=0, retries=0, backoff=0, timeout=5, cache_dir=str(tmp_path / "cache")
     )
-    with Fetcher(user_agent=UA, timeout=5) as fetcher:
-        outcomes = harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            now=SAMPLE_NOW,
-            window=Window.around(SAMPLE_NOW),
-            crawl_options=options,
-        )
+    outcomes = harvest_once(engine, config, crawl_options=options)
     return {o.source_id: o for o in outcomes}
 
 
@@ -203,9 +193,9 @@ def _every_format_serves_the_demo(database_url: str) -> None:
     import icalendar
     from fastapi.testclient import TestClient
 
-    from aggregator.db import make_engine
     from agenda.settings import Settings
-    from api.app import create_app
+    from agenda.web import create_app
+    from aggregator.db import make_engine
     from config import bundled
     from tests.conftest import config_for
 
@@ -251,8 +241,9 @@ def test_scheduler_crawls_the_same_source_again_in_one_process(
     engine: Engine, tmp_path: Path, sample_dir: Path
 ) -> None:
     # Scrapy's reactor cannot restart in a process: each crawl runs in a child process
-    from aggregator.schedule import HarvestScheduler
+    from agenda import wiring
     from agenda.settings import Settings
+    from aggregator.schedule import HarvestScheduler
 
     sources = write_sources(
         tmp_path / "sources.yaml",
@@ -268,7 +259,14 @@ def test_scheduler_crawls_the_same_source_again_in_one_process(
     )
     config = config_for(sources)
     settings = Settings(HARVEST_CACHE_DIR=tmp_path / "cache")  # type: ignore[call-arg]
-    scheduler = HarvestScheduler(engine=engine, config=config, settings=settings)
+    scheduler = HarvestScheduler(
+        engine=engine,
+        config=config,
+        pipeline=wiring.pipeline(settings, config),
+        crawl_options=wiring.crawl_options(settings),
+        make_fetcher=lambda: wiring.make_fetcher(settings),
+        make_window=lambda now: wiring.harvest_window(settings, now),
+    )
     first = scheduler.harvest_one(config.sources[0])
     second = scheduler.harvest_one(config.sources[0])
     assert (first.outcome, first.new) == ("success", 10)

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from aggregator.models import Event
 from agenda.settings import Settings
-from api.app import create_app
+from agenda.web import create_app
+from aggregator.models import Event
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import seed
 
@@ -32,8 +32,7 @@ def _refuse_routes(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("the request reached the export routes")
 
-    for name in ("_ics_not_modified", "_serve_ics", "_serve_feed"):
-        monkeypatch.setattr(f"api.routes_calendar.{name}", refuse)
+    monkeypatch.setattr("api.routes_calendar._export", refuse)
 
 
 @pytest.mark.parametrize("path", EXPORTS)
