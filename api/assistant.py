@@ -528,7 +528,8 @@ def mount_assistant(app: FastAPI, *, path: str = "/mcp") -> None:
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     [route] = [r for r in http.routes if isinstance(r, Route) and r.path == path]
-    app.router.routes.append(Route(path, endpoint=_PostOnly(route.endpoint)))
+    endpoint = _PostOnly(route.endpoint)
+    app.router.routes.append(Route(path, endpoint=endpoint, include_in_schema=False))
     outer = app.router.lifespan_context
 
     @asynccontextmanager
