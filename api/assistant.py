@@ -244,12 +244,12 @@ def _query_string(**raw: Any) -> str:
     names = {"date_from": "from", "date_to": "to", "type_": "type"}
     params: list[tuple[str, str]] = []
     for name, value in raw.items():
-        if value is None or value == [] or value is False or value == "":
+        if value is None or value == [] or value == "" or (name == "plus_online" and not value):
             continue
-        if isinstance(value, list):
+        if isinstance(value, bool):
+            value = "true" if value else "false"  # free=false: only paid events
+        elif isinstance(value, list):
             value = ",".join(str(v) for v in value)
-        elif isinstance(value, bool):
-            value = "true"
         params.append((names.get(name, name), str(value)))
     return urlencode(params)
 

@@ -130,6 +130,7 @@ async def _session(client: Client) -> dict[str, Any]:
         subscription = await client.call_tool(
             "subscription_url", {"types": ["matching"], "sector": ["po", "vo"]}
         )
+        paid = await client.call_tool("subscription_url", {"free": False, "lang": ["nl"]})
         sub_search = await client.call_tool(
             "search_events", {"types": ["matching"], "sector": ["po", "vo"], "per_page": 50}
         )
@@ -145,6 +146,7 @@ async def _session(client: Client) -> dict[str, Any]:
         "taxonomy": taxonomy,
         "subscription": subscription,
         "sub_search": sub_search,
+        "paid": paid,
     }
 
 
@@ -296,6 +298,8 @@ def test_subscription_urls_serve_the_same_events(
     calendar = Calendar.from_ical(response.content)
     summaries = {str(v["SUMMARY"]).removeprefix(CANCELLED_PREFIX) for v in calendar.walk("VEVENT")}
     assert summaries == titles
+    paid = urlsplit(_structured(answers["paid"])["rss"])
+    assert (paid.path, paid.query) == ("/feeds/events.rss", "lang=nl&free=false")
     feed = urlsplit(links["json_feed"])
     items = api.get(f"{feed.path}?{feed.query}").json()["items"]
     assert {item["_overstap_agenda"]["id"] for item in items} == ids
