@@ -149,6 +149,15 @@ class Gazetteer:
             return [Place(m.name, m.code, m.lat, m.lon, 0, "ADM2")]
         return list(self._names.get(fold(target), []))
 
+    def place_names(self) -> Iterable[str]:
+        """Every primary place name and gemeente name, as written (for masking in texts)."""
+        seen: set[str] = set()
+        for places in self._names.values():
+            for place in places:
+                if place.name not in seen:
+                    seen.add(place.name)
+                    yield place.name
+
     def municipality(self, code: str | None) -> Municipality | None:
         """The gemeente with this CBS code."""
         return self.municipalities.get(code) if code else None
