@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from aggregator.localtime import LOCAL_TZ, today_local
 from aggregator.models import Event
-from aggregator.proximity import GeoPoint, NearError, parse_near
+from aggregator.proximity import AmbiguousNear, GeoPoint, NearError, parse_near
 from aggregator.query import EventFilters, EventPage, get_event, query_events
 from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
 from api.i18n import long_date, t
@@ -133,6 +133,9 @@ def search_filters(config: Any, form: SearchForm, lang: str, *, per_page: int) -
     if form.near:
         try:
             near = parse_near(form.near)
+        except AmbiguousNear as exc:
+            candidates = "; ".join(exc.candidates)
+            form.notices.append(t("near_ambiguous", lang, near=form.near, candidates=candidates))
         except NearError:
             form.notices.append(t("near_unknown", lang, near=form.near))
     try:

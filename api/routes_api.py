@@ -73,7 +73,8 @@ async def list_events(request: Request, filters: FiltersDep) -> Response:
 
     Values OR within a filter (``sector=po&sector=vo`` or ``sector=po,vo``) and filters AND
     together. ``q`` searches title, description, place and organiser (every word as a
-    prefix); ``near`` with ``km`` adds ``distance_km`` to each item. Order: ``sort=date``
+    prefix); ``near`` (a postcode, a place name or lat,lon) with ``km`` adds ``distance_km``
+    to each item and the resolved place as ``near``. Order: ``sort=date``
     (default), ``relevance`` (default when ``q`` is given: title hits first, the soonest
     first within them) or ``distance``.
     Example: ``/api/events?q=pabo&sector=po&near=6511%20AB&km=30&sort=distance``.
@@ -94,7 +95,14 @@ def _search(engine: Engine, config: AppConfig, filters: EventFilters) -> Respons
         items.append(data)
     # The items are plain JSON already: rendering them directly (orjson) skips FastAPI's
     # generic (and, for 200 items, costly) jsonable_encoder pass.
-    body = {"items": items, "total": page.total, "page": page.page, "per_page": page.per_page}
+    body: dict[str, Any] = {
+        "items": items,
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+    }
+    if filters.near is not None:
+        body["near"] = filters.near.as_json()  # what the near value resolved to
     return Response(orjson.dumps(body), media_type="application/json")
 
 
