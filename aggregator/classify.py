@@ -19,7 +19,7 @@ from aggregator.config import Taxonomy, TaxonomyTerm
 from aggregator.draft import EventDraft
 from aggregator.gazetteer import load_gazetteer
 from aggregator.keywords import Text, matches_any, parse_keyword
-from aggregator.pipeline import Drop
+from aggregator.stage import Drop
 from crawlers.source import SourceConfig
 
 

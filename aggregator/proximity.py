@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from aggregator.distance import KM_PER_DEGREE_LAT
 from aggregator.gazetteer import Gazetteer, Municipality, Place, fold, load_gazetteer
 from config import bundled
 
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LAT = 111.2
 _PC = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:([A-Za-z]{2}))?\s*$")
 _LATLON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*[,;]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 # a place name: letters first, then letters, spaces, apostrophes, hyphens, dots, brackets
@@ -134,14 +133,6 @@ def _areas() -> dict[str, tuple[str, str, str]]:
             row["pc4"]: (row["place"], row["gemeente_code"], names.get(row["gemeente_code"], ""))
             for row in csv.DictReader(handle)
         }
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def bounding_box(point: GeoPoint, km: float) -> tuple[float, float, float, float]:

@@ -51,7 +51,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aggregator.gazetteer import distance_km, fold
+from aggregator.distance import haversine_km as distance_km
+from aggregator.gazetteer import fold
 
 # Historical, abandoned and other non-living places would only cause false matches.
 SKIP_FEATURES = {"PPLH", "PPLQ", "PPLW", "PPLCH"}
