@@ -23,12 +23,16 @@ from aggregator.stage import Drop
 from crawlers.source import SourceConfig
 
 
-def term_applies(text: str, term: TaxonomyTerm, context: str | None = None) -> bool:
+def term_applies(
+    text: str, term: TaxonomyTerm, context: str | None = None, *, title: bool = False
+) -> bool:
     """Whether a term's keywords occur in ``text`` and its exclude/requires rules allow it.
 
-    ``context`` (default: the text) is where ``exclude`` and ``requires`` are checked.
+    ``context`` (default: the text) is where ``exclude`` and ``requires`` are checked; with
+    ``title`` the text is a title and the term's ``title_keywords`` count too.
     """
-    if not term.keywords or not matches_any(text, term.keywords):
+    found = matches_any(text, term.keywords) or (title and matches_any(text, term.title_keywords))
+    if not found:
         return False
     context = text if context is None else context
     if term.exclude and matches_any(context, term.exclude):
@@ -36,9 +40,11 @@ def term_applies(text: str, term: TaxonomyTerm, context: str | None = None) -> b
     return not (term.requires and not matches_any(context, term.requires))
 
 
-def terms_in(text: str, terms: list[TaxonomyTerm], context: str | None = None) -> list[str]:
-    """The slugs of the terms that apply to a text, in taxonomy order."""
-    return [t.slug for t in terms if term_applies(text, t, context)]
+def terms_in(
+    text: str, terms: list[TaxonomyTerm], context: str | None = None, *, title: bool = False
+) -> list[str]:
+    """The slugs of the terms that apply to a text (a title with ``title``), in taxonomy order."""
+    return [t.slug for t in terms if term_applies(text, t, context, title=title)]
 
 
 def activity_type_of(title: str, text: str, taxonomy: Taxonomy) -> str | None:
@@ -47,7 +53,7 @@ def activity_type_of(title: str, text: str, taxonomy: Taxonomy) -> str | None:
     context = f"{title}\n{text}"
     for where in (title, text):
         for term in ranked:
-            if term_applies(where, term, context):
+            if term_applies(where, term, context, title=where is title):
                 return term.slug
     return None
 
@@ -152,6 +158,32 @@ def format_keywords(taxonomy: Taxonomy) -> frozenset[str]:
     return frozenset(words)
 
 
+def field_values(
+    field: str,
+    found: list[str],
+    title: str,
+    text: str,
+    defaults: Iterable[str],
+    taxonomy: Taxonomy,
+) -> list[str]:
+    """A field's values: the terms the words named, else the source's defaults, else what
+    the kind of event implies (``only_when_empty`` rules), else the ``unspecified`` values;
+    then what the kind of event adds. In taxonomy order."""
+    rules = [
+        r
+        for r in taxonomy.implied.get(field, [])
+        if matches_any(title if r.title_only else f"{title}\n{text}", r.keywords)
+    ]
+    values = set(
+        found
+        or defaults
+        or [v for r in rules if r.only_when_empty for v in r.values]
+        or taxonomy.unspecified.get(field, [])
+    )
+    values.update(v for r in rules if not r.only_when_empty for v in r.values)
+    return [slug for slug in taxonomy.slugs(field) if slug in values]
+
+
 class Classifier:
     """Label a draft with the taxonomy; drop irrelevant events of `relevance: keywords` sources."""
 
@@ -189,17 +221,15 @@ class Classifier:
             activity = tax.online_activity.get(activity, activity)
         draft.activity_type = activity
         full = f"{title}\n{text}"
-        draft.sectors = (
-            terms_in(title, tax.sectors, full)
-            or terms_in(text, tax.sectors, full)
-            or list(source.defaults.sectors)
-            or list(tax.unspecified.get("sectors", []))
+        sectors = terms_in(title, tax.sectors, full, title=True) or terms_in(
+            text, tax.sectors, full
         )
-        draft.audiences = (
-            terms_in(title, tax.audiences, title)
-            or terms_in(text, tax.audiences, full)
-            or list(source.defaults.audiences)
-            or list(tax.unspecified.get("audiences", []))
+        draft.sectors = field_values("sectors", sectors, title, text, source.defaults.sectors, tax)
+        audiences = terms_in(title, tax.audiences, title, title=True) or terms_in(
+            text, tax.audiences, full
+        )
+        draft.audiences = field_values(
+            "audiences", audiences, title, text, source.defaults.audiences, tax
         )
         draft.phases = list(source.defaults.phases or phases_of(title, activity, tax))
         if draft.language is None:

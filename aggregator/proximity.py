@@ -211,8 +211,8 @@ def resolve_place(name: str, gazetteer: Gazetteer | None = None) -> GeoPoint:
     candidates = gaz.candidates(key) or _qualified(gaz, key)
     if not candidates:
         raise NearError(
-            f"unknown place {name[:40]!r}; give a woonplaats or gemeente, a postcode "
-            "(6511 or 6511 AB) or lat,lon"
+            f"near {name[:40]!r} is an unknown place; give a woonplaats or gemeente, a "
+            "postcode (6511 or 6511 AB) or lat,lon"
         )
     best: dict[str, Place] = {}
     for place in candidates:

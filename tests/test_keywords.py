@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregator.classify import Classifier
 from aggregator.config import load_config
 from aggregator.draft import EventDraft
 from aggregator.keywords import matches_any
 from config import bundled
-from crawlers.records import RawEvent
+from tests.test_classify_rules import classify
 
 CONFIG = load_config(bundled("sources.yaml"), bundled("regions.yaml"), bundled("taxonomy.yaml"))
 
@@ -54,16 +52,8 @@ def test_every_taxonomy_keyword_agrees_on_real_titles() -> None:
 
 
 def _classify(title: str, description: str) -> EventDraft:
-    raw = RawEvent(
-        source_id="t",
-        uid="u",
-        title=title,
-        start=datetime(2027, 1, 5, 19, tzinfo=UTC),
-        description=description,
-    )
     source = next(s for s in CONFIG.sources if s.relevance == "keywords")
-    draft = EventDraft.from_raw(raw)
-    return Classifier(CONFIG.taxonomy).process(draft, source)
+    return classify(title, description, source)
 
 
 def test_one_long_word_and_a_huge_line_classify_in_bounded_time() -> None:
