@@ -22,14 +22,17 @@ SOURCE = SourceConfig.model_validate(
 CLASSIFIER = Classifier(TAXONOMY)
 
 
-def classify(title: str, description: str = "", source: SourceConfig = SOURCE) -> EventDraft:
-    """Run the classify stage on a record with this title and description."""
+def classify(
+    title: str, description: str = "", source: SourceConfig = SOURCE, location: str | None = None
+) -> EventDraft:
+    """Run the classify stage on a record with this title, description and location."""
     event = RawEvent(
         source_id="s",
         uid="u",
         title=title,
         start=datetime(2027, 4, 1, 19, tzinfo=AMS),
         description=description,
+        location=location,
     )
     return CLASSIFIER.process(EventDraft.from_raw(event), source)
 
@@ -100,3 +103,27 @@ def test_implied_values_must_be_known() -> None:
     data["implied"]["sectors"].append({"keywords": ["x"], "values": ["kinderopvang"]})
     with pytest.raises(ValueError, match="kinderopvang"):
         Taxonomy.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("title", "activity"),
+    [
+        ("Vragenuur zij-instroom", "voorlichting"),
+        ("Q&A: werken als leraar in het mbo", "voorlichting"),
+        ("Kennismakingsavond werken in het onderwijs", "voorlichting"),
+        ("Ontdek het onderwijs!", "voorlichting"),
+        ("Bijeenkomst voor starters in het onderwijs", "voorbereiding"),
+        ("Kennismakingsbijeenkomst nieuwe zij-instromers", "voorbereiding"),
+        ("Zij-instroom in het onderwijs", "overig"),  # says nothing about its format
+    ],
+)
+def test_sessions_named_by_their_format(title: str, activity: str) -> None:
+    assert _run(title).activity_type == activity
+
+
+def test_an_online_session_of_no_other_type_is_a_webinar() -> None:
+    draft = _run("Zij-instroom in het onderwijs", location="Online via Teams")
+    assert (draft.attendance, draft.activity_type) == ("online", "webinar")
+    assert _run("Ontdek het onderwijs", "Wij ontdekken samen.").activity_type == "voorlichting"
+    # "ontdek" counts in the title only
+    assert _run("Zij-instroom in het onderwijs", "Ontdek of het past.").activity_type == "overig"
