@@ -30,6 +30,7 @@ _FEATURE_RANK = {"PPLC": 4, "PPLG": 4, "PPLA": 4, "PPLA2": 3, "ADM2": 3, "PPL": 
 _NON_KEY = re.compile(r"[^a-z0-9' ]+")
 
 
+@lru_cache(maxsize=65536)
 def fold(name: str) -> str:
     """The lookup key of a name: lowercase ASCII, one apostrophe style, hyphens as spaces."""
     text = unicodedata.normalize("NFKD", name)

@@ -27,8 +27,9 @@ of a national source, else the source's region.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from aggregator.config import Regions
 from aggregator.draft import EventDraft
@@ -59,6 +60,12 @@ _ADDRESS = re.compile(
     r"(?:(?P<pc4>[1-9]\d{3})[ \t\u00a0]?(?P<letters>[A-Z]{2})\b[ \t]*,?[ \t]*)?"
     r"(?P<city>(?:'s[- ]|’s[- ])?[A-ZÀ-Ý][\w'’À-ÿ-]*)"
 )
+# a house number after a space: where an address line can end its street
+_NUMBER = re.compile(r"(?<=[ \t])[1-9]\d{0,4}(?!\d)")
+_STREET_SPAN, _CITY_SPAN = 120, 80  # characters before and after a number an address spans
+# at most this many candidates (words, "in <Place>", numbers) of one text are tried: a
+# place is named early, and a huge text must not cost a lookup per word
+MAX_CANDIDATES = 200
 _PO_BOX = re.compile(r"^(?:postbus|antwoordnummer|p\.?\s?o\.?\s?box)$", re.IGNORECASE)
 _ARTICLES = frozenset({"De", "Het", "Den", "'t", "’t", "Ter", "Te"})
 # a place found by scanning words must be a real town (not a hamlet that shares a word)
@@ -91,7 +98,7 @@ class Locator:
 
     def _scan_words(self, text: str, prefer: frozenset[str]) -> Place | None:
         """The best capitalised place word (or 2-3 word name) in a text, not a common word."""
-        words = _WORD.findall(text)
+        words = [m.group(0) for m in islice(_WORD.finditer(text), MAX_CANDIDATES)]
         best: Place | None = None
         for size in (3, 2, 1):
             for i in range(len(words) - size + 1):
@@ -115,7 +122,7 @@ class Locator:
         return None
 
     def _in_pattern(self, text: str, prefer: frozenset[str]) -> Place | None:
-        for match in _IN_PLACE.finditer(text):
+        for match in islice(_IN_PLACE.finditer(text), MAX_CANDIDATES):
             words = match.group(1).split()
             for size in range(len(words), 0, -1):
                 if size == 1 and fold(words[0]) in self.gaz.not_places:
@@ -140,9 +147,23 @@ class Locator:
                 return place
         return None
 
+    @staticmethod
+    def _address_matches(text: str) -> Iterator[re.Match[str]]:
+        """Address-shaped matches around the first house numbers of a text, in order.
+
+        Only a window around each of the first ``MAX_CANDIDATES`` numbers is searched, so a
+        long text without numbers costs one scan and a text of numbers a bounded amount."""
+        seen = -1
+        for number in islice(_NUMBER.finditer(text), MAX_CANDIDATES):
+            start = max(seen + 1, number.start() - _STREET_SPAN)
+            window = text[start : number.end() + _CITY_SPAN]
+            for match in _ADDRESS.finditer(window):
+                seen = start + match.start()
+                yield match
+
     def address(self, text: str) -> GeoHit | None:
         """The place of the first "street number[,] [postcode] city" line of a text."""
-        for match in _ADDRESS.finditer(text):
+        for match in self._address_matches(text):
             street = match.group("street").split()
             if _PO_BOX.match(street[0]) or not any(ch.isalpha() for ch in street[-1]):
                 continue
@@ -169,7 +190,7 @@ class Locator:
                 named = follower is not None and self.gaz.is_known(follower.group(0))
                 if is_pc6 or named or whole == hit.postcode:
                     return self._from_area(hit.postcode, hit.area, after)
-        for hit in self.gaz.find_postcodes(description):
+        for hit in islice(self.gaz.find_postcodes(description), MAX_CANDIDATES):
             line_start = description.rfind("\n", 0, hit.end) + 1
             if _PO_BOX.search(description[line_start : hit.end].split(" ")[0] or ""):
                 continue  # "Postbus 123, 2500 AA Den Haag": the organiser's mail address

@@ -102,3 +102,27 @@ def test_bergen_op_zoom_is_a_place_not_an_online_meeting() -> None:
     assert draft.municipality == "Bergen op Zoom"
     online = _run("Informatieavond zij-instroom", description="De avond is online via Zoom.")
     assert online.attendance == "online"
+
+
+def test_a_huge_description_is_located_in_bounded_time() -> None:
+    import time
+
+    from aggregator.gazetteer import load_gazetteer
+    from aggregator.geocode import Locator
+
+    locator = Locator(load_gazetteer())
+    # a million words of place-like and address-like text, then the real address
+    text = "Kom naar Bbbb 12 in Cccc, of Dddd 7 te Eeee. " * 50_000 + "Spui 70, 2511 BT Den Haag"
+    raw = RawEvent(source_id="s", uid="u", title="Informatieavond", start=START, description=text)
+    draft = EventDraft.from_raw(raw)
+    draft.description = text
+    started = time.perf_counter()
+    hit = locator.locate(draft, frozenset())
+    assert time.perf_counter() - started < 3.0
+    # a PC6 followed by its place is found by one scan, even at the very end
+    assert hit is not None and hit.municipality_code == "GM0518"
+    text = text.replace("2511 BT ", "")  # a bare "street number, city" that far is not tried
+    draft.description = text
+    started = time.perf_counter()
+    assert locator.locate(draft, frozenset()) is None
+    assert time.perf_counter() - started < 3.0
