@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.distance import haversine_km
 from aggregator.proximity import AmbiguousNear, NearError, parse_near
-from api.app import create_app
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import keys, seed
 
