@@ -161,6 +161,7 @@ _PROVINCE_WORDS = {
 _PROVINCE_OF = {word: province for province, words in _PROVINCE_WORDS.items() for word in words}
 # A place this many times more populous than every other candidate is the one meant.
 DOMINANT_FACTOR = 10
+MAX_CANDIDATES = 10  # an ambiguous name lists at most this many (most populous first)
 
 
 def _bare(name: str) -> str:
@@ -223,11 +224,12 @@ def resolve_place(name: str, gazetteer: Gazetteer | None = None) -> GeoPoint:
     ranked.sort(key=lambda p: p.population, reverse=True)
     gemeenten = {p.gemeente_code for p in candidates if p.feature == "ADM2"}
     chosen = ranked[0]
-    if len(ranked) > 1 and (
-        len(gemeenten) > 1 or chosen.population < DOMINANT_FACTOR * ranked[1].population
-    ):
+    dominant = chosen.population > 0 and (
+        chosen.population >= DOMINANT_FACTOR * ranked[1].population if len(ranked) > 1 else True
+    )
+    if len(ranked) > 1 and (len(gemeenten) > 1 or not dominant):
         labels = []
-        for place in ranked:
+        for place in ranked[:MAX_CANDIDATES]:
             gemeente = gaz.municipality(place.gemeente_code)
             if gemeente is not None:
                 label = _label(place, gemeente)

@@ -105,3 +105,24 @@ def test_api_ambiguous_name_lists_the_candidates(client: TestClient) -> None:
     assert "Bergen (Noord-Holland)" in detail and "Bergen (Limburg)" in detail
     for params in ({"near": "Friesland"}, {"near": "x" * 61}, {"near": "Nijmegen!"}):
         assert client.get("/api/events", params=params).status_code in (400, 422), params
+
+
+def test_two_hamlets_of_unknown_size_are_ambiguous() -> None:
+    from aggregator.gazetteer import load_gazetteer
+
+    gaz = load_gazetteer()
+    # names carried by several places in different gemeenten, none with a known population
+    names = {}
+    for place in gaz.all_places():
+        names.setdefault(place.name, []).append(place)
+    unknown = [
+        n
+        for n, ps in names.items()
+        if len({p.gemeente_code for p in ps}) > 1
+        and all(p.population == 0 for p in ps)
+        and len(gaz.candidates(n)) == len(ps)
+    ]
+    assert unknown
+    for name in unknown[:20]:
+        with pytest.raises(AmbiguousNear):
+            parse_near(name)
