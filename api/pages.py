@@ -21,6 +21,7 @@ from api.deps import ConfigDep, SnapshotDep, public_base_url
 from api.i18n import long_date, t
 from api.params import DEFAULT_KM, MAX_KM, FilterProblem, build_filters
 from api.web import region_name, render, request_lang, script_json, term_label
+from feeds.item_list import item_list_jsonld
 from feeds.jsonld import event_jsonld
 from feeds.registry import RenderContext, output_renderer
 
@@ -238,7 +239,16 @@ def search_page(
         pages=pages,
         map_points=script_json(map_points),
         ics_query=urlencode(ics_params),
+        item_list=_item_list(request, shown, t("search_title", lang)),
     )
+
+
+def _item_list(request: Request, events: list[Event], name: str) -> str | None:
+    """The schema.org ItemList of the events a list page shows (none when it shows none)."""
+    if not events:
+        return None
+    base = public_base_url(request)
+    return script_json(item_list_jsonld((e.id for e in events), base_url=base, name=name))
 
 
 @router.get("/events/{event_id}.ics")
@@ -393,15 +403,17 @@ def region_page(slug: str, request: Request, snapshot: SnapshotDep, config: Conf
     filters = build_filters(config, date_from=today_local(), region=[slug], per_page=100)
     page = snapshot.events(filters, config.regions)
     cards = [event_card(e, config, lang) for e in page.items]
+    name = region_name(config, slug, lang)
     https_url = f"{public_base_url(request)}/regions/{slug}.ics"
     webcal_url = re.sub(r"^https?://", "webcal://", https_url)
     return render(
         request,
         "region.html",
         slug=slug,
-        name=region_name(config, slug, lang),
+        name=name,
         groups=group_by_day(cards, lang),
         total=page.total,
         https_url=https_url,
         webcal_url=webcal_url,
+        item_list=_item_list(request, page.items, t("region_title", lang, region=name)),
     )
