@@ -99,21 +99,27 @@ def _search(engine: Engine, config: AppConfig, filters: EventFilters) -> Respons
 
 
 @router.get("/events/{event_id}/jsonld", summary="One event as schema.org JSON-LD")
-def read_event_jsonld(event_id: str, request: Request, session: SessionDep) -> Response:
+def read_event_jsonld(
+    event_id: str, request: Request, session: SessionDep, config: ConfigDep
+) -> Response:
     """The schema.org Event of one event (what its page embeds), provenance as isBasedOn."""
     page = get_event(session=session, event_id=event_id)
     if page is None:
         raise HTTPException(404, f"no event with id {event_id!r}")
     event = page.items[0]
     data = event_jsonld(
-        event, page.records.get(event.id, []), page.sources, base_url=public_base_url(request)
+        event,
+        page.records.get(event.id, []),
+        page.sources,
+        base_url=public_base_url(request),
+        region_label=region_label(config, event.region),
     )
     return Response(json.dumps(data, ensure_ascii=False).encode(), media_type="application/ld+json")
 
 
 @router.get("/events/{event_id}", summary="One event")
 def read_event(
-    event_id: str, request: Request, session: SessionDep, jsonld: bool = False
+    event_id: str, request: Request, session: SessionDep, config: ConfigDep, jsonld: bool = False
 ) -> dict[str, Any]:
     """One event by its stable id (removed events too, marked with ``removed_at``).
 
@@ -125,12 +131,21 @@ def read_event(
     event = page.items[0]
     records = page.records.get(event.id, [])
     data = event_to_json(event, records, page.sources)
-    data["removed_at"] = local_iso(event.removed_at)
     if jsonld:
         data["jsonld"] = event_jsonld(
-            event, records, page.sources, base_url=public_base_url(request)
+            event,
+            records,
+            page.sources,
+            base_url=public_base_url(request),
+            region_label=region_label(config, event.region),
         )
     return data
+
+
+def region_label(config: AppConfig, slug: str | None) -> str | None:
+    """The name of a region (for JSON-LD), or None for an unknown slug."""
+    region = config.regions.by_slug.get(slug) if slug else None
+    return region.name if region else None
 
 
 @router.get("/regions", summary="Regions")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import Engine
@@ -46,7 +47,7 @@ ICS_TYPE = "text/calendar; charset=utf-8"
 PAST_DAYS = 30  # past events stay this long in a calendar, so subscribers keep their history
 REMOVED_GRACE = timedelta(days=30)  # removed events stay as CANCELLED this long
 # Bump when a renderer's output changes, so that caches and clients see new ETags.
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 CALENDAR_NAME = "Overstap Agenda"
 CALENDAR_DESCRIPTION = "Activiteiten voor overstappers naar het onderwijs"
 
@@ -322,10 +323,29 @@ def _serve_feed_in(
             base_url=base_url,
             updated=newest or datetime(2026, 1, 1, tzinfo=UTC),
         )
+        info = replace(info, **page_links(request, page.page, page.per_page, page.total))
         items = [FeedItem(e, page.records.get(e.id, []), page.sources) for e in page.items]
         return renderer(items, info=info)
 
     return serve_export(request, cache=cache, etag=etag, media_type=media_type, render=render)
+
+
+def page_links(request: Request, page: int, per_page: int, total: int) -> dict[str, str | None]:
+    """RFC 5005 paged-feed links of one page (first, previous, next, last): the request's
+    own URL with another ``page``; ``None`` where there is no such page."""
+    base = public_base_url(request) + request.url.path
+    last = max(1, -(-total // per_page))
+
+    def url(number: int) -> str:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+        return f"{base}?{urlencode([*query, ('page', str(number))])}"
+
+    return {
+        "first_url": url(1) if last > 1 else None,
+        "previous_url": url(page - 1) if 1 < page <= last else None,
+        "next_url": url(page + 1) if page < last else None,
+        "last_url": url(last) if last > 1 else None,
+    }
 
 
 _FEED_DOC = (
