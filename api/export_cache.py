@@ -142,11 +142,26 @@ def request_identity(scope: Scope, day: date) -> tuple[object, ...]:
     )
 
 
+GZIP_TAG = "-gzip"
+
+
+def representation_etag(etag: str, *, gzipped: bool) -> str:
+    """The ETag of one representation: the gzipped body is another byte sequence than the
+    identity one, so it has its own strong ETag (RFC 9110 8.8.3), ``"...-gzip"``."""
+    return f'{etag[:-1]}{GZIP_TAG}"' if gzipped else etag
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """True when the client accepts a gzipped body."""
+    return "gzip" in (accept_encoding or "")
+
+
 def if_none_match_names(header: str | None, etag: str) -> bool:
-    """True when an If-None-Match value names this ETag (or ``*``); weak ones compare too."""
+    """True when an If-None-Match value names this ETag, in either representation (or
+    ``*``); weak ones compare too."""
     if not header:
         return False
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    tags = {t.strip().removeprefix("W/").replace(f'{GZIP_TAG}"', '"') for t in header.split(",")}
     return etag in tags or "*" in tags
 
 
@@ -162,9 +177,12 @@ def export_headers(etag: str, extra_headers: dict[str, str] | None = None) -> di
     return headers
 
 
-def not_modified(etag: str) -> Response:
-    """The 304 of an export (its headers, no body)."""
-    return Response(status_code=304, headers=export_headers(etag))
+def not_modified(etag: str, *, gzipped: bool = False) -> Response:
+    """The 304 of an export (its headers, no body; the ETag of the representation the
+    client would get)."""
+    return Response(
+        status_code=304, headers=export_headers(representation_etag(etag, gzipped=gzipped))
+    )
 
 
 def serve_export(
@@ -177,11 +195,13 @@ def serve_export(
     extra_headers: dict[str, str] | None = None,
 ) -> Response:
     """304 when the client has this version, else the (cached) body, gzipped if accepted."""
-    headers = export_headers(etag, extra_headers)
+    gzip = accepts_gzip(request.headers.get("accept-encoding"))
     if etag_matches(request, etag):
+        headers = export_headers(representation_etag(etag, gzipped=gzip), extra_headers)
         return Response(status_code=304, headers=headers)
     item = cache.get(etag) or cache.put(etag, render())
-    if item.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+    if item.gzipped is not None and gzip:
+        headers = export_headers(representation_etag(etag, gzipped=True), extra_headers)
         headers["Content-Encoding"] = "gzip"
         return Response(item.gzipped, media_type=media_type, headers=headers)
-    return Response(item.body, media_type=media_type, headers=headers)
+    return Response(item.body, media_type=media_type, headers=export_headers(etag, extra_headers))

@@ -18,7 +18,13 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.localtime import LOCAL_TZ
-from api.export_cache import ExportCache, if_none_match_names, not_modified, request_identity
+from api.export_cache import (
+    ExportCache,
+    accepts_gzip,
+    if_none_match_names,
+    not_modified,
+    request_identity,
+)
 
 
 class RevalidationShortcut:
@@ -39,11 +45,12 @@ class RevalidationShortcut:
         await self.app(scope, receive, send)
 
     def _not_modified(self, scope: Scope) -> Response | None:
-        if_none_match = Headers(scope=scope).get("if-none-match")
+        headers = Headers(scope=scope)
+        if_none_match = headers.get("if-none-match")
         if not if_none_match:
             return None
         key = self.cache.key_for_request(request_identity(scope, datetime.now(LOCAL_TZ).date()))
         etag = self.cache.recent_etag(key, self.max_age) if key is not None else None
         if etag is None or not if_none_match_names(if_none_match, etag):
             return None
-        return not_modified(etag)
+        return not_modified(etag, gzipped=accepts_gzip(headers.get("accept-encoding")))

@@ -26,6 +26,7 @@ from agenda.settings import Settings
 from api.deps import public_base_url
 from api.export_cache import (
     ExportCache,
+    accepts_gzip,
     etag_matches,
     make_etag,
     not_modified,
@@ -122,7 +123,7 @@ def recent_not_modified(
     etag = exporter.cache.recent_etag(export_key(filters, variant), max_age)
     if etag is None or not etag_matches(request, etag):
         return None
-    return not_modified(etag)
+    return not_modified(etag, gzipped=accepts_gzip(request.headers.get("accept-encoding")))
 
 
 def export_etag(
