@@ -15,9 +15,11 @@ from aggregator.config import AppConfig
 from aggregator.localtime import local_iso
 from aggregator.models import Event, HarvestRun, Source, SourceRecord
 from aggregator.query import EventFilters, get_event, query_events
+from api.api_models import RegionOut, SourceHealth, TaxonomyOut, error_responses
 from api.deps import ConfigDep, SessionDep, public_base_url
 from api.params import FiltersDep
 from feeds.event_json import event_to_json
+from feeds.event_model import EventDetail, EventList
 from feeds.jsonld import event_jsonld
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -55,17 +57,10 @@ _SEARCH_EXAMPLE = {
 @router.get(
     "/events",
     summary="Search events",
+    response_model=EventList,
     responses={
         200: {"content": {"application/json": {"example": _SEARCH_EXAMPLE}}},
-        400: {
-            "description": "an unknown or inconsistent filter value",
-            "content": {
-                "application/json": {
-                    "example": {"detail": "unknown sector 'xx'; known values: po, vo, mbo"}
-                }
-            },
-        },
-        422: {"description": "a parameter of the wrong type or out of range"},
+        **error_responses(400, 422),
     },
 )
 async def list_events(request: Request, filters: FiltersDep) -> Response:
@@ -98,7 +93,18 @@ def _search(engine: Engine, config: AppConfig, filters: EventFilters) -> Respons
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.get("/events/{event_id}/jsonld", summary="One event as schema.org JSON-LD")
+@router.get(
+    "/events/{event_id}/jsonld",
+    summary="One event as schema.org JSON-LD",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "a schema.org Event",
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+        },
+        **error_responses(404, 422, c404="no event with this id"),
+    },
+)
 def read_event_jsonld(
     event_id: str, request: Request, session: SessionDep, config: ConfigDep
 ) -> Response:
@@ -117,7 +123,13 @@ def read_event_jsonld(
     return Response(json.dumps(data, ensure_ascii=False).encode(), media_type="application/ld+json")
 
 
-@router.get("/events/{event_id}", summary="One event")
+@router.get(
+    "/events/{event_id}",
+    summary="One event",
+    response_model=EventDetail,
+    response_model_exclude_none=False,
+    responses=error_responses(404, 422, c404="no event with this id"),
+)
 def read_event(
     event_id: str, request: Request, session: SessionDep, config: ConfigDep, jsonld: bool = False
 ) -> dict[str, Any]:
@@ -148,7 +160,7 @@ def region_label(config: AppConfig, slug: str | None) -> str | None:
     return region.name if region else None
 
 
-@router.get("/regions", summary="Regions")
+@router.get("/regions", summary="Regions", response_model=list[RegionOut])
 def list_regions(config: ConfigDep) -> list[dict[str, Any]]:
     """All regions with their member municipalities (CBS codes) and included regions."""
     return [
@@ -163,7 +175,7 @@ def list_regions(config: ConfigDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/taxonomy", summary="Taxonomy")
+@router.get("/taxonomy", summary="Taxonomy", response_model=TaxonomyOut)
 def read_taxonomy(config: ConfigDep) -> dict[str, Any]:
     """Activity types, sectors, phases and audiences with Dutch and English labels."""
     tax = config.taxonomy
@@ -173,7 +185,7 @@ def read_taxonomy(config: ConfigDep) -> dict[str, Any]:
     }
 
 
-@router.get("/sources", summary="Sources and their health")
+@router.get("/sources", summary="Sources and their health", response_model=list[SourceHealth])
 def list_sources(session: SessionDep) -> list[dict[str, Any]]:
     """Every source with its last success, last error and number of live events."""
     counts = dict(

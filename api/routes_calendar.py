@@ -23,6 +23,7 @@ from aggregator.config import AppConfig
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.query import EventFilters, change_marker, publish_version, query_events
 from agenda.settings import Settings
+from api.api_models import error_responses
 from api.deps import public_base_url
 from api.export_cache import (
     ExportCache,
@@ -223,8 +224,12 @@ def _serve_ics_in(
     summary="iCal subscription with any filter",
     response_class=Response,
     responses={
-        200: {"content": {"text/calendar": {}}, "description": "an RFC 5545 calendar"},
+        200: {
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "description": "an RFC 5545 calendar",
+        },
         304: {"description": "unchanged since the ETag given in If-None-Match"},
+        **error_responses(400, 422),
     },
 )
 async def calendar_ics(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
@@ -246,9 +251,12 @@ async def calendar_ics(request: Request, exporter: ExporterDep, filters: Filters
     summary="iCal subscription for one region",
     response_class=Response,
     responses={
-        200: {"content": {"text/calendar": {}}, "description": "an RFC 5545 calendar"},
+        200: {
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "description": "an RFC 5545 calendar",
+        },
         304: {"description": "unchanged since the ETag given in If-None-Match"},
-        404: {"description": "unknown region"},
+        **error_responses(400, 404, 422, c404="unknown region"),
     },
 )
 async def region_ics(
@@ -359,7 +367,14 @@ _FEED_DOC = (
     "/feeds/events.rss",
     summary="RSS 2.0 feed of events",
     response_class=Response,
-    responses={200: {"content": {"application/rss+xml": {}}}},
+    responses={
+        200: {
+            "content": {"application/rss+xml": {"schema": {"type": "string"}}},
+            "description": "the feed",
+        },
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+        **error_responses(400, 422),
+    },
     description=_FEED_DOC,
 )
 async def feed_rss(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
@@ -370,7 +385,14 @@ async def feed_rss(request: Request, exporter: ExporterDep, filters: FiltersDep)
     "/feeds/events.atom",
     summary="Atom feed of events",
     response_class=Response,
-    responses={200: {"content": {"application/atom+xml": {}}}},
+    responses={
+        200: {
+            "content": {"application/atom+xml": {"schema": {"type": "string"}}},
+            "description": "the feed",
+        },
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+        **error_responses(400, 422),
+    },
     description=_FEED_DOC,
 )
 async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
@@ -381,7 +403,14 @@ async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep
     "/feeds/events.json",
     summary="JSON Feed 1.1 of events",
     response_class=Response,
-    responses={200: {"content": {"application/feed+json": {}}}},
+    responses={
+        200: {
+            "content": {"application/feed+json": {"schema": {"type": "object"}}},
+            "description": "the feed",
+        },
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+        **error_responses(400, 422),
+    },
     description=_FEED_DOC,
 )
 async def feed_json(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
