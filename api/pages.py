@@ -28,7 +28,6 @@ from feeds.location import location_text, place_lines
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 25
-_LATLON = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 
 
 @dataclass(slots=True)
