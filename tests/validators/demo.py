@@ -20,8 +20,10 @@ from agenda.settings import Settings
 from aggregator.config import load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.harvest import harvest
+from aggregator.pipeline import build_pipeline
 from api.app import create_app
 from config import bundled
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.conftest import SAMPLE_NOW
@@ -55,6 +57,8 @@ def build(directory: Path) -> Published:
             engine=engine,
             config=config,
             fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent="overstap-agenda-tests"),
             now=SAMPLE_NOW,
             window=Window.around(SAMPLE_NOW),
             source_ids=[s.id for s in config.sources if s.kind in DEMO_KINDS],
