@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +24,7 @@ from crawlers.source import SourceConfig
 from feeds.ical_export import CANCELLED_PREFIX, event_uid
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import Spec, build_event, seed
+from tests.validators.ical_checks import ical_js_problem
 
 JS_DIR = Path(__file__).parent / "js"
 FROM = {"from": "2027-01-01"}
@@ -336,28 +336,8 @@ def test_every_change_changes_the_etag(client, engine) -> None:  # type: ignore[
     check(set(paths))
 
 
-def _ical_js_available() -> str | None:
-    node = shutil.which("node")
-    if node is None:
-        return "node is not installed: Mozilla's ical.js cannot run"
-    if not (JS_DIR / "node_modules" / "ical.js").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            return "npm is not installed: cannot install ical.js"
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if result.returncode != 0:
-            return f"npm ci failed for tests/js (ical.js): {result.stderr.strip()[:200]}"
-    return None
-
-
 def test_export_parses_with_mozilla_ical_js(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    problem = _ical_js_available()
+    problem = ical_js_problem()
     if problem:
         pytest.skip(problem)
     items = api_items(client)

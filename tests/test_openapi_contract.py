@@ -16,26 +16,15 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from agenda.settings import Settings
-from aggregator.db import make_engine, upgrade
-from api.app import create_app
 from feeds.event_model import EventDetail, EventHit
-from tests.conftest import config_for, write_sources
-from tests.publishing_data import seed
+from tests.publishing_data import seeded_app
 
 FROM = {"from": "2027-01-01"}
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    directory = tmp_path_factory.mktemp("openapi")
-    url = f"sqlite:///{directory / 'agenda.sqlite'}"
-    upgrade(url)
-    engine = make_engine(url)
-    seed(engine)
-    config = config_for(write_sources(directory / "sources.yaml", []))
-    settings_ = Settings(AGENDA_BASE_URL="https://agenda.example")  # type: ignore[call-arg]
-    return create_app(settings=settings_, config=config, engine=engine)
+    return seeded_app(tmp_path_factory.mktemp("openapi"))
 
 
 @pytest.fixture(scope="module")

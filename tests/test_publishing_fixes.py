@@ -12,10 +12,7 @@ import pytest
 import vobject
 from fastapi.testclient import TestClient
 
-from agenda.settings import Settings
-from aggregator.db import make_engine, upgrade
 from aggregator.models import Event, Source, SourceRecord
-from api.app import create_app
 from config import bundled
 from crawlers.ical import parse as parse_ics
 from crawlers.records import Window
@@ -24,8 +21,7 @@ from feeds.ical_export import render_ics
 from feeds.jsonld import event_jsonld
 from feeds.location import location_text
 from feeds.syndication import FeedInfo, FeedItem, render_json_feed, render_rss
-from tests.conftest import config_for, write_sources
-from tests.publishing_data import SPECS, build_event, seed
+from tests.publishing_data import SPECS, build_event, seeded_app
 
 FROM = {"from": "2027-01-01"}
 BASE = "https://agenda.example"
@@ -35,14 +31,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    directory = tmp_path_factory.mktemp("fixes")
-    url = f"sqlite:///{directory / 'agenda.sqlite'}"
-    upgrade(url)
-    engine = make_engine(url)
-    seed(engine)
-    config = config_for(write_sources(directory / "sources.yaml", []))
-    settings = Settings(AGENDA_BASE_URL=BASE)  # type: ignore[call-arg]
-    return TestClient(create_app(settings=settings, config=config, engine=engine))
+    return TestClient(seeded_app(tmp_path_factory.mktemp("fixes")))
 
 
 def _spec_event(key: str) -> Event:

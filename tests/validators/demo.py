@@ -19,15 +19,10 @@ from fastapi.testclient import TestClient
 from agenda.settings import Settings
 from aggregator.config import load_config
 from aggregator.db import make_engine, upgrade
-from aggregator.harvest import harvest
-from aggregator.pipeline import build_pipeline
 from api.app import create_app
 from config import bundled
-from crawlers.crawl import CrawlOptions
-from crawlers.fetch import Fetcher
-from crawlers.records import Window
-from tests.conftest import SAMPLE_NOW
 from tests.publishing_data import seed
+from tests.web.conftest import harvest_samples
 
 BASE_URL = "https://agenda.example"
 FROM = {"from": "2027-01-01"}
@@ -52,17 +47,10 @@ def build(directory: Path) -> Published:
     upgrade(url)
     engine = make_engine(url)
     config = load_config(bundled("sources.yaml"), bundled("regions.yaml"), bundled("taxonomy.yaml"))
-    with Fetcher(user_agent="overstap-agenda-tests", timeout=10) as fetcher:
-        harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            pipeline=build_pipeline(config),
-            crawl_options=CrawlOptions(user_agent="overstap-agenda-tests"),
-            now=SAMPLE_NOW,
-            window=Window.around(SAMPLE_NOW),
-            source_ids=[s.id for s in config.sources if s.kind in DEMO_KINDS],
-        )
+    demo = config.model_copy(
+        update={"sources": [s for s in config.sources if s.kind in DEMO_KINDS]}
+    )
+    harvest_samples(engine, demo)
     seed(engine)
     settings = Settings(AGENDA_BASE_URL=BASE_URL)  # type: ignore[call-arg]
     client = TestClient(create_app(settings=settings, config=config, engine=engine))
