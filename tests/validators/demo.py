@@ -62,10 +62,13 @@ def build(directory: Path) -> Published:
         "/regions/groningen.ics", params=FROM
     ).content
     removed = "ev-nijmegen-removed"
-    for event_id in [*ids, removed]:
-        published.calendars[f"events/{event_id}.ics"] = client.get(
-            f"/events/{event_id}.ics"
-        ).content
+    for index, event_id in enumerate([*ids, removed]):
+        # one-event downloads share the VEVENT code with the subscriptions: the fixtures'
+        # edge cases and every fifth demo event are enough to check their calendar frame
+        if event_id.startswith("ev-") or index % 5 == 0:
+            published.calendars[f"events/{event_id}.ics"] = client.get(
+                f"/events/{event_id}.ics"
+            ).content
         published.jsonld[event_id] = client.get(f"/api/events/{event_id}/jsonld").json()
         published.events[event_id] = client.get(f"/api/events/{event_id}").json()
     for kind in ("rss", "atom", "json"):
