@@ -16,7 +16,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from feeds.event_model import EventDetail, EventHit
+from feeds.event_model import EventDetail, EventHit, EventList
 from tests.publishing_data import seeded_app
 
 FROM = {"from": "2027-01-01"}
@@ -63,6 +63,12 @@ def test_the_event_model_is_what_the_server_renders(client: TestClient) -> None:
     removed = client.get("/api/events/ev-nijmegen-removed").json()
     assert removed["removed"] is True and removed["removed_at"]
     assert removed["status"] == "confirmed"  # the organiser never cancelled it
+
+
+def test_the_documented_example_is_a_valid_answer() -> None:
+    from api.routes_api import _SEARCH_EXAMPLE
+
+    EventList.model_validate(_SEARCH_EXAMPLE)
 
 
 def test_422_body_matches_the_document(client: TestClient) -> None:
