@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
 from aggregator.localtime import LOCAL_TZ, local_iso
@@ -103,6 +104,26 @@ def when_text(event: Event) -> str:
         end = event.end_at.astimezone(LOCAL_TZ)
         text += f"–{end:%H:%M}" if end.date() == start.date() else f" tot {end:%d-%m-%Y %H:%M}"
     return text
+
+
+def paging_links(self_url: str, *, page: int, per_page: int, total: int) -> dict[str, str | None]:
+    """RFC 5005 paged-feed links of one page (``first_url``, ``previous_url``, ``next_url``,
+    ``last_url``): the feed's own URL with another ``page``; None where there is none."""
+    if not self_url or per_page < 1:
+        return {}
+    last = max(1, -(-total // per_page))
+    parts = urlsplit(self_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+
+    def url(number: int) -> str:
+        return urlunsplit(parts._replace(query=urlencode([*query, ("page", str(number))])))
+
+    return {
+        "first_url": url(1) if last > 1 else None,
+        "previous_url": url(page - 1) if 1 < page <= last else None,
+        "next_url": url(page + 1) if page < last else None,
+        "last_url": url(last) if last > 1 else None,
+    }
 
 
 def item_parts(item: FeedItem) -> list[str]:
