@@ -17,10 +17,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.db import make_engine, upgrade
 from aggregator.localtime import local_midnight
 from aggregator.models import Event, Source, SourceRecord
-from api.app import create_app
 from tests.conftest import config_for, write_sources
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -17,9 +17,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.config import load_config
 from aggregator.db import make_engine, upgrade
-from api.app import create_app
 from config import bundled
 from tests.publishing_data import seed
 from tests.web.conftest import harvest_samples
