@@ -23,6 +23,7 @@ from aggregator.feed_proposals import (
 from aggregator.models import Submission, User
 from aggregator.submissions import approved_feed_sources, with_approved_feeds
 from api.app import create_app
+from crawlers.guarded import AddressRefused
 from tests.web.conftest import add_user, csrf_from, login, web_settings
 
 
@@ -93,7 +94,7 @@ def test_check_url_accepts_public_hosts_and_turns_webcal_into_https() -> None:
 
 
 def test_guarded_transport_refuses_each_hop_to_an_internal_address() -> None:
-    with httpx.Client(transport=GuardedTransport()) as client, pytest.raises(httpx.ConnectError):
+    with httpx.Client(transport=GuardedTransport()) as client, pytest.raises(AddressRefused):
         client.get("http://127.0.0.1:9/agenda.ics")
 
 
