@@ -102,6 +102,7 @@ def _fetcher(settings: Settings):  # type: ignore[no-untyped-def]
         timeout=settings.harvest_timeout,
         max_bytes=settings.harvest_max_bytes,
         max_redirects=settings.harvest_max_redirects,
+        allow_private=settings.submit_allow_private_feeds,
     )
 
 

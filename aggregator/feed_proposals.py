@@ -100,9 +100,7 @@ def try_feed(
         user_agent=user_agent,
         timeout=timeout,
         max_bytes=max_bytes,
-        guarded=True,
-        allow_private=allow_private,
-        resolver=resolver,
+        guard=AddressGuard(resolver=resolver, allow_private=allow_private),
     ) as fetcher:
         try:
             fetched = fetcher.fetch(target)

@@ -135,6 +135,11 @@ def _crawl(
     return parsed, hashlib.sha256("\n".join(records).encode("utf-8")).hexdigest()
 
 
+def _fetcher_for(source: SourceConfig, fetcher: Fetcher) -> Fetcher:
+    """The shared fetcher, or its address-guarded sibling for a URL the operator did not write."""
+    return fetcher.guarded_fetcher() if source.guarded else fetcher
+
+
 def harvest_source(
     *,
     engine: Engine,
@@ -149,7 +154,8 @@ def harvest_source(
     """Harvest one source end to end; never raises for a bad source, reports it instead.
 
     Crawled kinds (jsonld, tribe, selectors) run a Scrapy crawl in a child process instead
-    of one fetch; their fingerprint is taken over the records they produced.
+    of one fetch; their fingerprint is taken over the records they produced. A guarded
+    source (an approved feed proposal) is fetched through the address guard, one document.
     """
     with session_scope(engine) as session:
         run = HarvestRun(source_id=source.id, started_at=datetime.now(UTC))
@@ -168,13 +174,13 @@ def harvest_source(
     outcome = HarvestOutcome(source.id, "failed")
     fetched: FetchResult | None = None
     try:
-        if source.kind in CRAWL_KINDS:
+        if source.kind in CRAWL_KINDS and not source.guarded:
             parsed, fingerprint = _crawl(source, now, window, crawl_options, outcome)
             if fingerprint == previous_fingerprint:
                 outcome.outcome = "unchanged"
                 return outcome
         else:
-            fetched = fetcher.fetch(source.resolved_url(), validators)
+            fetched = _fetcher_for(source, fetcher).fetch(source.resolved_url(), validators)
             outcome.http_status, outcome.bytes = fetched.status, fetched.size
             if fetched.not_modified:
                 outcome.outcome = "unchanged"

@@ -56,6 +56,7 @@ class HarvestScheduler:
             timeout=s.harvest_timeout,
             max_bytes=s.harvest_max_bytes,
             max_redirects=s.harvest_max_redirects,
+            allow_private=s.submit_allow_private_feeds,
         )
 
     def harvest_one(self, source: SourceConfig) -> HarvestOutcome:

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlparse
 import httpx
 
 from crawlers.decoding import DecodedTooLarge, UnsupportedEncoding, decode_stream
-from crawlers.guarded import GuardedTransport, Resolver, resolve_host
+from crawlers.guarded import AddressGuard, GuardedTransport
 from crawlers.records import FeedError
 
 
@@ -95,10 +95,11 @@ class Fetcher:
         max_redirects: int = 5,
         transport: httpx.BaseTransport | None = None,
         webcal_scheme: str = "https",
-        guarded: bool = False,
+        guard: AddressGuard | None = None,
         allow_private: bool = False,
-        resolver: Resolver = resolve_host,
     ) -> None:
+        """With a ``guard``, fetch only http(s) addresses it allows (checked and pinned);
+        ``allow_private`` is for :meth:`guarded_fetcher` (SUBMIT_ALLOW_PRIVATE_FEEDS, tests)."""
         self.user_agent = user_agent
         self.max_redirects = max_redirects
         self.max_bytes = max_bytes
@@ -106,10 +107,11 @@ class Fetcher:
         # server trickling bytes cannot hold a harvest for longer than ``timeout``.
         self.timeout = timeout
         self.webcal_scheme = webcal_scheme
-        self.guarded = guarded
+        self.guarded = guard is not None
+        self.allow_private = allow_private
         self._guarded_sibling: Fetcher | None = None
-        if guarded:
-            transport = GuardedTransport(resolver=resolver, allow_private=allow_private)
+        if guard is not None:
+            transport = GuardedTransport(guard)
         self._client = httpx.Client(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(timeout),
@@ -124,10 +126,11 @@ class Fetcher:
         if self._guarded_sibling is not None:
             self._guarded_sibling.close()
 
-    def guarded_fetcher(self, *, allow_private: bool = False) -> Fetcher:
+    def guarded_fetcher(self) -> Fetcher:
         """A fetcher with the same limits behind the address guard (kept for reuse).
 
-        For sources whose URL the operator did not write (approved feed proposals).
+        For sources whose URL the operator did not write (approved feed proposals);
+        ``allow_private`` given to this fetcher (tests only) carries over.
         """
         if self.guarded:
             return self
@@ -138,8 +141,7 @@ class Fetcher:
                 max_bytes=self.max_bytes,
                 max_redirects=self.max_redirects,
                 webcal_scheme=self.webcal_scheme,
-                guarded=True,
-                allow_private=allow_private,
+                guard=AddressGuard(allow_private=self.allow_private),
             )
         return self._guarded_sibling
 

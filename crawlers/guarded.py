@@ -85,9 +85,17 @@ class AddressGuard:
     resolve-once-and-pin behaviour but lets loopback servers through.
     """
 
-    def __init__(self, *, resolver: Resolver = resolve_host, allow_private: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        resolver: Resolver = resolve_host,
+        allow_private: bool = False,
+        allowed: Callable[[str], bool] = is_public_address,
+    ) -> None:
+        """``allowed`` decides per address (default: globally routable ones)."""
         self.resolver = resolver
         self.allow_private = allow_private
+        self.allowed = allowed
 
     def addresses(self, host: str) -> list[str]:
         """The checked addresses to connect to for ``host``; raise AddressRefused."""
@@ -100,7 +108,7 @@ class AddressGuard:
             raise AddressRefused("err_feed_unresolvable", f"{host} does not resolve")
         if not self.allow_private:
             for address in addresses:
-                if not is_public_address(address):
+                if not self.allowed(address):
                     where = f"resolves to {address}" if address != name else "is not public"
                     raise AddressRefused("err_feed_private", f"{host} {where}")
         return addresses
@@ -151,11 +159,10 @@ class _PinnedBackend(httpcore.NetworkBackend):
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport over the pinned backend: each connection (each redirect hop) is checked."""
 
-    def __init__(
-        self, *, resolver: Resolver = resolve_host, allow_private: bool = False, **kwargs: Any
-    ) -> None:
+    def __init__(self, guard: AddressGuard | None = None, **kwargs: Any) -> None:
+        """``kwargs`` are httpx.HTTPTransport's; the default guard refuses non-public hosts."""
         super().__init__(**kwargs)
-        guard = AddressGuard(resolver=resolver, allow_private=allow_private)
+        guard = guard or AddressGuard()
         # HTTPTransport takes no network backend of its own: rebuild its pool around ours,
         # with the same TLS context and limits it chose.
         pool = self._pool

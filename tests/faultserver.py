@@ -5,7 +5,8 @@ producer or an attacker can show us. Bodies are built here from a few lines of c
 what each endpoint sends can be read in one place:
 
 - ``/feed.ics``, ``/feed.rss``: a good feed of ``n`` events (``?n=20``), the baseline.
-- ``/bomb.ics``: ``Content-Encoding: gzip, gzip``, 1.8 kB on the wire, 1 GiB decoded.
+- ``/bomb.ics``, ``/bomb.html``: ``Content-Encoding: gzip, gzip``, 1.8 kB on the wire,
+  1 GiB decoded (an iCal feed and a page to crawl).
 - ``/truncated.rss``: a good RSS feed cut in the middle of an item (``?n=``).
 - ``/javascript.rss``: a feed whose links are ``javascript:`` URLs.
 - ``/markup.ics``: an event whose texts carry rich console markup (``[/x]``, ``[bold``).
@@ -116,6 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         self.server.hits.append(parts.path)  # type: ignore[attr-defined]
+        self.server.hosts.append(self.headers.get("Host", ""))  # type: ignore[attr-defined]
         route = ROUTES.get(parts.path)
         if route is None:
             self._send(404, b"not found", "text/plain")
@@ -147,7 +149,8 @@ def _feed_rss(handler: _Handler, query: dict[str, str]) -> None:
 
 
 def _bomb(handler: _Handler, query: dict[str, str]) -> None:
-    handler._send(200, BOMB.read_bytes(), "text/calendar", {"Content-Encoding": "gzip, gzip"})
+    kind = "text/html" if handler.path.startswith("/bomb.html") else "text/calendar"
+    handler._send(200, BOMB.read_bytes(), kind, {"Content-Encoding": "gzip, gzip"})
 
 
 def _truncated_rss(handler: _Handler, query: dict[str, str]) -> None:
@@ -185,6 +188,7 @@ ROUTES: dict[str, Callable[[_Handler, dict[str, str]], None]] = {
     "/feed.ics": _feed_ics,
     "/feed.rss": _feed_rss,
     "/bomb.ics": _bomb,
+    "/bomb.html": _bomb,
     "/truncated.rss": _truncated_rss,
     "/javascript.rss": _javascript_rss,
     "/markup.ics": _markup_ics,
@@ -194,23 +198,31 @@ ROUTES: dict[str, Callable[[_Handler, dict[str, str]], None]] = {
 
 
 class FaultServer(ThreadingHTTPServer):
-    """The running server: ``url(path)`` builds addresses, ``hits`` lists requested paths."""
+    """The running server: ``url(path)`` builds addresses; ``hits`` and ``hosts`` list the
+    requested paths and their Host headers."""
 
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, address: str = "127.0.0.1") -> None:
+        super().__init__((address, 0), _Handler)
+        self.address = address
         self.hits: list[str] = []
+        self.hosts: list[str] = []
 
-    def url(self, path: str) -> str:
-        """The http:// URL of ``path`` on this server."""
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return int(self.server_address[1])
+
+    def url(self, path: str, host: str | None = None) -> str:
+        """The http:// URL of ``path`` on this server (``host`` instead of its address)."""
+        return f"http://{host or self.address}:{self.port}{path}"
 
 
 @contextmanager
-def running() -> Iterator[FaultServer]:
+def running(address: str = "127.0.0.1") -> Iterator[FaultServer]:
     """Start the fault server in a thread for the duration of the block."""
-    server = FaultServer()
+    server = FaultServer(address)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -167,6 +167,9 @@ FAILING = [
         ["exceeds the limit of 1048576 bytes", "counted after decoding"],
         id="gzip-gzip-bomb",
     ),
+    pytest.param(
+        "/bomb.html", "jsonld", ["DOWNLOAD_MAXSIZE", "1048576"], id="gzip-gzip-bomb-crawled"
+    ),
     pytest.param("/slow", "ics", ["timed out"], id="trickle"),
 ]
 

@@ -150,15 +150,23 @@ def test_proposed_feed_must_fetch_and_parse(harvested, web_config, httpserver, s
     from crawlers.records import Window
     from tests.conftest import SAMPLE_NOW
 
-    with Fetcher(user_agent="overstap-agenda-tests", timeout=5) as fetcher:
-        outcomes = harvest(
-            engine=harvested,
-            config=web_config,
-            fetcher=fetcher,
-            now=SAMPLE_NOW,
-            window=Window.around(SAMPLE_NOW),
-        )
-    proposed = {o.source_id: o for o in outcomes}[entry["id"]]
+    def harvest_proposal(allow_private: bool):  # type: ignore[no-untyped-def]
+        ua = "overstap-agenda-tests"
+        with Fetcher(user_agent=ua, timeout=5, allow_private=allow_private) as fetcher:
+            outcomes = harvest(
+                engine=harvested,
+                config=web_config,
+                fetcher=fetcher,
+                now=SAMPLE_NOW,
+                window=Window.around(SAMPLE_NOW),
+                source_ids=[entry["id"]],
+            )
+        return {o.source_id: o for o in outcomes}[entry["id"]]
+
+    # at every harvest the approved URL goes through the address guard again
+    refused = harvest_proposal(allow_private=False)
+    assert refused.outcome == "failed" and "refused address" in (refused.error or "")
+    proposed = harvest_proposal(allow_private=True)  # SUBMIT_ALLOW_PRIVATE_FEEDS
     assert proposed.outcome == "success" and proposed.seen == 16
     with Session(harvested) as session:
         records = session.exec(select(SourceRecord).where(SourceRecord.source_id == entry["id"]))
