@@ -34,6 +34,7 @@ from aggregator.dedup import (
 from aggregator.draft import EventDraft
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, Source, SourceRecord
+from aggregator.normalise import safe_url
 from crawlers.records import Window
 from crawlers.source import SourceConfig
 
@@ -130,7 +131,7 @@ def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[s
     modified = raw.last_modified if isinstance(raw.last_modified, datetime) else None
     return {
         "title": raw.title,
-        "url": raw.url,
+        "url": safe_url(raw.url),  # shown as the link to the source's page
         "content_hash": fingerprint,
         "sequence": raw.sequence,
         "source_last_modified": to_utc(modified) if modified and modified.tzinfo else None,
