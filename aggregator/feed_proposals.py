@@ -24,8 +24,9 @@ from crawlers.guarded import (
     is_public_address,
     resolve_host,
 )
+from crawlers.read import read_source
 from crawlers.records import FeedError, Window
-from crawlers.registry import DOCUMENT_PARSERS, UnsupportedKind, parse_document
+from crawlers.registry import KINDS
 from crawlers.source import SourceConfig
 
 
@@ -73,8 +74,8 @@ class FeedCheck:
 
 
 def proposable_kinds() -> list[str]:
-    """Kinds a proposed feed may have: those with a single-document reader installed."""
-    return sorted(DOCUMENT_PARSERS)
+    """Kinds a proposed feed may have: every installed kind (a test read parses one page)."""
+    return sorted(KINDS)
 
 
 def try_feed(
@@ -93,7 +94,7 @@ def try_feed(
     """Fetch and parse a proposed feed. Raises FeedRefused, FetchError or FeedError."""
     # the scheme here; the host is resolved and checked once, by the guarded connection
     target = check_url(url, allow_private=True)
-    if kind not in DOCUMENT_PARSERS:
+    if kind not in KINDS:
         raise FeedRefused("err_choice", kind)
     source = SourceConfig(id="proposal", name=url, kind=kind, url=target, region=region)  # type: ignore[arg-type]
     with Fetcher(
@@ -103,13 +104,14 @@ def try_feed(
         guard=AddressGuard(resolver=resolver, allow_private=allow_private),
     ) as fetcher:
         try:
-            fetched = fetcher.fetch(target)
+            # no crawl options: a crawled kind is checked by reading its start page only
+            read = read_source(
+                source, fetcher=fetcher, now=now, window=window, allow_truncated=True
+            )
         except AddressRefused as exc:
             raise FeedRefused(exc.code, exc.detail) from exc
-    try:
-        parsed = parse_document(fetched.body, source, now=now, window=window)
-    except UnsupportedKind as exc:
-        raise FeedError(str(exc)) from exc
+    assert read.result is not None  # no validators, no previous fingerprint: always read
+    parsed = read.result
     return FeedCheck(
         url=target,
         kind=kind,

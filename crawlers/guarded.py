@@ -46,9 +46,12 @@ def resolve_host(host: str) -> list[str]:
     return list(seen)
 
 
-def _embedded(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress._BaseAddress]:
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _embedded(ip: IPAddress) -> list[IPAddress]:
     """The address itself plus any IPv4 address carried inside an IPv6 one."""
-    found: list[ipaddress._BaseAddress] = [ip]
+    found: list[IPAddress] = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             found.append(ip.ipv4_mapped)

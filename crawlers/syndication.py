@@ -26,9 +26,10 @@ from lxml import etree
 
 from crawlers import ical
 from crawlers.formats import unsupported_format
+from crawlers.html_text import html_to_text
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
 from crawlers.source import SourceConfig
-from crawlers.textdates import find_when, plain_text
+from crawlers.textdates import find_when
 from crawlers.timevalues import parse_timevalue
 
 DEFAULT_TZ = "Europe/Amsterdam"
@@ -274,7 +275,7 @@ def _from_feedparser(entry: Any) -> FeedItem:
 def _to_record(
     item: FeedItem, source: SourceConfig, tz: ZoneInfo, result: ParseResult, *, prose: bool
 ) -> RawEvent | None:
-    text = plain_text(item.html)
+    text = html_to_text(item.html, links=False)
     uid = item.uid or item.link or item.title
     start: datetime | date | None = None
     end: datetime | date | None = None
@@ -297,7 +298,7 @@ def _to_record(
     else:
         reference = item.published.astimezone(tz).date() if item.published else None
         when = find_when(text, reference=reference, tz=tz) or find_when(
-            plain_text(item.title), reference=reference, tz=tz
+            html_to_text(item.title, links=False), reference=reference, tz=tz
         )
         if when is None:
             result.skipped += 1

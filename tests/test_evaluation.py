@@ -12,6 +12,8 @@ from sqlmodel import Session, select
 from aggregator.evaluation import read_labels, run_eval, source_for_label
 from aggregator.harvest import harvest
 from aggregator.models import Event, SourceRecord
+from aggregator.pipeline import build_pipeline
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
@@ -23,7 +25,12 @@ def test_eval_on_the_bundled_sample(sample_dir: Path) -> None:
     config = config_for(sample_dir / "sources.yaml")
     with Fetcher(user_agent=UA, timeout=5) as fetcher:
         report = run_eval(
-            labels_path=sample_dir / "labels.jsonl", config=config, now=SAMPLE_NOW, fetcher=fetcher
+            labels_path=sample_dir / "labels.jsonl",
+            config=config,
+            now=SAMPLE_NOW,
+            fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent=UA),
         )
     assert report.evaluated >= 58  # at least the four iCal sources
     assert report.relevance.f1 is not None and report.relevance.f1 >= 0.95
@@ -137,6 +144,8 @@ def test_pipeline_on_reversed_input_gives_the_same_events(
                     engine=eng,
                     config=config,
                     fetcher=fetcher,
+                    pipeline=build_pipeline(config),
+                    crawl_options=CrawlOptions(user_agent=UA),
                     now=SAMPLE_NOW,
                     window=Window.around(SAMPLE_NOW),
                 )

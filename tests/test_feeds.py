@@ -9,8 +9,8 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
-from aggregator.models import Event
 from agenda.settings import Settings
+from aggregator.models import Event
 from api.app import create_app
 from feeds.jsonld import event_jsonld, jsonld_script
 from tests.conftest import config_for, write_sources

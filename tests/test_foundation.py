@@ -13,10 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from agenda.settings import Settings
 from aggregator.harvest import harvest
 from aggregator.models import Event, HarvestRun, SourceRecord
-from agenda.settings import Settings
+from aggregator.pipeline import build_pipeline
 from api.app import create_app
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
@@ -27,7 +29,13 @@ UA = "overstap-agenda-tests"
 def _harvest(engine, config, now=SAMPLE_NOW):  # type: ignore[no-untyped-def]
     with Fetcher(user_agent=UA, timeout=5) as fetcher:
         return harvest(
-            engine=engine, config=config, fetcher=fetcher, now=now, window=Window.around(now)
+            engine=engine,
+            config=config,
+            fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent=UA),
+            now=now,
+            window=Window.around(now),
         )
 
 

@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import Engine
 
 from aggregator.harvest import harvest
+from aggregator.pipeline import build_pipeline
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher, FetchError
 from crawlers.guarded import AddressGuard, AddressRefused
 from crawlers.records import Window
@@ -120,6 +122,8 @@ def test_an_approved_proposal_is_fetched_through_the_guard_at_harvest(
             engine=engine,
             config=config,
             fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent=UA),
             now=SAMPLE_NOW,
             window=Window.around(SAMPLE_NOW),
         )

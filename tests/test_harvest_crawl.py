@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 
 from aggregator.harvest import harvest
 from aggregator.models import HarvestRun, SourceRecord
+from aggregator.pipeline import build_pipeline
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
@@ -32,9 +33,10 @@ def _harvest(engine: Engine, config, tmp_path: Path):  # type: ignore[no-untyped
             engine=engine,
             config=config,
             fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=options,
             now=SAMPLE_NOW,
             window=Window.around(SAMPLE_NOW),
-            crawl_options=options,
         )
     return {o.source_id: o for o in outcomes}
 
@@ -203,8 +205,8 @@ def _every_format_serves_the_demo(database_url: str) -> None:
     import icalendar
     from fastapi.testclient import TestClient
 
-    from aggregator.db import make_engine
     from agenda.settings import Settings
+    from aggregator.db import make_engine
     from api.app import create_app
     from config import bundled
     from tests.conftest import config_for
@@ -251,8 +253,9 @@ def test_scheduler_crawls_the_same_source_again_in_one_process(
     engine: Engine, tmp_path: Path, sample_dir: Path
 ) -> None:
     # Scrapy's reactor cannot restart in a process: each crawl runs in a child process
-    from aggregator.schedule import HarvestScheduler
+    from agenda import wiring
     from agenda.settings import Settings
+    from aggregator.schedule import HarvestScheduler
 
     sources = write_sources(
         tmp_path / "sources.yaml",
@@ -268,7 +271,14 @@ def test_scheduler_crawls_the_same_source_again_in_one_process(
     )
     config = config_for(sources)
     settings = Settings(HARVEST_CACHE_DIR=tmp_path / "cache")  # type: ignore[call-arg]
-    scheduler = HarvestScheduler(engine=engine, config=config, settings=settings)
+    scheduler = HarvestScheduler(
+        engine=engine,
+        config=config,
+        pipeline=wiring.pipeline(settings, config),
+        crawl_options=wiring.crawl_options(settings),
+        make_fetcher=lambda: wiring.make_fetcher(settings),
+        make_window=lambda now: wiring.harvest_window(settings, now),
+    )
     first = scheduler.harvest_one(config.sources[0])
     second = scheduler.harvest_one(config.sources[0])
     assert (first.outcome, first.new) == ("success", 10)

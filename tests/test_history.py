@@ -12,6 +12,8 @@ from sqlmodel import Session, select
 
 from aggregator.harvest import harvest
 from aggregator.models import Event, SourceRecord
+from aggregator.pipeline import build_pipeline
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.conftest import AMS, SAMPLE_NOW, config_for, write_sources
@@ -23,7 +25,13 @@ UID = "@onderwijsregio-ua.example.org"
 def _harvest(engine, config, now=SAMPLE_NOW):  # type: ignore[no-untyped-def]
     with Fetcher(user_agent=UA, timeout=5) as fetcher:
         return harvest(
-            engine=engine, config=config, fetcher=fetcher, now=now, window=Window.around(now)
+            engine=engine,
+            config=config,
+            fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent=UA),
+            now=now,
+            window=Window.around(now),
         )
 
 

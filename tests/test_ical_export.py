@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from aggregator.models import Event, Source
 from agenda.settings import Settings
+from aggregator.models import Event, Source
 from api import routes_calendar
 from api.app import create_app
 from crawlers.ical import parse as parse_ics

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from aggregator.models import Event
 from agenda.settings import Settings
+from aggregator.models import Event
 from api.app import create_app
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import seed
