@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
+from aggregator.draft import EventDraft
 from aggregator.models import HarvestRun, Source
 from aggregator.pipeline import Pipeline
-from aggregator.store import store_drafts, sync_sources
+from aggregator.removal_guard import Hold, check_listing
+from aggregator.store import StoreCounts, store_drafts, sync_sources
 from aggregator.submissions import with_approved_feeds
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
@@ -33,7 +36,7 @@ class HarvestOutcome:
     """The result of harvesting one source, for progress lines and the summary table."""
 
     source_id: str
-    outcome: str  # success | unchanged | failed
+    outcome: str  # success | unchanged | held (removal guard) | failed
     seen: int = 0
     new: int = 0
     updated: int = 0
@@ -75,10 +78,14 @@ def _finish_run(
         if outcome.outcome == "failed":
             source.last_error = outcome.error
             source.last_error_at = now
+        elif outcome.outcome == "held":  # read, but needs attention (removal guard)
+            source.last_success_at = now
+            source.last_error = outcome.error
+            source.last_error_at = now
         else:
             source.last_success_at = now
             source.last_error = None
-        if fetched is not None and outcome.outcome != "failed":
+        if fetched is not None and outcome.outcome in ("success", "unchanged"):
             source.etag = fetched.etag or source.etag
             source.http_last_modified = fetched.last_modified or source.http_last_modified
         session.add(run)
@@ -88,6 +95,43 @@ def _finish_run(
 def _fetcher_for(source: SourceConfig, fetcher: Fetcher) -> Fetcher:
     """The shared fetcher, or its address-guarded sibling for a URL the operator did not write."""
     return fetcher.guarded_fetcher() if source.guarded else fetcher
+
+
+def _store_listing(
+    *,
+    session: Session,
+    source: SourceConfig,
+    drafts: list[EventDraft],
+    partial: bool,
+    fingerprint: str | None,
+    now: datetime,
+    window: Window,
+    created_in_run: set[str] | None,
+) -> tuple[StoreCounts, Hold | None]:
+    """Store a read listing behind the removal guard; return the counts and any hold.
+
+    A partial crawl never removes; a listing that shrank too much is held (stored without
+    removals, its fingerprint not kept, so the next harvest reads it again and confirms).
+    """
+    hold = None
+    if not partial:
+        keys = [(d.raw.uid, d.raw.recurrence_id or "") for d in drafts]
+        hold = check_listing(session=session, source_id=source.id, keys=keys, window=window)
+    counts = store_drafts(
+        session=session,
+        source=source,
+        drafts=drafts,
+        now=now,
+        window=window,
+        created_in_run=created_in_run,
+        remove_vanished=not partial and hold is None,
+    )
+    if hold is None:
+        state = session.get(Source, source.id)
+        assert state is not None
+        state.content_fingerprint = fingerprint
+        session.add(state)
+    return counts, hold
 
 
 def harvest_source(
@@ -155,20 +199,19 @@ def harvest_source(
                 drafts.append(processed.draft)
         outcome.skipped += parsed.skipped
         with session_scope(engine) as session:
-            counts = store_drafts(
+            counts, hold = _store_listing(
                 session=session,
                 source=source,
                 drafts=drafts,
+                partial=parsed.partial,
+                fingerprint=read.fingerprint,
                 now=now,
                 window=window,
                 created_in_run=created_in_run,
             )
-            state = session.get(Source, source.id)
-            assert state is not None
-            state.content_fingerprint = read.fingerprint
-            session.add(state)
             pipeline.save_caches(session=session)
-        outcome.outcome = "success"
+        outcome.outcome = "success" if hold is None else "held"
+        outcome.error = None if hold is None else hold.reason()
         outcome.seen, outcome.new = counts.seen, counts.new
         outcome.updated, outcome.removed = counts.updated, counts.removed
     except (FetchError, FeedError) as exc:

@@ -182,8 +182,12 @@ def store_drafts(
     now: datetime,
     window: Window,
     created_in_run: set[str] | None = None,
+    remove_vanished: bool = True,
 ) -> StoreCounts:
     """Insert or update one successful harvest of a source; mark vanished records removed.
+
+    ``remove_vanished=False`` (a partial crawl, a held listing: see
+    ``aggregator.removal_guard``) stores what was read and marks nothing removed.
 
     ``created_in_run`` collects the events created during one harvest run (all sources);
     such an event has not been published yet, so a later source joining it in the same
@@ -263,7 +267,7 @@ def store_drafts(
         if merged_into is not None:
             touched.add(merged_into)
     for key, record in existing.items():
-        if key in latest or record.removed_at is not None:
+        if key in latest or record.removed_at is not None or not remove_vanished:
             continue
         event = session.get(Event, record.event_id)
         if event is not None and event.start_at < window.start:

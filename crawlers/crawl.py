@@ -180,6 +180,8 @@ def interpret(
     """Turn crawl items into a ParseResult; raise when the crawl counts as a failure."""
     result = ParseResult()
     stats = CrawlStats(start_url=start)
+    reached: set[str] = set()
+    unreached: set[str] = set()
     for item in items:
         kind = item.get("type")
         if kind == "fatal":
@@ -187,7 +189,10 @@ def interpret(
             if item.get("error") == FATAL_FETCH:
                 raise StartPageFailed(reason, status=item.get("status"))
             raise FeedError(reason)
-        if kind == "page":
+        if kind == "listed":
+            stats.listed.append(item)
+        elif kind == "page":
+            reached.update(item.get("reached") or [item.get("url")])
             stats.pages += 1
             stats.bytes += int(item.get("bytes") or 0)
             stats.matched += int(item.get("matched") or 0)
@@ -197,10 +202,22 @@ def interpret(
         elif kind == "event":
             result.events.append(raw_event_from_dict(item["event"]))
         elif kind == "problem":
+            if item.get("unreached"):
+                unreached.add(str(item["url"]))
             result.skipped += 1
             result.problems.append(ParseProblem(source.id, f"{item['url']}: {item['reason']}"))
     if not result.events and source.kind != "tribe":
         raise NothingFound(_empty_reason(source, stats, result))
+    missing = unreached | ({str(x["url"]) for x in stats.listed} - reached)
+    if missing:
+        result.partial = True
+        result.warnings.append(
+            ParseProblem(
+                source.id,
+                f"partial crawl: {len(missing)} page(s) named by the site were not read"
+                f" (first: {min(missing)}); nothing is marked removed",
+            )
+        )
     return result, stats
 
 

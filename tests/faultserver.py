@@ -10,6 +10,8 @@ what each endpoint sends can be read in one place:
 - ``/truncated.rss``: a good RSS feed cut in the middle of an item (``?n=``).
 - ``/javascript.rss``: a feed whose links are ``javascript:`` URLs.
 - ``/markup.ics``: an event whose texts carry rich console markup (``[/x]``, ``[bold``).
+- ``/markup-error``: a 503 whose reason phrase carries that markup (it reaches every
+  message about the source).
 - ``/redirect?to=URL``: a 302 to any address (another local port, say).
 - ``/slow``: a body trickled one byte every 0.2 s (a time limit must stop it).
 
@@ -166,6 +168,12 @@ def _markup_ics(handler: _Handler, query: dict[str, str]) -> None:
     handler._send(200, ics_feed(_n(query, 2), title=MARKUP_TITLE + " {i}"), "text/calendar")
 
 
+def _markup_error(handler: _Handler, query: dict[str, str]) -> None:
+    handler.send_response(503, MARKUP_TITLE)
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
 def _redirect(handler: _Handler, query: dict[str, str]) -> None:
     handler._send(302, b"", "text/plain", {"Location": query["to"]})
 
@@ -192,6 +200,7 @@ ROUTES: dict[str, Callable[[_Handler, dict[str, str]], None]] = {
     "/truncated.rss": _truncated_rss,
     "/javascript.rss": _javascript_rss,
     "/markup.ics": _markup_ics,
+    "/markup-error": _markup_error,
     "/redirect": _redirect,
     "/slow": _slow,
 }

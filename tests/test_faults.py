@@ -43,16 +43,20 @@ class Run:
     stderr: str
     peak_mb: float
     seconds: float
+    stdout: str = ""
 
 
 def agenda(args: list[str], *, env: dict[str, str], timeout: float = 120) -> Run:
     """Run the `agenda` command in a child process; measure its own peak memory (wait4)."""
     started = time.monotonic()
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as stdout,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as stderr,
+    ):
         child = subprocess.Popen(
             [sys.executable, "-m", "agenda.cli", *args],
             env={**os.environ, "COLUMNS": "200", **env},
-            stdout=subprocess.DEVNULL,
+            stdout=stdout,
             stderr=stderr,
         )
         while True:
@@ -65,9 +69,11 @@ def agenda(args: list[str], *, env: dict[str, str], timeout: float = 120) -> Run
                 raise AssertionError(f"agenda {' '.join(args)} still running after {timeout} s")
             time.sleep(0.05)
         child.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
         stderr.seek(0)
-        text = stderr.read()
-    return Run(child.returncode, text, usage.ru_maxrss / 1024, time.monotonic() - started)
+        output, errors = stdout.read(), stderr.read()
+    peak = usage.ru_maxrss / 1024
+    return Run(child.returncode, errors, peak, time.monotonic() - started, output)
 
 
 def snapshot(database: Path) -> list[tuple[object, ...]]:
@@ -126,6 +132,7 @@ def site(tmp_path: Path) -> Site:
         "HARVEST_TIMEOUT": "3",
         "HARVEST_MAX_BYTES": str(1024 * 1024),
         "HARVEST_CACHE_DIR": str(tmp_path / "cache"),
+        "HARVEST_CRAWL_DELAY": "0",
     }
     return Site(tmp_path, env)
 
@@ -171,6 +178,7 @@ FAILING = [
         "/bomb.html", "jsonld", ["DOWNLOAD_MAXSIZE", "1048576"], id="gzip-gzip-bomb-crawled"
     ),
     pytest.param("/slow", "ics", ["timed out"], id="trickle"),
+    pytest.param("/truncated.rss", "rss", ["truncated", "nothing stored"], id="truncated-rss"),
 ]
 
 
@@ -183,4 +191,52 @@ def test_a_faulty_source_fails_in_one_line_and_keeps_its_events(
     where.point(faults.url(path), kind)
     run = where.harvest()
     assert_failed_cleanly(run, *reason)
+    assert snapshot(where.database) == before
+
+
+def test_console_markup_in_source_text_is_printed_not_parsed(
+    tmp_path: Path, faults: FaultServer, baseline: Path
+) -> None:
+    where = harvested(tmp_path, baseline)
+    url = faults.url("/markup-error")
+    where.point(url)
+    harvest = where.harvest()
+    assert_failed_cleanly(harvest, "HTTP 503 Open dag [/x] [bold]lerarenopleiding[/bold]")
+    listing = agenda(["sources"], env=where.env)
+    assert listing.status == 0 and "Traceback" not in listing.stderr, listing.stderr
+    assert "[/x]" in listing.stdout
+    parse = agenda(["parse", url], env=where.env)
+    assert parse.status == 1 and "Traceback" not in parse.stderr, parse.stderr
+    assert "[/x] [bold]" in parse.stderr
+
+
+def test_a_listing_that_empties_is_held_until_a_second_harvest_confirms(
+    tmp_path: Path, faults: FaultServer, baseline: Path
+) -> None:
+    where = harvested(tmp_path, baseline)
+    before = snapshot(where.database)
+    where.point(faults.url("/feed.ics?n=0"))
+    held = where.harvest()
+    assert held.status == 0, held.stderr
+    (line,) = [x for x in held.stderr.splitlines() if x.startswith("faulty:")]
+    assert "held: the listing has 0 event(s) and would remove 20 of 20 stored" in line
+    assert snapshot(where.database) == before
+    listing = agenda(["sources"], env=where.env)
+    assert "held:" in listing.stdout
+    confirmed = where.harvest()
+    assert confirmed.status == 0, confirmed.stderr
+    assert "20 removed" in confirmed.stderr
+    removed = [row for row in snapshot(where.database) if row[0] == "record"]
+    assert all(row[-1] != "None" for row in removed)  # every record now carries removed_at
+
+
+def test_a_listing_that_lost_most_events_is_held(
+    tmp_path: Path, faults: FaultServer, baseline: Path
+) -> None:
+    where = harvested(tmp_path, baseline)
+    before = snapshot(where.database)
+    where.point(faults.url("/feed.ics?n=3"))
+    held = where.harvest()
+    assert held.status == 0, held.stderr
+    assert "would remove 17 of 20 stored" in held.stderr
     assert snapshot(where.database) == before
