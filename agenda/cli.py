@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -203,6 +204,7 @@ def harvest(
     pipeline = _pipeline(settings, app_config)
     moment = _now(now)
     selected = [s for s in app_config.sources if not source or s.id in source]
+    _stop_on_sigterm()
     with (
         _engine(settings) as engine,
         Progress(console=err, transient=True) as progress,
@@ -228,6 +230,16 @@ def harvest(
     err.print(_summary(outcomes))
     if any(o.outcome == "failed" for o in outcomes):
         raise typer.Exit(Exit.SOURCE_FAILED)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM raises SystemExit, so the harvest in progress records itself as interrupted
+    and its crawl child is stopped (by default SIGTERM ends Python without cleanup)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _progress_line(outcome: HarvestOutcome) -> str:
@@ -294,6 +306,7 @@ def run(
             make_fetcher=lambda: wiring.make_fetcher(settings),
             make_window=lambda now: wiring.harvest_window(settings, now),
         )
+        _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()
         if due:
             err.print(f"First harvest done for {len(due)} source(s).")
@@ -305,7 +318,13 @@ def run(
                 port,
             )
         finally:
-            scheduler.shutdown()
+            grace = settings.harvest_shutdown_grace
+            if not scheduler.shutdown(grace=grace):
+                err.print(
+                    f"A harvest was still running after {grace:g} s (HARVEST_SHUTDOWN_GRACE):"
+                    " stopped; its run is closed as interrupted at the next start."
+                )
+                os._exit(Exit.SOURCE_FAILED)
 
 
 @app.command()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
@@ -36,7 +36,7 @@ class HarvestOutcome:
     """The result of harvesting one source, for progress lines and the summary table."""
 
     source_id: str
-    outcome: str  # success | unchanged | held (removal guard) | failed
+    outcome: str  # success | unchanged | held (removal guard) | failed | interrupted
     seen: int = 0
     new: int = 0
     updated: int = 0
@@ -75,7 +75,7 @@ def _finish_run(
         run.records_skipped = outcome.skipped
         run.error = outcome.error
         source.last_attempt_at = now
-        if outcome.outcome == "failed":
+        if outcome.outcome in ("failed", "interrupted"):
             source.last_error = outcome.error
             source.last_error_at = now
         elif outcome.outcome == "held":  # read, but needs attention (removal guard)
@@ -90,6 +90,27 @@ def _finish_run(
             source.http_last_modified = fetched.last_modified or source.http_last_modified
         session.add(run)
         session.add(source)
+
+
+INTERRUPTED = "interrupted: the harvest stopped before this run finished"
+
+
+def close_interrupted_runs(*, session: Session, source_id: str) -> int:
+    """Close the source's runs still marked running as ``interrupted``; return how many.
+
+    A source is harvested one run at a time, so when its next run starts, an earlier run
+    still "running" belongs to a process that was killed (``kill -9``, a crash, a power
+    cut) and will never finish it.
+    """
+    stale = session.exec(
+        select(HarvestRun).where(HarvestRun.source_id == source_id, HarvestRun.outcome == "running")
+    ).all()
+    for run in stale:
+        run.outcome = "interrupted"
+        run.error = INTERRUPTED
+        run.finished_at = datetime.now(UTC)
+        session.add(run)
+    return len(stale)
 
 
 def _fetcher_for(source: SourceConfig, fetcher: Fetcher) -> Fetcher:
@@ -153,6 +174,7 @@ def harvest_source(
     one document, never crawled.
     """
     with session_scope(engine) as session:
+        close_interrupted_runs(session=session, source_id=source.id)
         run = HarvestRun(source_id=source.id, started_at=datetime.now(UTC))
         session.add(run)
         session.flush()
@@ -223,6 +245,10 @@ def harvest_source(
         log.exception("unexpected error harvesting %s", source.id)
         outcome.outcome = "failed"
         outcome.error = f"internal error: {type(exc).__name__}: {exc}"
+    except BaseException:  # SIGTERM (SystemExit) or Ctrl-C: record it, then stop
+        outcome.outcome = "interrupted"
+        outcome.error = INTERRUPTED
+        raise
     finally:
         _finish_run(engine, run_id, outcome, now=now, fetched=fetched)
     return outcome
