@@ -19,6 +19,7 @@ from aggregator.proximity import GeoPoint, NearError, parse_near
 from aggregator.query import EventFilters, EventPage, get_event, query_events
 from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
 from api.i18n import long_date, t
+from api.params import EARLIEST, LATEST
 from api.web import region_name, render, request_lang, script_json, term_label
 from feeds.ical_export import render_ics
 from feeds.jsonld import event_jsonld
@@ -66,6 +67,15 @@ def _parse_day(value: str) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _day_in_range(value: str, lang: str) -> date | None:
+    """A form's day; one the query cannot represent (year 1 or 9999) is a 400, not a 500."""
+    day = _parse_day(value)
+    if day is not None and not EARLIEST <= day <= LATEST:
+        message = t("date_out_of_range", lang, value=value, earliest=EARLIEST, latest=LATEST)
+        raise HTTPException(400, message)
+    return day
 
 
 def event_times(event: Event, lang: str) -> dict[str, Any]:
@@ -124,8 +134,8 @@ def group_by_day(cards: list[dict[str, Any]], lang: str) -> list[tuple[str, list
 def search_filters(config: Any, form: SearchForm, lang: str, *, per_page: int) -> EventFilters:
     """The shared query filters for a search form; what cannot be used becomes a notice."""
     region = form.region if form.region in config.regions else None
-    start = _parse_day(form.date_from) or today_local()
-    end = _parse_day(form.date_to)
+    start = _day_in_range(form.date_from, lang) or today_local()
+    end = _day_in_range(form.date_to, lang)
     if end and end < start:
         end = None
     near: GeoPoint | None = None

@@ -52,3 +52,17 @@ def test_a_proposed_gzip_bomb_stops_at_the_decoded_limit(
     assert "De feed kon niet worden gelezen" in page
     assert "counted after decoding" in page
     assert peak < 50 * 1024 * 1024, peak  # the body stops at 5 MB of the 1 GiB it inflates to
+
+
+@pytest.mark.parametrize(
+    "query", ["/?to=9999-12-31", "/?from=0001-01-01", "/en/?from=9999-12-31", "/?to=2100-12-31x"]
+)
+def test_dates_beyond_what_the_query_holds_are_a_400_with_a_message(
+    client: TestClient, query: str
+) -> None:
+    response = client.get(query, headers={"accept": "text/html"})
+    if query.endswith("x"):  # not a date at all: ignored, as before
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    assert "2000-01-01" in response.text and "2100-12-31" in response.text
