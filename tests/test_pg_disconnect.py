@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from agenda.web import create_app
 from aggregator.db import make_engine, upgrade
-from api.app import create_app
 from config import bundled
 from tests.conftest import PG_URL
 from tests.web.conftest import sample_config, web_settings

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from agenda.web import create_app
 from aggregator.db import make_engine, upgrade
 from aggregator.localtime import today_local
-from api.app import create_app
 from tests.web.conftest import add_user, harvest_samples, sample_config, web_settings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
+from agenda.web import create_app
 from aggregator.db import make_engine, upgrade
 from aggregator.models import Event, SourceRecord
-from api.app import create_app
 from config import bundled
 from tests.conftest import config_for, write_sources
 from tests.faultserver import rss_feed

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from agenda.web import create_app
 from aggregator.config import AppConfig
-from api.app import create_app
 from tests.faultserver import FaultServer, running
 from tests.web.conftest import csrf_from, web_settings
 

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from agenda.web import create_app
 from aggregator.accounts import AccountError, create_user, hash_password, verify_password
 from aggregator.db import make_engine, session_scope, upgrade
 from aggregator.feed_proposals import (
@@ -22,7 +23,6 @@ from aggregator.feed_proposals import (
 )
 from aggregator.models import Submission, User
 from aggregator.submissions import approved_feed_sources, with_approved_feeds
-from api.app import create_app
 from crawlers.guarded import AddressRefused
 from tests.web.conftest import add_user, csrf_from, login, web_settings
 
@@ -144,33 +144,14 @@ def test_proposed_feed_must_fetch_and_parse(harvested, web_config, httpserver, s
     assert merged.source(entry["id"]).url == entry["url"]
     assert len(merged.sources) == len(web_config.sources) + 1
     # the next harvest (CLI or scheduler) reads the approved feed like a configured source
-    from aggregator.harvest import harvest
     from aggregator.models import SourceRecord
-    from aggregator.pipeline import build_pipeline
-    from crawlers.crawl import CrawlOptions
-    from crawlers.fetch import Fetcher
-    from crawlers.records import Window
-    from tests.conftest import SAMPLE_NOW
-
-    def harvest_proposal(allow_private: bool):  # type: ignore[no-untyped-def]
-        ua = "overstap-agenda-tests"
-        with Fetcher(user_agent=ua, timeout=5, allow_private=allow_private) as fetcher:
-            outcomes = harvest(
-                engine=harvested,
-                config=web_config,
-                fetcher=fetcher,
-                pipeline=build_pipeline(web_config),
-                crawl_options=CrawlOptions(user_agent=ua),
-                now=SAMPLE_NOW,
-                window=Window.around(SAMPLE_NOW),
-                source_ids=[entry["id"]],
-            )
-        return {o.source_id: o for o in outcomes}[entry["id"]]
+    from tests.harvesting import harvest_once
 
     # at every harvest the approved URL goes through the address guard again
-    refused = harvest_proposal(allow_private=False)
+    refused = {o.source_id: o for o in harvest_once(harvested, web_config)}[entry["id"]]
     assert refused.outcome == "failed" and "refused address" in (refused.error or "")
-    proposed = harvest_proposal(allow_private=True)  # SUBMIT_ALLOW_PRIVATE_FEEDS
+    outcomes = harvest_once(harvested, web_config, allow_private=True)
+    proposed = {o.source_id: o for o in outcomes}[entry["id"]]
     assert proposed.outcome == "success" and proposed.seen == 16
     with Session(harvested) as session:
         records = session.exec(select(SourceRecord).where(SourceRecord.source_id == entry["id"]))
