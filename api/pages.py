@@ -19,7 +19,7 @@ from aggregator.proximity import AmbiguousNear, NearError, parse_near
 from aggregator.query import EventFilters, EventPage, StoreSnapshot
 from api.deps import ConfigDep, SnapshotDep, public_base_url
 from api.i18n import long_date, t
-from api.params import DEFAULT_KM, MAX_KM, FilterProblem, build_filters
+from api.params import DEFAULT_KM, EARLIEST, LATEST, MAX_KM, FilterProblem, build_filters
 from api.routes_api import region_label
 from api.web import region_name, render, request_lang, script_json, term_label
 from feeds.item_list import item_list_jsonld
@@ -167,6 +167,12 @@ def search_filters(config: Any, form: SearchForm, lang: str, *, per_page: int) -
     )
     if any(problem.name == "near" for problem in problems):
         form.notices.append(_near_notice(form.near, lang))
+    for problem in problems:
+        if problem.name in ("from", "to"):  # a day the query cannot hold: left out, said why
+            value = form.date_from if problem.name == "from" else form.date_to
+            form.notices.append(
+                t("date_out_of_range", lang, value=value, earliest=EARLIEST, latest=LATEST)
+            )
     if filters.date_from is None:
         start = today_local()
         end = filters.date_to if filters.date_to and filters.date_to >= start else None

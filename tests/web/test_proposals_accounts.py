@@ -23,6 +23,7 @@ from aggregator.feed_proposals import (
 )
 from aggregator.models import Submission, User
 from aggregator.submissions import approved_feed_sources, with_approved_feeds
+from crawlers.guarded import AddressRefused
 from tests.web.conftest import add_user, csrf_from, login, web_settings
 
 
@@ -93,7 +94,7 @@ def test_check_url_accepts_public_hosts_and_turns_webcal_into_https() -> None:
 
 
 def test_guarded_transport_refuses_each_hop_to_an_internal_address() -> None:
-    with httpx.Client(transport=GuardedTransport()) as client, pytest.raises(httpx.ConnectError):
+    with httpx.Client(transport=GuardedTransport()) as client, pytest.raises(AddressRefused):
         client.get("http://127.0.0.1:9/agenda.ics")
 
 
@@ -146,7 +147,10 @@ def test_proposed_feed_must_fetch_and_parse(harvested, web_config, httpserver, s
     from aggregator.models import SourceRecord
     from tests.harvesting import harvest_once
 
-    outcomes = harvest_once(harvested, web_config)
+    # at every harvest the approved URL goes through the address guard again
+    refused = {o.source_id: o for o in harvest_once(harvested, web_config)}[entry["id"]]
+    assert refused.outcome == "failed" and "refused address" in (refused.error or "")
+    outcomes = harvest_once(harvested, web_config, allow_private=True)
     proposed = {o.source_id: o for o in outcomes}[entry["id"]]
     assert proposed.outcome == "success" and proposed.seen == 16
     with Session(harvested) as session:
