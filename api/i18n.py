@@ -58,6 +58,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Geen activiteiten gevonden. Probeer minder filters of een grotere afstand.",
         "No activities found. Try fewer filters or a larger distance.",
     ),
+    "date_out_of_range": (
+        "De datum '{value}' ligt niet tussen {earliest} en {latest}.",
+        "The date '{value}' is not between {earliest} and {latest}.",
+    ),
     "near_unknown": (
         "We kennen de plaats of postcode '{near}' niet; de afstand is niet gebruikt."
         " Geef een plaats (Nijmegen), een postcode (6511 AB) of coördinaten (51.84,5.86).",
