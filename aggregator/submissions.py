@@ -464,6 +464,7 @@ def approved_feed_sources(*, session: Session) -> list[dict[str, Any]]:
             "kind": row.data.get("kind", "ics"),
             "url": row.data["url"],
             "region": row.region,
+            "guarded": True,
         }
         for row in rows
     ]

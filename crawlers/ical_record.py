@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,6 +71,23 @@ def _text(component: icalendar.Event, name: str) -> str | None:
         value = value[0] if value else None
     text = str(value).strip() if value is not None else ""
     return text or None
+
+
+_TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
+
+
+def _x_text(component: icalendar.Event, name: str) -> str | None:
+    """An X- property as TEXT, its escapes decoded (RFC 5545 3.3.11): 3.8.8.2 makes TEXT the
+    default type of X- properties, but icalendar hands them back undecoded (``\\n``)."""
+    value = component.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    raw = value.to_ical() if hasattr(value, "to_ical") else str(value)
+    raw = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    text = _TEXT_ESCAPE.sub(lambda m: "\n" if m[1] in "nN" else m[1], raw)
+    return text.strip() or None
 
 
 def _categories(component: icalendar.Event) -> list[str]:
@@ -164,7 +182,7 @@ def to_record(
         start=start,
         end=end,
         description=_text(component, "DESCRIPTION"),
-        description_html=_text(component, "X-ALT-DESC"),
+        description_html=_x_text(component, "X-ALT-DESC"),
         url=_text(component, "URL"),
         location=_text(component, "LOCATION"),
         lat=lat,

@@ -20,7 +20,7 @@ from crawlers.ical import parse
 from crawlers.records import ParseResult, RawEvent, Window
 from crawlers.source import SourceConfig
 from tests.test_ical_corpus import _reversed_components
-from tests.test_ical_export import JS_DIR, _ical_js_available
+from tests.validators.ical_checks import JS_DIR, ical_js_problem
 
 ICS = Path(__file__).parent / "data" / "ics"
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -315,7 +315,7 @@ def test_mozilla_ical_js_expands_the_same_occurrences(slug: str, window: Window)
     in a VTIMEZONE (it takes the offset after the gap), COUNT with a DTSTART outside the rule
     (it leaves DTSTART out), BYWEEKNO without BYDAY (nothing), RDATE periods (it throws).
     """
-    problem = _ical_js_available()
+    problem = ical_js_problem()
     if problem:
         pytest.skip(problem)
     completed = subprocess.run(
