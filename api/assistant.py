@@ -37,10 +37,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.config import AppConfig
-from aggregator.gazetteer import load_gazetteer
 from aggregator.localtime import local_iso, today_local
 from aggregator.models import Event
-from aggregator.proximity import NearError, parse_near
 from aggregator.query import EventFilters, EventPage, StoreSnapshot
 from api.params import build_filters
 from feeds.event_json import event_to_json
@@ -168,21 +166,20 @@ class _Reader:
             return StoreSnapshot(session).event(event_id)
 
 
-def resolve_near(near: str | None) -> str | None:
-    """``near`` as the API takes it: a postcode or lat,lon unchanged, a place name as lat,lon.
-
-    Place names come from the offline gazetteer (the largest place of that name wins).
-    """
-    if near is None or not near.strip():
+def _near_answer(filters: EventFilters) -> dict[str, Any] | None:
+    """Where a ``near`` search was resolved to, so the assistant can say so."""
+    point = filters.near
+    if point is None:
         return None
-    try:
-        parse_near(near)
-        return near.strip()
-    except NearError as exc:
-        place = load_gazetteer().lookup(near)
-        if place is None:
-            raise ToolError(f"{exc}, nor a Dutch place name known here") from exc
-        return f"{place.lat:.5f},{place.lon:.5f}"
+    return {
+        "label": point.label,
+        "kind": point.kind,
+        "place": point.place,
+        "municipality": point.municipality,
+        "lat": point.lat,
+        "lon": point.lon,
+        "km": filters.km,
+    }
 
 
 def _cut(text: str, limit: int) -> str:
@@ -244,12 +241,12 @@ def _query_string(**raw: Any) -> str:
     names = {"date_from": "from", "date_to": "to", "type_": "type"}
     params: list[tuple[str, str]] = []
     for name, value in raw.items():
-        if value is None or value == [] or value is False or value == "":
+        if value is None or value == [] or value == "" or (name == "plus_online" and not value):
             continue
-        if isinstance(value, list):
+        if isinstance(value, bool):
+            value = "true" if value else "false"  # free=false: only paid events
+        elif isinstance(value, list):
             value = ",".join(str(v) for v in value)
-        elif isinstance(value, bool):
-            value = "true"
         params.append((names.get(name, name), str(value)))
     return urlencode(params)
 
@@ -319,7 +316,6 @@ class _Tools:
         together, different filters AND. Returns at most per_page events (default 10,
         at most 50) with total and next_page; the same search as GET /api/events.
         """
-        point = resolve_near(near)
         raw = {
             "q": q,
             "date_from": date_from or today_local(),
@@ -332,7 +328,7 @@ class _Tools:
             "attendance": attendance,
             "lang": lang,
             "free": free,
-            "near": point,
+            "near": near,
             "km": km,
             "plus_online": plus_online,
             "sort": sort,
@@ -346,7 +342,7 @@ class _Tools:
             "page": page,
             "pages": pages,
             "next_page": page + 1 if page < pages else None,
-            "near": {"given": near, "lat_lon": point} if point else None,
+            "near": _near_answer(filters),
             "events": [
                 event_summary(e, base_url=base, distance=found.distances.get(e.id))
                 for e in found.items
@@ -440,7 +436,7 @@ class _Tools:
             "attendance": attendance,
             "lang": lang,
             "free": free,
-            "near": resolve_near(near),
+            "near": near,
             "km": km,
             "plus_online": plus_online,
         }

@@ -181,13 +181,14 @@ All data is read-only and public; no key is needed. Dates are Europe/Amsterdam. 
 the same for every format: `q` (Dutch full text), `region`, `sector` (po, vo, mbo, ho, so,
 pro), `type` (e.g. meeloopdag, voorlichting, webinar, open-dag, matching), `phase`,
 `audience`, `attendance` (offline, online, mixed), `lang`, `free`, `from`/`to`
-(YYYY-MM-DD), `near` (a postcode or lat,lon) with `km`, `sort`, `page`, `per_page`.
+(YYYY-MM-DD), `near` (a place, a postcode or lat,lon) with `km`, `sort`, `page`,
+`per_page`.
 
 ## AI assistants (MCP)
 
 - [MCP server]({base}/mcp): Model Context Protocol over streamable HTTP, read-only tools
-  `search_events`, `get_event`, `list_regions`, `list_taxonomy` and `subscription_url`
-  (`near` also takes a Dutch place name here). Locally: `agenda mcp` (stdio).
+  `search_events`, `get_event`, `list_regions`, `list_taxonomy` and `subscription_url`.
+  Locally: `agenda mcp` (stdio).
 
 ## API
 

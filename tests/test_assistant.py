@@ -77,7 +77,7 @@ BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
     ("search_events", {"per_page": 500}, "per_page"),
     ("search_events", {"date_from": "2027-03-01", "date_to": "2027-02-01"}, "before"),
     ("search_events", {"date_from": "maart"}, "date_from"),
-    ("search_events", {"near": "Atlantis"}, "place name"),
+    ("search_events", {"near": "Atlantis"}, "Atlantis"),
     ("search_events", {"km": 10}, "needs 'near'"),
     ("search_events", {"sort": "distance"}, "needs 'near'"),
     ("get_event", {"event_id": "no-such-event"}, "no event"),
@@ -130,6 +130,7 @@ async def _session(client: Client) -> dict[str, Any]:
         subscription = await client.call_tool(
             "subscription_url", {"types": ["matching"], "sector": ["po", "vo"]}
         )
+        paid = await client.call_tool("subscription_url", {"free": False, "lang": ["nl"]})
         sub_search = await client.call_tool(
             "search_events", {"types": ["matching"], "sector": ["po", "vo"], "per_page": 50}
         )
@@ -145,6 +146,7 @@ async def _session(client: Client) -> dict[str, Any]:
         "taxonomy": taxonomy,
         "subscription": subscription,
         "sub_search": sub_search,
+        "paid": paid,
     }
 
 
@@ -227,9 +229,9 @@ def test_searches_from_today_unless_told_otherwise(
 def test_near_takes_a_place_name(conversation: tuple[str, dict[str, Any]], api: TestClient) -> None:
     base, answers = conversation
     answer = _structured(answers["place"])
-    lat, lon = (float(v) for v in answer["near"]["lat_lon"].split(","))
-    assert haversine_km(lat, lon, *NIJMEGEN) < 5
-    params = {"near": answer["near"]["lat_lon"], "km": 15, "sort": "distance", "per_page": 10}
+    assert haversine_km(answer["near"]["lat"], answer["near"]["lon"], *NIJMEGEN) < 5
+    assert answer["near"]["km"] == 15
+    params = {"near": "Nijmegen", "km": 15, "sort": "distance", "per_page": 10}
     params["from"] = today_local().isoformat()
     _compare(answer, api.get("/api/events", params=params).json(), base)
     assert [e["id"] for e in answer["events"]][:1] == ["ev-nijmegen-info"]
@@ -296,6 +298,8 @@ def test_subscription_urls_serve_the_same_events(
     calendar = Calendar.from_ical(response.content)
     summaries = {str(v["SUMMARY"]).removeprefix(CANCELLED_PREFIX) for v in calendar.walk("VEVENT")}
     assert summaries == titles
+    paid = urlsplit(_structured(answers["paid"])["rss"])
+    assert (paid.path, paid.query) == ("/feeds/events.rss", "lang=nl&free=false")
     feed = urlsplit(links["json_feed"])
     items = api.get(f"{feed.path}?{feed.query}").json()["items"]
     assert {item["_overstap_agenda"]["id"] for item in items} == ids
