@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from agenda.settings import Settings
 from aggregator.harvest import harvest
 from aggregator.models import Event, HarvestRun, SourceRecord
-from agenda.settings import Settings
 from api.app import create_app
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
@@ -57,6 +57,7 @@ def ics_config(tmp_path: Path, sample_dir: Path):  # type: ignore[no-untyped-def
     return config_for(sources)
 
 
+@pytest.mark.both_backends
 def test_harvest_stores_events_and_runs(engine, ics_config) -> None:  # type: ignore[no-untyped-def]
     outcomes = _harvest(engine, ics_config)
     assert [o.outcome for o in outcomes] == ["success", "success"]
@@ -67,6 +68,7 @@ def test_harvest_stores_events_and_runs(engine, ics_config) -> None:  # type: ig
         assert {r.outcome for r in runs} == {"success"} and all(r.bytes for r in runs)
 
 
+@pytest.mark.both_backends
 def test_second_harvest_is_unchanged_and_changes_nothing(engine, ics_config) -> None:  # type: ignore[no-untyped-def]
     _harvest(engine, ics_config)
     with Session(engine) as session:
@@ -78,6 +80,7 @@ def test_second_harvest_is_unchanged_and_changes_nothing(engine, ics_config) -> 
     assert before == after
 
 
+@pytest.mark.both_backends
 def test_unreachable_source_fails_alone_and_keeps_events(engine, ics_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _harvest(engine, ics_config)
     (tmp_path / "ua.ics").unlink()
@@ -91,6 +94,7 @@ def test_unreachable_source_fails_alone_and_keeps_events(engine, ics_config, tmp
         assert live == 28
 
 
+@pytest.mark.both_backends
 def test_not_a_calendar_fails_with_clear_reason(engine, ics_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _harvest(engine, ics_config)
     (tmp_path / "ua.ics").write_text("<html><body>Onderhoud</body></html>")

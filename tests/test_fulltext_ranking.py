@@ -24,6 +24,8 @@ from aggregator.query import EventFilters, query_events
 from config import bundled
 from tests.publishing_data import AMS, Spec, event_id, seed, seed_at_revision
 
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
+
 REGIONS = load_config(
     bundled("sources.yaml"), bundled("regions.yaml"), bundled("taxonomy.yaml")
 ).regions

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pytest_httpserver import HTTPServer
 from sqlmodel import Session, select
 
+from agenda.settings import Settings
 from aggregator.geocoder_online import OnlineGeocoder, online_geocoder_from_settings
 from aggregator.models import GeocodeCache
-from agenda.settings import Settings
 
 PDOK_DOC = {
     "response": {

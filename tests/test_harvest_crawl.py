@@ -203,8 +203,8 @@ def _every_format_serves_the_demo(database_url: str) -> None:
     import icalendar
     from fastapi.testclient import TestClient
 
-    from aggregator.db import make_engine
     from agenda.settings import Settings
+    from aggregator.db import make_engine
     from api.app import create_app
     from config import bundled
     from tests.conftest import config_for
@@ -251,8 +251,8 @@ def test_scheduler_crawls_the_same_source_again_in_one_process(
     engine: Engine, tmp_path: Path, sample_dir: Path
 ) -> None:
     # Scrapy's reactor cannot restart in a process: each crawl runs in a child process
-    from aggregator.schedule import HarvestScheduler
     from agenda.settings import Settings
+    from aggregator.schedule import HarvestScheduler
 
     sources = write_sources(
         tmp_path / "sources.yaml",

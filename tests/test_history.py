@@ -16,6 +16,8 @@ from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.conftest import AMS, SAMPLE_NOW, config_for, write_sources
 
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
+
 UA = "overstap-agenda-tests"
 UID = "@onderwijsregio-ua.example.org"
 

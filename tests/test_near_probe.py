@@ -22,6 +22,8 @@ from aggregator.query import (
 from config import bundled
 from tests.publishing_data import Spec, seed
 
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
+
 REGIONS = load_config(
     bundled("sources.yaml"), bundled("regions.yaml"), bundled("taxonomy.yaml")
 ).regions

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from agenda.settings import Settings
 from aggregator.config import AppConfig
 from aggregator.harvest import harvest
-from agenda.settings import Settings
 from api.app import create_app
+from config import bundled
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
-from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from tests.conftest import SAMPLE_NOW, Seed, config_for, write_sources
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -70,15 +71,26 @@ def web_settings(**overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def web_config(tmp_path: Path, sample_dir: Path) -> AppConfig:
-    return sample_config(tmp_path, sample_dir)
+@pytest.fixture(scope="session")
+def web_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample sources file of the web tests, in a folder of the session (read only)."""
+    folder = tmp_path_factory.mktemp("web-sources")
+    sample_config(folder, bundled("samples/nl-sample"))
+    return folder / "sources.yaml"
 
 
 @pytest.fixture
-def harvested(engine: Engine, web_config: AppConfig) -> Engine:
-    harvest_samples(engine, web_config)
-    return engine
+def web_config(web_sources: Path) -> AppConfig:
+    """The sample configuration (loaded per test: a test may change its copy)."""
+    return config_for(web_sources)
+
+
+@pytest.fixture
+def harvested(seeded_engine: Callable[[str, Seed], Engine], web_sources: Path) -> Engine:
+    """This test's copy of a database holding the harvested samples (harvested once)."""
+    return seeded_engine(
+        "web-samples", lambda engine: harvest_samples(engine, config_for(web_sources))
+    )
 
 
 @pytest.fixture
