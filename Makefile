@@ -2,6 +2,8 @@ VENV ?= .venv
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers for `make test` (auto: one per CPU core; 0 runs in this process)
+TEST_WORKERS ?= auto
 
 .PHONY: setup run test test-browser chromium lint bench clean
 
@@ -22,7 +24,8 @@ run: setup
 ## test: set up and run the whole test suite (SQLite, and PostgreSQL when reachable)
 test: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS)
 
 ## chromium: install Debian's Chromium for the browser tests (as root; no browser download)
 chromium:

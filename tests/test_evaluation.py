@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import icalendar
@@ -14,6 +12,7 @@ from aggregator.harvest import harvest
 from aggregator.models import Event, SourceRecord
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
+from tests.cli import run_cli
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
 
 UA = "overstap-agenda-tests"
@@ -48,19 +47,8 @@ def test_labels_map_to_sources(sample_dir: Path) -> None:
 
 
 def test_cli_eval_prints_the_figures(sample_dir: Path, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agenda.cli",
-            "eval",
-            str(sample_dir / "labels.jsonl"),
-            str(sample_dir / "sources.yaml"),
-        ],
-        cwd=tmp_path,
-        text=True,
-        capture_output=True,
-        timeout=300,
+    result = run_cli(
+        "eval", str(sample_dir / "labels.jsonl"), str(sample_dir / "sources.yaml"), cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
     for line in ("relevance: precision", "activity_type accuracy", "municipality accuracy"):

@@ -19,6 +19,7 @@ from aggregator.models import Event, HarvestRun, SourceRecord
 from api.app import create_app
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
+from tests.cli import run_cli
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
 
 UA = "overstap-agenda-tests"
@@ -143,18 +144,11 @@ def test_bad_requests_get_4xx_with_message(engine, ics_config, params) -> None: 
     assert response.json()["detail"]
 
 
-def _agenda(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    import os
-
+def _agenda(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script in a child process: the entry point itself."""
+    script = Path(sys.executable).with_name("agenda")
     return subprocess.run(
-        [sys.executable, "-m", "agenda.cli", *args],
-        cwd=cwd,
-        text=True,
-        capture_output=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
+        [str(script), *args], cwd=cwd, text=True, capture_output=True, timeout=120
     )
 
 
@@ -173,7 +167,7 @@ def test_cli_parse_prints_json_lines(sample_dir, tmp_path) -> None:  # type: ign
 
 
 def test_cli_config_errors_exit_2_naming_file_and_entry(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    missing = _agenda("harvest", "--config", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    missing = run_cli("harvest", "--config", str(tmp_path / "nope.yaml"), cwd=tmp_path)
     assert (
         missing.returncode == 2 and "nope.yaml" in missing.stderr and "not found" in missing.stderr
     )
@@ -181,7 +175,7 @@ def test_cli_config_errors_exit_2_naming_file_and_entry(tmp_path) -> None:  # ty
         tmp_path / "bad.yaml",
         [{"id": "x", "name": "X", "kind": "ics", "url": "x.ics", "region": "atlantis"}],
     )
-    result = _agenda("harvest", "--config", str(bad), cwd=tmp_path)
+    result = run_cli("harvest", "--config", str(bad), cwd=tmp_path)
     assert result.returncode == 2
     assert "bad.yaml" in result.stderr and "entry 1 (x)" in result.stderr
     assert "unknown region 'atlantis'" in result.stderr
@@ -209,7 +203,7 @@ def test_cli_harvest_exit_1_when_a_source_fails(tmp_path, sample_dir) -> None:  
         ],
     )
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
-    result = _agenda(
+    result = run_cli(
         "harvest",
         "--config",
         str(sources),

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -17,6 +14,7 @@ from aggregator.models import HarvestRun, SourceRecord
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
+from tests.cli import run_cli
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
 
 UA = "overstap-agenda-tests"
@@ -160,19 +158,11 @@ def test_unsupported_format_fails_with_one_clear_message(engine: Engine, tmp_pat
 
 def test_cli_harvests_all_bundled_sources_in_one_run(tmp_path: Path) -> None:
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite'}",
         "HARVEST_CACHE_DIR": str(tmp_path / "cache"),
+        "AGENDA_CONFIG": None,
     }
-    env.pop("AGENDA_CONFIG", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "agenda.cli", "harvest", "--now", "2027-01-05T00:00:00+01:00"],
-        cwd=tmp_path,
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=300,
-    )
+    result = run_cli("harvest", "--now", "2027-01-05T00:00:00+01:00", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     output = " ".join(result.stderr.split())
     expected = {
@@ -227,21 +217,13 @@ def _every_format_serves_the_demo(database_url: str) -> None:
 
 
 def test_cli_parse_crawls_a_list_page(tmp_path: Path, sample_dir: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agenda.cli",
-            "parse",
-            str(sample_dir / "html/overstappunt/agenda.html"),
-            "--now",
-            "2027-01-05T00:00:00+01:00",
-        ],
+    result = run_cli(
+        "parse",
+        str(sample_dir / "html/overstappunt/agenda.html"),
+        "--now",
+        "2027-01-05T00:00:00+01:00",
         cwd=tmp_path,
-        text=True,
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, "HARVEST_CACHE_DIR": str(tmp_path / "cache")},
+        env={"HARVEST_CACHE_DIR": str(tmp_path / "cache")},
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 23

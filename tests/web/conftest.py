@@ -85,12 +85,15 @@ def web_config(web_sources: Path) -> AppConfig:
     return config_for(web_sources)
 
 
+def samples_seed(sources: Path) -> Seed:
+    """The seed of the ``web-samples`` template: a harvest of these sample sources."""
+    return lambda engine: harvest_samples(engine, config_for(sources))
+
+
 @pytest.fixture
 def harvested(seeded_engine: Callable[[str, Seed], Engine], web_sources: Path) -> Engine:
     """This test's copy of a database holding the harvested samples (harvested once)."""
-    return seeded_engine(
-        "web-samples", lambda engine: harvest_samples(engine, config_for(web_sources))
-    )
+    return seeded_engine("web-samples", samples_seed(web_sources))
 
 
 @pytest.fixture
