@@ -21,10 +21,12 @@ run: setup
 	$(VENV)/bin/agenda db upgrade
 	$(VENV)/bin/agenda run --host $(HOST) --port $(PORT)
 
-## test: set up and run the whole test suite (SQLite, and PostgreSQL when reachable)
+## test: set up, lint, type-check (mypy: the files in pyproject) and run the whole test suite
+## (SQLite, and PostgreSQL when reachable)
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS)
 
 ## chromium: install Debian's Chromium for the browser tests (as root; no browser download)

@@ -1,22 +1,33 @@
-"""The `agenda` command line: parse, harvest, serve, run, sources, db upgrade."""
+"""The `agenda` command line: parse, harvest, serve, run, sources, eval, users, db upgrade.
+
+Each command parses its arguments, builds what it needs through ``agenda.wiring``, calls
+one domain function and prints; exit statuses are those of DESIGN.md.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
-from aggregator.config import AppConfig, ConfigError, load_config
+from agenda import wiring
 from agenda.settings import Settings
-from crawlers.source import SourceConfig
+from aggregator.config import AppConfig, ConfigError
+from aggregator.harvest import HarvestOutcome
+from aggregator.pipeline import Pipeline, UnknownStage
 
 app = typer.Typer(
     help="National calendar of activities for overstappers.",
@@ -51,20 +62,24 @@ NowOpt = Annotated[str | None, typer.Option("--now", help="ISO date-time to use 
 HorizonOpt = Annotated[int | None, typer.Option("--horizon-days", help="expand series this far")]
 
 
-def _settings(config: Path | None) -> Settings:
-    settings = Settings()
-    if config is not None:
-        settings.agenda_config = config
-    return settings
+def _usage_error(message: str) -> typer.Exit:
+    err.print(f"[red]usage error:[/red] {message}", highlight=False)
+    return typer.Exit(Exit.USAGE)
 
 
 def _load(settings: Settings) -> AppConfig:
     try:
-        return load_config(
-            settings.agenda_config, settings.agenda_regions, settings.agenda_taxonomy
-        )
+        return wiring.load_app_config(settings)
     except ConfigError as exc:
         err.print(f"[red]config error:[/red] {exc}", highlight=False)
+        raise typer.Exit(Exit.USAGE) from exc
+
+
+def _pipeline(settings: Settings, config: AppConfig) -> Pipeline:
+    try:
+        return wiring.pipeline(settings, config)
+    except UnknownStage as exc:
+        err.print(f"[red]config error:[/red] PIPELINE_STAGES: {exc}", highlight=False)
         raise typer.Exit(Exit.USAGE) from exc
 
 
@@ -74,50 +89,10 @@ def _now(value: str | None) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        err.print(f"[red]usage error:[/red] --now {value!r} is not an ISO 8601 date-time")
-        raise typer.Exit(Exit.USAGE) from exc
+        raise _usage_error(f"--now {value!r} is not an ISO 8601 date-time") from exc
     if parsed.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
         parsed = parsed.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
     return parsed
-
-
-def _window(settings: Settings, now: datetime, horizon: int | None):  # type: ignore[no-untyped-def]
-    from crawlers.records import Window
-
-    return Window.around(
-        now,
-        past_days=settings.harvest_past_days,
-        horizon_days=horizon if horizon is not None else settings.harvest_horizon_days,
-        max_occurrences=settings.harvest_max_occurrences,
-    )
-
-
-def _fetcher(settings: Settings):  # type: ignore[no-untyped-def]
-    from crawlers.fetch import Fetcher
-
-    return Fetcher(
-        user_agent=settings.harvest_user_agent,
-        timeout=settings.harvest_timeout,
-        max_bytes=settings.harvest_max_bytes,
-        max_redirects=settings.harvest_max_redirects,
-    )
-
-
-def _guess_kind(location: str, body: bytes) -> str:
-    head = body[:2048].lstrip(b"\xef\xbb\xbf \r\n\t").lower()
-    if head.startswith(b"begin:vcalendar"):
-        return "ics"
-    if b"<rss" in head or b"<rdf:rdf" in head:
-        return "rss"
-    if b"<feed" in head:
-        return "atom"
-    if head.startswith((b"{", b"[")):
-        return "tribe"
-    if b"<html" in head or b"<!doctype html" in head:
-        return "jsonld"
-    return Path(location).suffix.lstrip(".").lower() or "ics"
 
 
 @app.command()
@@ -130,61 +105,49 @@ def parse(
     horizon_days: HorizonOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Parse one source through reader and normaliser (no database); print JSON Lines."""
-    from aggregator.pipeline import build_stages, run_pipeline
-    from aggregator.store import preview_event
-    from crawlers.crawl import CrawlOptions, crawl_source
+    """Parse one source through reader and pipeline (no database); print JSON Lines."""
+    from agenda.preview import preview_source
     from crawlers.fetch import FetchError
     from crawlers.records import FeedError
-    from crawlers.registry import CRAWL_KINDS, UnsupportedKind, parse_document
-    from feeds.event_json import event_to_json
 
-    settings = _settings(config)
+    settings = wiring.load_settings(config)
     app_config = _load(settings)
+    pipeline = _pipeline(settings, app_config)
     moment = _now(now)
-    window = _window(settings, moment, horizon_days)
     try:
-        with _fetcher(settings) as fetcher:
-            fetched = fetcher.fetch(location)
-        source = SourceConfig(
-            id="cli",
-            name=location,
-            kind=kind
-            or _guess_kind(  # type: ignore[arg-type]
-                location, fetched.body
-            ),
-            url=location,
-            region="landelijk",
-        )
-        if source.kind in CRAWL_KINDS:  # list pages, detail pages and pagination
-            result, _ = crawl_source(
-                source, now=moment, window=window, options=CrawlOptions.from_settings(settings)
+        with wiring.make_fetcher(settings) as fetcher:
+            preview = preview_source(
+                location,
+                kind=kind,
+                fetcher=fetcher,
+                pipeline=pipeline,
+                crawl_options=wiring.crawl_options(settings),
+                now=moment,
+                window=wiring.harvest_window(settings, moment, horizon_days),
             )
-        else:
-            result = parse_document(fetched.body, source, now=moment, window=window)
-    except (FetchError, FeedError, UnsupportedKind) as exc:
+    except (FetchError, FeedError) as exc:
         err.print(f"[red]{location}:[/red] {exc}", highlight=False)
         raise typer.Exit(Exit.SOURCE_FAILED) from exc
-    for problem in result.problems:
+    for problem in preview.problems:
         err.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
-    for note in result.warnings:
+    for note in preview.notes:
         err.print(f"note: {note}", highlight=False)
-    for processed in run_pipeline(result.events, source, build_stages(app_config)):
-        if processed.dropped:
-            err.print(f"skipped {processed.draft.raw.uid}: {processed.dropped}", highlight=False)
-            continue
-        event, record = preview_event(processed.draft, now=moment)
-        sys.stdout.write(json.dumps(event_to_json(event, [record], {}), ensure_ascii=False) + "\n")
+    for skipped in preview.skipped:
+        err.print(f"skipped {skipped}", highlight=False)
+    for event in preview.events:
+        sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from aggregator.db import make_engine, upgrade
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    engine = wiring.open_engine(settings)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
-    upgrade(settings.database_url)
-    return make_engine(settings.database_url)
 
-
-def _summary(outcomes) -> Table:  # type: ignore[no-untyped-def]
+def _summary(outcomes: list[HarvestOutcome]) -> Table:
     table = Table(title="Harvest summary")
     # source ids stay whole (they are what --source takes); the error column wraps instead
     table.add_column(
@@ -225,54 +188,60 @@ def harvest(
     from rich.progress import Progress
 
     from aggregator.harvest import harvest as run_harvest
-    from crawlers.crawl import CrawlOptions
 
-    settings = _settings(config)
+    settings = wiring.load_settings(config)
     app_config = _load(settings)
     known = {s.id for s in app_config.sources}
-    for name in source or []:
-        if name not in known:
-            err.print(
-                f"[red]usage error:[/red] unknown source {name!r}; known: "
-                f"{', '.join(sorted(known))}"
-            )
-            raise typer.Exit(Exit.USAGE)
+    unknown = [name for name in source or [] if name not in known]
+    if unknown:
+        raise _usage_error(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    pipeline = _pipeline(settings, app_config)
     moment = _now(now)
-    engine = _engine(settings)
     selected = [s for s in app_config.sources if not source or s.id in source]
-    with Progress(console=err, transient=True) as progress, _fetcher(settings) as fetcher:
+    with (
+        _engine(settings) as engine,
+        Progress(console=err, transient=True) as progress,
+        wiring.make_fetcher(settings) as fetcher,
+    ):
         task = progress.add_task("harvesting", total=len(selected))
 
-        def done(outcome) -> None:  # type: ignore[no-untyped-def]
+        def done(outcome: HarvestOutcome) -> None:
             progress.advance(task)
-            if outcome.outcome == "failed":
-                err.print(
-                    f"[red]{outcome.source_id}: failed:[/red] {outcome.error}", highlight=False
-                )
-            else:
-                err.print(
-                    f"{outcome.source_id}: {outcome.outcome} ({outcome.seen} seen, "
-                    f"{outcome.new} new, {outcome.updated} updated, {outcome.removed} "
-                    f"removed, {outcome.skipped} skipped"
-                    + (f", {outcome.problems} unreadable" if outcome.problems else "")
-                    + ")",
-                    highlight=False,
-                )
+            err.print(_progress_line(outcome), highlight=False)
 
         outcomes = run_harvest(
             engine=engine,
             config=app_config,
             fetcher=fetcher,
+            pipeline=pipeline,
+            crawl_options=wiring.crawl_options(settings),
             now=moment,
-            window=_window(settings, moment, horizon_days),
+            window=wiring.harvest_window(settings, moment, horizon_days),
             source_ids=source or None,
             on_done=done,
-            crawl_options=CrawlOptions.from_settings(settings),
         )
     err.print(_summary(outcomes))
-    engine.dispose()
     if any(o.outcome == "failed" for o in outcomes):
         raise typer.Exit(Exit.SOURCE_FAILED)
+
+
+def _progress_line(outcome: HarvestOutcome) -> str:
+    if outcome.outcome == "failed":
+        return f"[red]{outcome.source_id}: failed:[/red] {outcome.error}"
+    return (
+        f"{outcome.source_id}: {outcome.outcome} ({outcome.seen} seen, "
+        f"{outcome.new} new, {outcome.updated} updated, {outcome.removed} "
+        f"removed, {outcome.skipped} skipped"
+        + (f", {outcome.problems} unreadable" if outcome.problems else "")
+        + ")"
+    )
+
+
+def _serve(app_to_serve: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    err.print(f"Serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(app_to_serve, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -282,20 +251,17 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the API and pages."""
-    import uvicorn
-
     from api.app import create_app
 
-    settings = _settings(config)
+    settings = wiring.load_settings(config)
     app_config = _load(settings)
-    engine = _engine(settings)
-    err.print(f"Serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(
-        create_app(settings=settings, config=app_config, engine=engine),
-        host=host,
-        port=port,
-        log_level="info",
-    )
+    pipeline = _pipeline(settings, app_config)
+    with _engine(settings) as engine:
+        _serve(
+            create_app(settings=settings, config=app_config, engine=engine, pipeline=pipeline),
+            host,
+            port,
+        )
 
 
 @app.command()
@@ -305,30 +271,34 @@ def run(
     config: ConfigOpt = None,
 ) -> None:
     """The main job: harvest each source at its interval in the background while serving."""
-    import uvicorn
-
     from aggregator.schedule import HarvestScheduler
     from api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = _settings(config)
+    settings = wiring.load_settings(config)
     app_config = _load(settings)
-    engine = _engine(settings)
-    scheduler = HarvestScheduler(engine=engine, config=app_config, settings=settings)
-    due = scheduler.harvest_never_harvested()
-    if due:
-        err.print(f"First harvest done for {len(due)} source(s).")
-    scheduler.start()
-    err.print(f"Serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
-    try:
-        uvicorn.run(
-            create_app(settings=settings, config=app_config, engine=engine),
-            host=host,
-            port=port,
-            log_level="info",
+    pipeline = _pipeline(settings, app_config)
+    with _engine(settings) as engine:
+        scheduler = HarvestScheduler(
+            engine=engine,
+            config=app_config,
+            pipeline=pipeline,
+            crawl_options=wiring.crawl_options(settings),
+            make_fetcher=lambda: wiring.make_fetcher(settings),
+            make_window=lambda now: wiring.harvest_window(settings, now),
         )
-    finally:
-        scheduler.shutdown()
+        due = scheduler.harvest_never_harvested()
+        if due:
+            err.print(f"First harvest done for {len(due)} source(s).")
+        scheduler.start()
+        try:
+            _serve(
+                create_app(settings=settings, config=app_config, engine=engine, pipeline=pipeline),
+                host,
+                port,
+            )
+        finally:
+            scheduler.shutdown()
 
 
 @app.command()
@@ -336,10 +306,10 @@ def sources(config: ConfigOpt = None) -> None:
     """List sources with health: last success, last error, events, next run."""
     from aggregator.health import source_health
 
-    settings = _settings(config)
+    settings = wiring.load_settings(config)
     app_config = _load(settings)
-    engine = _engine(settings)
-    rows = source_health(engine=engine, config=app_config)
+    with _engine(settings) as engine:
+        rows = source_health(engine=engine, config=app_config)
     table = Table(title="Sources")
     table.add_column("id", no_wrap=True, min_width=max((len(r.id) for r in rows), default=2))
     for column in ("kind", "region", "events", "last success", "next run", "last error"):
@@ -360,20 +330,32 @@ def sources(config: ConfigOpt = None) -> None:
 @app.command("eval")
 def eval_command(
     labels: Annotated[Path, typer.Argument(help="labels.jsonl of a labelled corpus")],
-    sources_file: Annotated[Path, typer.Argument(help="the corpus's sources.yaml")],
+    sources_file: Annotated[
+        Path | None, typer.Argument(help="the corpus's sources.yaml (default: --config)")
+    ] = None,
     now: NowOpt = "2027-01-05T00:00:00+01:00",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="list the mistakes")] = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Harvest a labelled corpus into a temporary database and score the aggregator."""
     from aggregator.evaluation import run_eval
 
-    settings = _settings(sources_file)
+    if sources_file is not None and config is not None and sources_file != config:
+        raise _usage_error(f"two sources files: {sources_file} and --config {config}")
+    settings = wiring.load_settings(sources_file or config)
     app_config = _load(settings)
     if not labels.is_file():
-        err.print(f"[red]usage error:[/red] {labels} not found")
-        raise typer.Exit(Exit.USAGE)
-    with _fetcher(settings) as fetcher:
-        report = run_eval(labels_path=labels, config=app_config, now=_now(now), fetcher=fetcher)
+        raise _usage_error(f"{labels} not found")
+    pipeline = _pipeline(settings, app_config)
+    with wiring.make_fetcher(settings) as fetcher:
+        report = run_eval(
+            labels_path=labels,
+            config=app_config,
+            now=_now(now),
+            fetcher=fetcher,
+            pipeline=pipeline,
+            crawl_options=wiring.crawl_options(settings),
+        )
     for line in report.lines():
         out.print(line, highlight=False, soft_wrap=True)
     if verbose:
@@ -382,61 +364,55 @@ def eval_command(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+def db_upgrade(
+    revision: Annotated[str, typer.Argument()] = "head", config: ConfigOpt = None
+) -> None:
     """Apply database migrations (DATABASE_URL, default a SQLite file here)."""
     from aggregator.db import upgrade
 
-    settings = Settings()
+    settings = wiring.load_settings(config)
     upgrade(settings.database_url, revision)
     err.print(f"Database at {settings.database_url} is up to date.")
 
 
-def _add_user(email: str, role: str, region: str | None, trusted: bool) -> None:
-    import os
+def _add_user(
+    email: str, role: str, region: str | None, trusted: bool, config: Path | None
+) -> None:
+    from aggregator.accounts import AccountError, create_account
 
-    from aggregator.accounts import AccountError, create_user
-    from aggregator.db import session_scope
-
-    settings = Settings()
-    if region is not None:
-        app_config = _load(settings)
-        if region not in app_config.regions:
-            err.print(f"[red]usage error:[/red] unknown region {region!r}")
-            raise typer.Exit(Exit.USAGE)
+    settings = wiring.load_settings(config)
+    # the configuration is read only to check a region (an admin needs none)
+    regions: Collection[str] = (
+        [r.slug for r in _load(settings).regions] if region is not None else ()
+    )
     password = os.environ.get("AGENDA_ADMIN_PASSWORD") or os.environ.get("AGENDA_USER_PASSWORD")
     if not password:
         if not sys.stdin.isatty():
-            err.print(
-                "[red]usage error:[/red] no terminal to ask for a password: "
-                "set AGENDA_ADMIN_PASSWORD"
-            )
-            raise typer.Exit(Exit.USAGE)
+            raise _usage_error("no terminal to ask for a password: set AGENDA_ADMIN_PASSWORD")
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    engine = _engine(settings)
     try:
-        with session_scope(engine) as session:
-            create_user(
-                session=session,
+        with _engine(settings) as engine:
+            create_account(
+                engine=engine,
                 email=email,
                 password=password,
                 role=role,
                 region=region,
                 trusted=trusted,
+                regions=regions,
             )
     except AccountError as exc:
-        err.print(f"[red]usage error:[/red] {exc}")
-        raise typer.Exit(Exit.USAGE) from exc
-    finally:
-        engine.dispose()
+        raise _usage_error(str(exc)) from exc
     err.print(f"Created {role} account {email.strip().lower()}.")
 
 
 @users_app.command("create-admin")
 def users_create_admin(
     email: Annotated[str, typer.Argument(help="e-mail address to log in with")],
+    config: ConfigOpt = None,
 ) -> None:
     """Create an admin (password from AGENDA_ADMIN_PASSWORD, else asked twice)."""
-    _add_user(email, "admin", None, True)
+    _add_user(email, "admin", None, True, config)
 
 
 @users_app.command("add")
@@ -445,9 +421,10 @@ def users_add(
     role: Annotated[str, typer.Option(help="admin, editor or submitter")] = "editor",
     region: Annotated[str | None, typer.Option(help="region slug (editors)")] = None,
     trusted: Annotated[bool, typer.Option(help="submissions skip the queue")] = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Create a region editor or a (trusted) submitter account."""
-    _add_user(email, role, region, trusted)
+    _add_user(email, role, region, trusted, config)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     harvest_max_occurrences: int = Field(default=2000, alias="HARVEST_MAX_OCCURRENCES")
     harvest_past_days: int = Field(default=30, alias="HARVEST_PAST_DAYS")
     harvest_horizon_days: int = Field(default=365, alias="HARVEST_HORIZON_DAYS")
+    # the record pipeline: stage names in order (aggregator.pipeline.STAGE_FACTORIES)
+    pipeline_stages: str = Field(default="normalise,classify,geocode", alias="PIPELINE_STAGES")
     # optional online geocoder (off by default): "" | "pdok" | "nominatim"
     geocoder_provider: str = Field(default="", alias="GEOCODER_PROVIDER")
     geocoder_url: str | None = Field(default=None, alias="GEOCODER_URL")

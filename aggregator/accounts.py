@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from aggregator.db import session_scope
 from aggregator.models import User
 
 ROLES = ("admin", "editor", "submitter")
@@ -113,3 +116,30 @@ def can_moderate(user: User, region: str) -> bool:
 @cache
 def _dummy_hash() -> str:
     return _hasher.hash("not a real password, only for timing")
+
+
+def create_account(
+    *,
+    engine: Engine,
+    email: str,
+    password: str,
+    role: str,
+    region: str | None,
+    trusted: bool,
+    regions: Collection[str],
+) -> User:
+    """Create an account in a transaction of its own (``agenda users``).
+
+    Raises AccountError for an unknown region or whatever ``create_user`` refuses.
+    """
+    if region is not None and region not in regions:
+        raise AccountError(f"unknown region {region!r}")
+    with session_scope(engine) as session:
+        return create_user(
+            session=session,
+            email=email,
+            password=password,
+            role=role,
+            region=region,
+            trusted=trusted,
+        )

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from aggregator.config import Taxonomy, TaxonomyTerm
 from aggregator.draft import EventDraft
-from aggregator.pipeline import Drop
+from aggregator.stage import Drop
 from crawlers.source import SourceConfig
 
 

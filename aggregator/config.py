@@ -66,10 +66,6 @@ class Regions:
         """Return the CBS codes of the municipalities in a region (composites resolved)."""
         return self._members[slug]
 
-    def containing(self, municipality_code: str) -> list[str]:
-        """Return every region slug whose area contains the municipality."""
-        return [slug for slug, members in self._members.items() if municipality_code in members]
-
     def __contains__(self, slug: object) -> bool:
         return slug in self.by_slug
 

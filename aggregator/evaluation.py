@@ -26,10 +26,16 @@ from sqlmodel import Session, select
 
 from aggregator.classify import activity_type_of, terms_in
 from aggregator.config import AppConfig
+from aggregator.db import make_engine, upgrade
 from aggregator.dedup import Fingerprint, same_event
 from aggregator.gazetteer import fold, load_gazetteer
+from aggregator.harvest import harvest
 from aggregator.localtime import LOCAL_TZ
 from aggregator.models import SourceRecord
+from aggregator.pipeline import Pipeline
+from crawlers.crawl import CrawlOptions
+from crawlers.fetch import Fetcher
+from crawlers.records import Window
 from crawlers.source import SourceConfig
 
 TAXONOMY_FIELDS = ("activity_type", "sectors", "phases", "audiences", "attendance", "language")
@@ -324,12 +330,20 @@ def evaluate_labels_only(
             )
 
 
-def run_eval(*, labels_path: Path, config: AppConfig, now: datetime, fetcher: Any) -> EvalReport:
-    """Harvest the sources into a temporary SQLite database and score them."""
-    from aggregator.db import make_engine, upgrade
-    from aggregator.harvest import harvest
-    from crawlers.records import Window
+def run_eval(
+    *,
+    labels_path: Path,
+    config: AppConfig,
+    now: datetime,
+    fetcher: Fetcher,
+    pipeline: Pipeline,
+    crawl_options: CrawlOptions,
+) -> EvalReport:
+    """Harvest the sources into a temporary SQLite database and score them.
 
+    The harvest runs the given pipeline (the one ``agenda harvest`` uses) in the default
+    window around ``now``.
+    """
     labels = read_labels(labels_path)
     report = EvalReport(labels=len(labels))
     with tempfile.TemporaryDirectory(prefix="agenda-eval-") as tmp:
@@ -338,7 +352,13 @@ def run_eval(*, labels_path: Path, config: AppConfig, now: datetime, fetcher: An
         engine = make_engine(url)
         try:
             outcomes = harvest(
-                engine=engine, config=config, fetcher=fetcher, now=now, window=Window.around(now)
+                engine=engine,
+                config=config,
+                fetcher=fetcher,
+                pipeline=pipeline,
+                crawl_options=crawl_options,
+                now=now,
+                window=Window.around(now),
             )
             for outcome in outcomes:
                 if outcome.outcome == "failed":

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from crawlers.fetch import Fetcher, FetchError, http_url
+from crawlers.read import read_source
 from crawlers.records import FeedError, Window
-from crawlers.registry import DOCUMENT_PARSERS, UnsupportedKind, parse_document
+from crawlers.registry import KINDS
 from crawlers.source import SourceConfig
 
 Resolver = Callable[[str], list[str]]
@@ -114,8 +115,8 @@ class FeedCheck:
 
 
 def proposable_kinds() -> list[str]:
-    """Kinds a proposed feed may have: those with a single-document reader installed."""
-    return sorted(DOCUMENT_PARSERS)
+    """Kinds a proposed feed may have: every installed kind (a test read parses one page)."""
+    return sorted(KINDS)
 
 
 def try_feed(
@@ -133,18 +134,17 @@ def try_feed(
 ) -> FeedCheck:
     """Fetch and parse a proposed feed. Raises FeedRefused, FetchError or FeedError."""
     target = check_url(url, allow_private=allow_private, resolver=resolver)
-    if kind not in DOCUMENT_PARSERS:
+    if kind not in KINDS:
         raise FeedRefused("err_choice", kind)
     transport = None if allow_private else GuardedTransport(resolver=resolver)
     source = SourceConfig(id="proposal", name=url, kind=kind, url=target, region=region)  # type: ignore[arg-type]
     with Fetcher(
         user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, transport=transport
     ) as fetcher:
-        fetched = fetcher.fetch(target)
-    try:
-        parsed = parse_document(fetched.body, source, now=now, window=window)
-    except UnsupportedKind as exc:
-        raise FeedError(str(exc)) from exc
+        # no crawl options: a crawled kind is checked by reading its start page only
+        read = read_source(source, fetcher=fetcher, now=now, window=window, allow_truncated=True)
+    assert read.result is not None  # no validators, no previous fingerprint: always read
+    parsed = read.result
     return FeedCheck(
         url=target,
         kind=kind,

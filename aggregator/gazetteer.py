@@ -9,7 +9,6 @@ name (two "Zwolle"s, three "Elst"s) is ranked: places in the preferred municipal
 from __future__ import annotations
 
 import csv
-import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from aggregator.distance import haversine_km
 from config import bundled
 
 # A Dutch postcode: 4 digits (no leading 0), then two letters. Uppercase letters may stand
@@ -192,18 +192,10 @@ class Gazetteer:
         """The PC4 area whose centre is nearest to a point, if within ``max_km``."""
         best: tuple[float, PostcodeArea] | None = None
         for area in self.postcodes.values():
-            km = distance_km(lat, lon, area.lat, area.lon)
+            km = haversine_km(lat, lon, area.lat, area.lon)
             if best is None or km < best[0]:
                 best = (km, area)
         return best[1] if best and best[0] <= max_km else None
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine) in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
 @lru_cache(maxsize=2)

@@ -2,9 +2,13 @@
 
 ``GEOCODER_PROVIDER=pdok`` asks the PDOK Locatieserver (Dutch government, no key), and
 ``nominatim`` asks OpenStreetMap Nominatim through geopy. Every answer, "not found"
-included, is cached in the ``geocodecache`` table, so a query is asked once; requests are
-spaced by ``GEOCODER_MIN_DELAY`` seconds (Nominatim's policy is one a second). Network
-errors are not cached: the next harvest asks again.
+included, is remembered in a :class:`GeocodeMemo` and stored in the ``geocodecache`` table,
+so a query is asked once; requests are spaced by ``GEOCODER_MIN_DELAY`` seconds
+(Nominatim's policy is one a second). Network errors are not cached: the next harvest asks
+again.
+
+The geocoder itself never touches the database (it runs inside the geocode stage): the
+harvest loads the memo before the pipeline and saves its new answers after it.
 """
 
 from __future__ import annotations
@@ -16,13 +20,11 @@ import time
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import Engine
+from sqlmodel import Session, select
 
-from aggregator.db import session_scope
 from aggregator.gazetteer import Gazetteer, load_gazetteer
 from aggregator.geocode import GeoHit
 from aggregator.models import GeocodeCache
-from agenda.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -40,60 +42,61 @@ class _Answer:
     municipality_code: str | None
 
 
-class OnlineGeocoder:
-    """A cached, rate-limited online geocoder: call it with a location text."""
+def query_key(query: str) -> str:
+    """The cache key of a location text: whitespace folded, case folded, at most 300 chars."""
+    return " ".join(query.split()).casefold()[:300]
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        provider: str,
-        url: str | None = None,
-        timeout: float = 10.0,
-        min_delay: float = 1.0,
-        user_agent: str = "overstap-agenda",
-        gazetteer: Gazetteer | None = None,
-    ) -> None:
-        if provider not in {"pdok", "nominatim"}:
-            raise ValueError(f"unknown geocoder provider {provider!r}; use pdok or nominatim")
-        self.engine = engine
+
+class GeocodeMemo:
+    """One provider's answers in memory; the caller loads and saves them (a StageCache).
+
+    ``None`` is a remembered "not found". Thread safe: ``agenda run`` harvests sources
+    in parallel threads that share one geocoder.
+    """
+
+    def __init__(self, provider: str) -> None:
         self.provider = provider
-        self.url = url
-        self.timeout = timeout
-        self.min_delay = min_delay
-        self.user_agent = user_agent
-        self.gazetteer = gazetteer or load_gazetteer()
+        self._answers: dict[str, _Answer | None] = {}
+        self._fresh: dict[str, _Answer | None] = {}
+        self._loaded = False
         self._lock = threading.Lock()
-        self._last = 0.0
 
-    def __call__(self, query: str) -> GeoHit | None:
-        """The place of a location text, from the cache or the provider; None if unknown."""
-        key = " ".join(query.split()).casefold()[:300]
-        if not key:
-            return None
-        with session_scope(self.engine) as session:
-            cached = session.get(GeocodeCache, (key, self.provider))
-            if cached is not None:
-                if not cached.found or cached.municipality_code is None:
-                    return None
-                assert cached.lat is not None and cached.lon is not None
-                return GeoHit(
-                    cached.municipality_code,
-                    cached.lat,
-                    cached.lon,
-                    cached.city,
-                    cached.postcode,
-                    f"{self.provider} (cached)",
-                )
-        try:
-            answer = self._ask(query)
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
-            log.warning("geocoder %s failed for %r: %s", self.provider, query, exc)
-            return None
-        if answer is not None and answer.municipality_code is None:
-            area = self.gazetteer.nearest_postcode(answer.lat, answer.lon, max_km=5.0)
-            answer.municipality_code = area.gemeente_code if area else None
-        with session_scope(self.engine) as session:
+    def get(self, key: str) -> tuple[bool, _Answer | None]:
+        """(known, answer) for a query key."""
+        with self._lock:
+            if key in self._answers:
+                return True, self._answers[key]
+        return False, None
+
+    def put(self, key: str, answer: _Answer | None) -> None:
+        """Remember a new answer (saved by the next ``save``)."""
+        with self._lock:
+            self._answers[key] = answer
+            self._fresh[key] = answer
+
+    def load(self, *, session: Session) -> None:
+        """Read the provider's stored answers, the first time only."""
+        if self._loaded:
+            return
+        rows = session.exec(select(GeocodeCache).where(GeocodeCache.provider == self.provider))
+        stored = {
+            row.query: (
+                _Answer(row.lat, row.lon, row.postcode, row.city, row.municipality_code)
+                if row.found and row.lat is not None and row.lon is not None
+                else None
+            )
+            for row in rows
+        }
+        with self._lock:
+            for key, answer in stored.items():
+                self._answers.setdefault(key, answer)
+            self._loaded = True
+
+    def save(self, *, session: Session) -> None:
+        """Write the answers learnt since the last save into ``geocodecache``."""
+        with self._lock:
+            fresh, self._fresh = self._fresh, {}
+        for key, answer in fresh.items():
             session.merge(
                 GeocodeCache(
                     query=key,
@@ -106,6 +109,54 @@ class OnlineGeocoder:
                     city=answer.city if answer else None,
                 )
             )
+
+
+class OnlineGeocoder:
+    """A remembering, rate-limited online geocoder: call it with a location text."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        url: str | None = None,
+        timeout: float = 10.0,
+        min_delay: float = 1.0,
+        user_agent: str = "overstap-agenda",
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
+        if provider not in {"pdok", "nominatim"}:
+            raise ValueError(f"unknown geocoder provider {provider!r}; use pdok or nominatim")
+        self.memo = GeocodeMemo(provider)
+        self.provider = provider
+        self.url = url
+        self.timeout = timeout
+        self.min_delay = min_delay
+        self.user_agent = user_agent
+        self.gazetteer = gazetteer or load_gazetteer()
+        self._lock = threading.Lock()
+        self._last = 0.0
+
+    def __call__(self, query: str) -> GeoHit | None:
+        """The place of a location text, from the cache or the provider; None if unknown."""
+        key = query_key(query)
+        if not key:
+            return None
+        known, answer = self.memo.get(key)
+        if known:
+            return self._hit(answer, f"{self.provider} (cached)")
+        try:
+            answer = self._ask(query)
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            log.warning("geocoder %s failed for %r: %s", self.provider, query, exc)
+            return None
+        if answer is not None and answer.municipality_code is None:
+            area = self.gazetteer.nearest_postcode(answer.lat, answer.lon, max_km=5.0)
+            answer.municipality_code = area.gemeente_code if area else None
+        self.memo.put(key, answer)
+        return self._hit(answer, self.provider)
+
+    @staticmethod
+    def _hit(answer: _Answer | None, how: str) -> GeoHit | None:
         if answer is None or answer.municipality_code is None:
             return None
         return GeoHit(
@@ -114,7 +165,7 @@ class OnlineGeocoder:
             answer.lon,
             answer.city,
             answer.postcode,
-            self.provider,
+            how,
         )
 
     def _wait_turn(self) -> None:
@@ -180,17 +231,3 @@ class OnlineGeocoder:
             city=address.get("city") or address.get("town") or address.get("village"),
             municipality_code=area.gemeente_code if area else None,
         )
-
-
-def online_geocoder_from_settings(*, engine: Engine, settings: Settings) -> OnlineGeocoder | None:
-    """The configured online geocoder, or None when ``GEOCODER_PROVIDER`` is unset (default)."""
-    if not settings.geocoder_provider:
-        return None
-    return OnlineGeocoder(
-        engine=engine,
-        provider=settings.geocoder_provider,
-        url=settings.geocoder_url,
-        timeout=settings.geocoder_timeout,
-        min_delay=settings.geocoder_min_delay,
-        user_agent=settings.harvest_user_agent,
-    )

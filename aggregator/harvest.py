@@ -6,10 +6,7 @@ that cannot be fetched or read fails alone and leaves what was stored before unt
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,21 +16,16 @@ from sqlalchemy import Engine
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.models import HarvestRun, Source
-from aggregator.pipeline import Stage, build_stages, run_pipeline
+from aggregator.pipeline import Pipeline
 from aggregator.store import store_drafts, sync_sources
-from crawlers.crawl import CrawlOptions, crawl_source
+from aggregator.submissions import with_approved_feeds
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
-from crawlers.records import FeedError, ParseResult, Window
-from crawlers.registry import CRAWL_KINDS, UnsupportedKind, parse_document
+from crawlers.read import read_source, same_window_day
+from crawlers.records import FeedError, Window
 from crawlers.source import SourceConfig
 
 log = logging.getLogger(__name__)
-
-# Lines that change on every export without the events changing (RFC 5545 DTSTAMP etc.).
-_VOLATILE = re.compile(
-    rb"^(DTSTAMP|LAST-SYNC|X-WR-RELCALID|X-PUBLISHED-TTL-STAMP)[;:][^\n]*\n?",
-    re.MULTILINE | re.IGNORECASE,
-)
 
 
 @dataclass(slots=True)
@@ -51,31 +43,6 @@ class HarvestOutcome:
     error: str | None = None
     http_status: int | None = None
     bytes: int | None = None
-
-
-def content_fingerprint(body: bytes) -> str:
-    """Hash a body without its volatile lines, so a DTSTAMP-only change counts as unchanged."""
-    normalised = body.replace(b"\r\n", b"\n")
-    return hashlib.sha256(_VOLATILE.sub(b"", normalised)).hexdigest()
-
-
-def window_fingerprint(body: bytes, window: Window) -> str:
-    """The fingerprint stored for a processed body: the window's first day plus the content hash.
-
-    Recurring series are expanded inside the window, so the same bytes read on a later day
-    can give other occurrences. The day is part of what is compared: an unchanged body is
-    skipped only within the same window day, and on a new day the source is fetched without
-    validators and read again. Fits the 64 characters of ``Source.content_fingerprint``.
-    """
-    return f"{_window_day(window)}:{content_fingerprint(body)[:55]}"
-
-
-def _window_day(window: Window) -> str:
-    return window.start.strftime("%Y%m%d")
-
-
-def _same_window_day(fingerprint: str | None, window: Window) -> bool:
-    return bool(fingerprint) and fingerprint.startswith(_window_day(window) + ":")  # type: ignore[union-attr]
 
 
 def _finish_run(
@@ -118,38 +85,21 @@ def _finish_run(
         session.add(source)
 
 
-def _crawl(
-    source: SourceConfig,
-    now: datetime,
-    window: Window,
-    options: CrawlOptions | None,
-    outcome: HarvestOutcome,
-) -> tuple[ParseResult, str]:
-    """Crawl a source (child process); return its records and their fingerprint."""
-    from agenda.settings import get_settings
-
-    options = options or CrawlOptions.from_settings(get_settings())
-    parsed, stats = crawl_source(source, now=now, window=window, options=options)
-    outcome.http_status, outcome.bytes = stats.http_status, stats.bytes
-    records = sorted(json.dumps(e.to_dict(), sort_keys=True, default=str) for e in parsed.events)
-    return parsed, hashlib.sha256("\n".join(records).encode("utf-8")).hexdigest()
-
-
 def harvest_source(
     *,
     engine: Engine,
     source: SourceConfig,
     fetcher: Fetcher,
-    stages: list[Stage],
+    pipeline: Pipeline,
+    crawl_options: CrawlOptions,
     now: datetime,
     window: Window,
     created_in_run: set[str] | None = None,
-    crawl_options: CrawlOptions | None = None,
 ) -> HarvestOutcome:
     """Harvest one source end to end; never raises for a bad source, reports it instead.
 
-    Crawled kinds (jsonld, tribe, selectors) run a Scrapy crawl in a child process instead
-    of one fetch; their fingerprint is taken over the records they produced.
+    ``crawlers.read.read_source`` fetches (or crawls) and parses; the pipeline's caches
+    are loaded before its run and saved with the stored records.
     """
     with session_scope(engine) as session:
         run = HarvestRun(source_id=source.id, started_at=datetime.now(UTC))
@@ -158,45 +108,40 @@ def harvest_source(
         run_id = run.id
         state = session.get(Source, source.id)
         previous_fingerprint = state.content_fingerprint if state else None
-        # validators only when the last body was read for this same window day (see above)
+        # validators only when the last body was read on this window day (see
+        # crawlers.read.window_fingerprint)
         validators = (
             Validators(state.etag, state.http_last_modified)
-            if state and _same_window_day(previous_fingerprint, window)
+            if state and same_window_day(previous_fingerprint, window)
             else Validators()
         )
+        pipeline.load_caches(session=session)
     assert run_id is not None
     outcome = HarvestOutcome(source.id, "failed")
     fetched: FetchResult | None = None
     try:
-        if source.kind in CRAWL_KINDS:
-            parsed, fingerprint = _crawl(source, now, window, crawl_options, outcome)
-            if fingerprint == previous_fingerprint:
-                outcome.outcome = "unchanged"
-                return outcome
-        else:
-            fetched = fetcher.fetch(source.resolved_url(), validators)
-            outcome.http_status, outcome.bytes = fetched.status, fetched.size
-            if fetched.not_modified:
-                outcome.outcome = "unchanged"
-                return outcome
-            fingerprint = window_fingerprint(fetched.body, window)
-            if fingerprint == previous_fingerprint:
-                outcome.outcome = "unchanged"
-                return outcome
-            parsed = parse_document(fetched.body, source, now=now, window=window)
-            if parsed.truncated:
-                # Storing the part would mark every event after the break as removed.
-                raise FeedError(
-                    f"response is truncated ({len(parsed.events)} events readable before the"
-                    " break); nothing stored"
-                )
+        read = read_source(
+            source,
+            fetcher=fetcher,
+            now=now,
+            window=window,
+            crawl_options=crawl_options,
+            validators=validators,
+            previous_fingerprint=previous_fingerprint,
+        )
+        fetched = read.fetched
+        outcome.http_status, outcome.bytes = read.http_status, read.bytes
+        if read.result is None:
+            outcome.outcome = "unchanged"
+            return outcome
+        parsed = read.result
         outcome.problems = len(parsed.problems)
         for problem in parsed.problems:
             log.warning("%s", problem)
         for warning in parsed.warnings:
             log.info("%s", warning)
         drafts = []
-        for processed in run_pipeline(parsed.events, source, stages):
+        for processed in pipeline.run(parsed.events, source):
             if processed.dropped:
                 outcome.skipped += 1
             else:
@@ -213,12 +158,13 @@ def harvest_source(
             )
             state = session.get(Source, source.id)
             assert state is not None
-            state.content_fingerprint = fingerprint
+            state.content_fingerprint = read.fingerprint
             session.add(state)
+            pipeline.save_caches(session=session)
         outcome.outcome = "success"
         outcome.seen, outcome.new = counts.seen, counts.new
         outcome.updated, outcome.removed = counts.updated, counts.removed
-    except (FetchError, FeedError, UnsupportedKind) as exc:
+    except (FetchError, FeedError) as exc:
         outcome.outcome = "failed"
         outcome.error = str(exc)
         if isinstance(exc, FetchError):
@@ -237,29 +183,21 @@ def harvest(
     engine: Engine,
     config: AppConfig,
     fetcher: Fetcher,
+    pipeline: Pipeline,
+    crawl_options: CrawlOptions,
     now: datetime,
     window: Window,
     source_ids: list[str] | None = None,
     on_done: Callable[[HarvestOutcome], None] | None = None,
-    crawl_options: CrawlOptions | None = None,
 ) -> list[HarvestOutcome]:
     """Harvest the named sources (default: all) one after another.
 
     Feed URLs that regions proposed through the form and a moderator approved are
     harvested with the configured sources.
     """
-    from aggregator.submissions import with_approved_feeds
-
     with session_scope(engine) as session:
         config = with_approved_feeds(config, session=session)
         sync_sources(session=session, sources=config.sources)
-    from aggregator.geocoder_online import online_geocoder_from_settings
-    from agenda.settings import get_settings
-
-    stages = build_stages(
-        config,
-        online_geocoder=online_geocoder_from_settings(engine=engine, settings=get_settings()),
-    )
     selected = [s for s in config.sources if not source_ids or s.id in source_ids]
     outcomes = []
     created_in_run: set[str] = set()  # events not yet published: no SEQUENCE bumps
@@ -268,11 +206,11 @@ def harvest(
             engine=engine,
             source=source,
             fetcher=fetcher,
-            stages=stages,
+            pipeline=pipeline,
+            crawl_options=crawl_options,
             now=now,
             window=window,
             created_in_run=created_in_run,
-            crawl_options=crawl_options,
         )
         outcomes.append(result)
         if on_done:

@@ -1,4 +1,5 @@
-"""Source health for `agenda sources` and the status pages."""
+"""Source health: the one count of events per source, for `agenda sources`, `/api/sources`
+and the metrics, and the overview lines of `agenda sources`."""
 
 from __future__ import annotations
 
@@ -29,17 +30,31 @@ def _fmt(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else None
 
 
+def events_per_source(*, session: Session) -> dict[str, int]:
+    """Source id -> number of events the calendar publishes from it.
+
+    An event counts for a source when one of the source's records of it is live (not
+    marked removed) and the event itself is live and relevant: what the calendar lists
+    (cancelled events included, they are shown as cancelled). An event that several
+    sources announce counts once for each of them. Sources without events are absent.
+    """
+    rows = session.exec(
+        select(SourceRecord.source_id, func.count(func.distinct(SourceRecord.event_id)))
+        .join(Event, col(Event.id) == SourceRecord.event_id)
+        .where(
+            col(SourceRecord.removed_at).is_(None),
+            col(Event.removed_at).is_(None),
+            col(Event.relevant).is_(True),
+        )
+        .group_by(SourceRecord.source_id)
+    ).all()
+    return {source_id: count for source_id, count in rows}
+
+
 def source_health(*, engine: Engine, config: AppConfig) -> list[SourceHealth]:
     """Health of every configured source, from its stored state and live records."""
     with Session(engine) as session:
-        counts = dict(
-            session.exec(
-                select(SourceRecord.source_id, func.count(func.distinct(SourceRecord.event_id)))
-                .join(Event, col(Event.id) == SourceRecord.event_id)
-                .where(col(SourceRecord.removed_at).is_(None), col(Event.removed_at).is_(None))
-                .group_by(SourceRecord.source_id)
-            ).all()
-        )
+        counts = events_per_source(session=session)
         rows = []
         for source in config.sources:
             state = session.get(Source, source.id)

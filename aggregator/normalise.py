@@ -8,6 +8,7 @@ import re
 import nh3
 
 from aggregator.draft import EventDraft
+from crawlers.html_text import html_to_text, looks_like_html
 from crawlers.source import SourceConfig
 
 _CANCELLED_PREFIX = re.compile(
@@ -15,8 +16,6 @@ _CANCELLED_PREFIX = re.compile(
     r"\s*[\])]?\s*[:\-–—!]*\s*",
     re.IGNORECASE,
 )
-_BLOCK_TAGS = re.compile(r"</?(p|div|br|li|ul|ol|h[1-6]|tr|table|section|article)\b[^>]*>", re.I)
-_LINK = re.compile(r'<a\b[^>]*\bhref="([^"]+)"[^>]*>(.*?)</a>', re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -28,56 +27,6 @@ def clean_line(text: str | None) -> str:
         return ""
     text = html.unescape(html.unescape(text))
     return _SPACES.sub(" ", text.replace("\r", " ").replace("\n", " ")).strip()
-
-
-def html_to_text(markup: str) -> str:
-    """Sanitise untrusted HTML with nh3 and render it as plain text.
-
-    Paragraphs and line breaks become newlines; a link keeps its URL after its text when
-    the text does not already show it.
-    """
-    safe = nh3.clean(
-        markup,
-        tags={
-            "a",
-            "p",
-            "br",
-            "div",
-            "li",
-            "ul",
-            "ol",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "strong",
-            "em",
-            "b",
-            "i",
-            "tr",
-            "table",
-        },
-        attributes={"a": {"href"}},
-        link_rel=None,
-    )
-
-    def _link(match: re.Match[str]) -> str:
-        href, label = match.group(1), _TAG.sub("", match.group(2)).strip()
-        href = html.unescape(href)
-        return label if not label or href in label or label in href else f"{label} ({href})"
-
-    text = _LINK.sub(_link, safe)
-    text = _BLOCK_TAGS.sub("\n", text)
-    text = html.unescape(_TAG.sub("", text))
-    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r", "").split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
-def looks_like_html(text: str) -> bool:
-    """Whether a text carries markup (tags or entities) that must be rendered to plain text."""
-    return bool(re.search(r"<[a-zA-Z/][^>]*>|&[a-zA-Z#][a-zA-Z0-9]*;", text))
 
 
 # Function words: a text is English when it has clearly more English than Dutch ones.

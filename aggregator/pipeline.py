@@ -1,35 +1,47 @@
-"""The record pipeline: an ordered list of stages sharing one small contract.
+"""The record pipeline: an ordered, configurable list of stages sharing one small contract.
 
-A stage takes an EventDraft and returns it (changed or not), or raises ``Drop`` with a
-reason when the record must not become an event. Stages never touch the database.
+The order is one list of stage names (the ``PIPELINE_STAGES`` setting, default
+``normalise,classify,geocode``), resolved through :data:`STAGE_FACTORIES`. The harvest,
+``agenda parse``, the evaluation and published submissions all run the same Pipeline,
+built once by the composition root (``agenda.wiring``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
+from sqlmodel import Session
+
+from aggregator.classify import Classifier
 from aggregator.config import AppConfig
 from aggregator.draft import EventDraft
+from aggregator.geocode import GeocodeStage, OnlineGeocoder
+from aggregator.normalise import Normaliser
+from aggregator.stage import Drop, Stage, StageCache
 from crawlers.records import RawEvent
 from crawlers.source import SourceConfig
 
-
-class Drop(Exception):
-    """A stage decided that a record is not an event for this calendar."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+DEFAULT_STAGES = ("normalise", "classify", "geocode")
 
 
-class Stage(Protocol):
-    """One step of the pipeline."""
+@dataclass(frozen=True, slots=True)
+class StageContext:
+    """What a stage factory may build a stage from."""
 
-    def process(self, draft: EventDraft, source: SourceConfig) -> EventDraft:
-        """Return the draft (possibly changed) or raise Drop."""
-        ...
+    config: AppConfig
+    online_geocoder: OnlineGeocoder | None = None
+
+
+STAGE_FACTORIES: dict[str, Callable[[StageContext], Stage]] = {
+    "normalise": lambda context: Normaliser(),
+    "classify": lambda context: Classifier(context.config.taxonomy),
+    "geocode": lambda context: GeocodeStage(context.config.regions, online=context.online_geocoder),
+}
+
+
+class UnknownStage(ValueError):
+    """A stage name in PIPELINE_STAGES that no factory builds."""
 
 
 @dataclass(slots=True)
@@ -40,25 +52,63 @@ class Processed:
     dropped: str | None = None
 
 
-def build_stages(config: AppConfig, *, online_geocoder: Any = None) -> list[Stage]:
-    """The stages in order (normalise, classify, geocode and assign region).
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The stages in order, and the caches their caller loads before and saves after a run."""
 
-    ``online_geocoder`` (a callable, see aggregator.geocoder_online) is the optional
-    fallback for places the offline gazetteer does not know.
+    stages: tuple[Stage, ...]
+    caches: tuple[StageCache, ...] = ()
+
+    def run(self, records: Iterable[RawEvent], source: SourceConfig) -> Iterator[Processed]:
+        """Run every record through the stages; dropped records are yielded with their reason."""
+        return run_pipeline(records, source, self.stages)
+
+    def load_caches(self, *, session: Session) -> None:
+        """Read what the stages' caches stored before (call before ``run``)."""
+        for cache in self.caches:
+            cache.load(session=session)
+
+    def save_caches(self, *, session: Session) -> None:
+        """Write what the stages' caches learnt (call after ``run``; the caller commits)."""
+        for cache in self.caches:
+            cache.save(session=session)
+
+
+def parse_stage_names(value: str | Sequence[str]) -> tuple[str, ...]:
+    """Stage names from ``normalise,classify,geocode`` (or a list); raise UnknownStage."""
+    names = value.split(",") if isinstance(value, str) else list(value)
+    cleaned = tuple(name.strip() for name in names if name.strip())
+    unknown = [name for name in cleaned if name not in STAGE_FACTORIES]
+    if unknown:
+        raise UnknownStage(
+            f"unknown pipeline stage {', '.join(map(repr, unknown))};"
+            f" known: {', '.join(STAGE_FACTORIES)}"
+        )
+    if len(set(cleaned)) != len(cleaned):
+        raise UnknownStage(f"a pipeline stage is listed twice: {','.join(cleaned)}")
+    return cleaned
+
+
+def build_pipeline(
+    config: AppConfig,
+    *,
+    names: str | Sequence[str] = DEFAULT_STAGES,
+    online_geocoder: OnlineGeocoder | None = None,
+    caches: Sequence[StageCache] = (),
+) -> Pipeline:
+    """The pipeline of the named stages, in order.
+
+    ``online_geocoder`` (a callable, see aggregator.geocoder_online) is the geocode stage's
+    optional fallback for places the offline gazetteer does not know; ``caches`` are what
+    it remembers, loaded and saved by whoever runs the pipeline.
     """
-    from aggregator.classify import Classifier
-    from aggregator.geocode import GeocodeStage
-    from aggregator.normalise import Normaliser
-
-    return [
-        Normaliser(),
-        Classifier(config.taxonomy),
-        GeocodeStage(config.regions, online=online_geocoder),
-    ]
+    context = StageContext(config=config, online_geocoder=online_geocoder)
+    stages = tuple(STAGE_FACTORIES[name](context) for name in parse_stage_names(names))
+    return Pipeline(stages=stages, caches=tuple(caches))
 
 
 def run_pipeline(
-    records: Iterable[RawEvent], source: SourceConfig, stages: list[Stage]
+    records: Iterable[RawEvent], source: SourceConfig, stages: Sequence[Stage]
 ) -> Iterator[Processed]:
     """Run every record through the stages; dropped records are yielded with their reason."""
     for raw in records:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from aggregator.distance import KM_PER_DEGREE_LAT
 from config import bundled
 
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LAT = 111.2
 _PC = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:([A-Za-z]{2}))?\s*$")
 _LATLON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*[,;]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 # The Netherlands with a margin (Caribbean municipalities have no PC4): a lat,lon outside
@@ -78,14 +77,6 @@ def parse_near(value: str, *, table: dict[str, tuple[float, float]] | None = Non
     raise NearError(
         f"near {text[:40]!r} is neither a postcode (6511 or 6511 AB) nor coordinates (lat,lon)"
     )
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def bounding_box(point: GeoPoint, km: float) -> tuple[float, float, float, float]:

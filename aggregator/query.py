@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from aggregator.config import Regions
+from aggregator.distance import EARTH_RADIUS_KM, haversine_km
 from aggregator.fulltext import (
     StartRange,
     count_matches,
@@ -33,7 +34,7 @@ from aggregator.fulltext import (
 )
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.proximity import EARTH_RADIUS_KM, GeoPoint, bounding_box, haversine_km
+from aggregator.proximity import GeoPoint, bounding_box
 
 SortOrder = Literal["date", "distance", "relevance"]
 
@@ -152,16 +153,16 @@ def _conditions(
     elif not filters.include_removed:
         conditions.append(col(Event.removed_at).is_(None))
     if not filters.include_cancelled:
-        conditions.append(Event.status != "cancelled")
+        conditions.append(col(Event.status) != "cancelled")
     if filters.date_from:
         start = local_midnight(filters.date_from)
         conditions.append(func.coalesce(Event.end_at, Event.start_at) >= start)
         if longest is not None:
             # "not ended before the day" is no index range; with the longest duration in
             # the store it implies one on start, which the indexes can use (still exact)
-            conditions.append(Event.start_at >= start - longest)
+            conditions.append(col(Event.start_at) >= start - longest)
     if filters.date_to:
-        conditions.append(Event.start_at < local_midnight(filters.date_to + timedelta(days=1)))
+        conditions.append(col(Event.start_at) < local_midnight(filters.date_to + timedelta(days=1)))
     wanted_regions = filters.all_regions()
     if wanted_regions:
         members: set[str] = set()
@@ -251,7 +252,7 @@ def near_probe_statement(
     rows = min(max(40 * needed, NEAR_PROBE_ROWS[0]), NEAR_PROBE_ROWS[1])
     others = _conditions(replace(filters, near=None), regions, dialect, longest)
     prefix = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
             col(Event.id),
             col(Event.start_at),
             col(Event.lat),
@@ -426,9 +427,9 @@ def attach_provenance(*, session: Session, page: EventPage) -> None:
         )
         for record in records:
             page.records.setdefault(record.event_id, []).append(record)
-    for event_id, records in page.records.items():
-        live = [r for r in records if r.removed_at is None]
-        page.records[event_id] = live or records
+    for event_id, kept in page.records.items():
+        live = [r for r in kept if r.removed_at is None]
+        page.records[event_id] = live or kept
     source_ids = {r.source_id for rs in page.records.values() for r in rs}
     if source_ids:
         for source in session.exec(select(Source).where(col(Source.id).in_(source_ids))):
@@ -537,9 +538,10 @@ def longest_duration(*, session: Session, version: int | None = None) -> timedel
     (none when the caller read ``version`` already).
     """
     bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
     if version is None:
         version = publish_version(session=session)
-    key = (bind.url.render_as_string(hide_password=True), version)
+    key = (engine.url.render_as_string(hide_password=True), version)
     if key not in _longest_cache:
         days = session.execute(text(_LONGEST_SQL[bind.dialect.name])).scalar()
         if len(_longest_cache) > 64:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -13,9 +13,9 @@ from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.harvest import HarvestOutcome, harvest_source
 from aggregator.models import Source
-from aggregator.pipeline import build_stages
-from agenda.settings import Settings
+from aggregator.pipeline import Pipeline
 from aggregator.store import sync_sources
+from aggregator.submissions import with_approved_feeds
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
@@ -28,15 +28,25 @@ PROPOSALS_CHECK = timedelta(minutes=5)  # how often approved feed proposals are 
 class HarvestScheduler:
     """Harvest every source at its configured interval in background threads."""
 
-    def __init__(self, *, engine: Engine, config: AppConfig, settings: Settings) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        config: AppConfig,
+        pipeline: Pipeline,
+        crawl_options: CrawlOptions,
+        make_fetcher: Callable[[], Fetcher],
+        make_window: Callable[[datetime], Window],
+    ) -> None:
+        """Wire the scheduler: ``make_fetcher`` gives each run its own fetcher (runs of
+        different sources overlap in threads), ``make_window`` the window around a run's now.
+        """
         self.engine = engine
         self.config = config
-        self.settings = settings
-        from aggregator.geocoder_online import online_geocoder_from_settings
-
-        self.stages = build_stages(
-            config, online_geocoder=online_geocoder_from_settings(engine=engine, settings=settings)
-        )
+        self.pipeline = pipeline
+        self.crawl_options = crawl_options
+        self.make_fetcher = make_fetcher
+        self.make_window = make_window
         self._scheduler = BackgroundScheduler(
             timezone="UTC",
             job_defaults={
@@ -45,37 +55,21 @@ class HarvestScheduler:
                 "misfire_grace_time": 3600,
             },
         )
-        self._lock = threading.Lock()
         with session_scope(engine) as session:
             sync_sources(session=session, sources=config.sources)
-
-    def _fetcher(self) -> Fetcher:
-        s = self.settings
-        return Fetcher(
-            user_agent=s.harvest_user_agent,
-            timeout=s.harvest_timeout,
-            max_bytes=s.harvest_max_bytes,
-            max_redirects=s.harvest_max_redirects,
-        )
 
     def harvest_one(self, source: SourceConfig) -> HarvestOutcome:
         """Harvest one source now (the job body)."""
         now = datetime.now(UTC)
-        window = Window.around(
-            now,
-            past_days=self.settings.harvest_past_days,
-            horizon_days=self.settings.harvest_horizon_days,
-            max_occurrences=self.settings.harvest_max_occurrences,
-        )
-        with self._fetcher() as fetcher:
+        with self.make_fetcher() as fetcher:
             outcome = harvest_source(
                 engine=self.engine,
                 source=source,
                 fetcher=fetcher,
-                stages=self.stages,
+                pipeline=self.pipeline,
+                crawl_options=self.crawl_options,
                 now=now,
-                window=window,
-                crawl_options=CrawlOptions.from_settings(self.settings),
+                window=self.make_window(now),
             )
         with session_scope(self.engine) as session:
             row = session.get(Source, source.id)
@@ -113,8 +107,6 @@ class HarvestScheduler:
 
     def refresh_sources(self) -> list[str]:
         """Schedule every source without a job yet; return the ids that were added."""
-        from aggregator.submissions import with_approved_feeds
-
         now = datetime.now(UTC)
         added = []
         with session_scope(self.engine) as session:

@@ -112,10 +112,11 @@ def _is_older_version(
     """RFC 5545 ordering: a lower SEQUENCE, or the same with an earlier LAST-MODIFIED, is older."""
     if new_seq is not None and old_seq is not None and new_seq != old_seq:
         return new_seq < old_seq
-    comparable = isinstance(new_mod, datetime) and isinstance(old_mod, datetime)
-    if comparable and (new_mod.tzinfo is None) == (old_mod.tzinfo is None):  # type: ignore[union-attr]
-        return new_mod < old_mod  # type: ignore[operator]
-    return False
+    if not (isinstance(new_mod, datetime) and isinstance(old_mod, datetime)):
+        return False
+    if (new_mod.tzinfo is None) != (old_mod.tzinfo is None):
+        return False  # naive and aware cannot be ordered
+    return new_mod < old_mod
 
 
 def _is_older(draft: EventDraft, record: SourceRecord) -> bool:

@@ -22,7 +22,7 @@ from aggregator.config import AppConfig
 from aggregator.draft import EventDraft
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, RateLimitHit, Source, Submission, User
-from aggregator.pipeline import build_stages, run_pipeline
+from aggregator.pipeline import Pipeline
 from aggregator.store import upsert_record, withdraw_record
 from crawlers.records import RawEvent
 from crawlers.source import SourceConfig, SourceDefaults
@@ -135,11 +135,17 @@ def upsert_draft(*, session: Session, source_id: str, draft: EventDraft, now: da
     return upsert_record(session=session, source_id=source_id, draft=draft, now=now)
 
 
-def publish(*, session: Session, submission: Submission, config: AppConfig, now: datetime) -> str:
-    """Run an event submission through the pipeline and store it; return the event id."""
+def publish(*, session: Session, submission: Submission, pipeline: Pipeline, now: datetime) -> str:
+    """Run an event submission through the harvest's pipeline and store it; return the event id.
+
+    The pipeline's caches (the online geocoder's answers) are loaded and saved in the
+    request's session, around the run.
+    """
     ensure_source_row(session=session)
     source = submission_source(submission)
-    (processed,) = run_pipeline([submission_to_raw(submission)], source, build_stages(config))
+    pipeline.load_caches(session=session)
+    (processed,) = pipeline.run([submission_to_raw(submission)], source)
+    pipeline.save_caches(session=session)
     if processed.dropped:
         raise PublishError(processed.dropped)
     draft = processed.draft
@@ -175,7 +181,7 @@ def create_submission(
     region: str,
     email: str,
     user: User | None,
-    config: AppConfig,
+    pipeline: Pipeline,
     now: datetime,
     kind: str = "event",
 ) -> Submission:
@@ -194,7 +200,7 @@ def create_submission(
     session.flush()
     if kind == "event" and user is not None and user.trusted:
         try:
-            publish(session=session, submission=submission, config=config, now=now)
+            publish(session=session, submission=submission, pipeline=pipeline, now=now)
         except PublishError as exc:
             # a stage refused it: a moderator looks at it like any other submission
             submission.reason = exc.reason
@@ -211,7 +217,7 @@ def approve(
     session: Session,
     submission: Submission,
     moderator: User,
-    config: AppConfig,
+    pipeline: Pipeline,
     now: datetime,
     trust_submitter: bool = False,
 ) -> None:
@@ -222,7 +228,7 @@ def approve(
     submission.reason = None
     submission.updated_at = now
     if submission.kind == "event":
-        publish(session=session, submission=submission, config=config, now=now)
+        publish(session=session, submission=submission, pipeline=pipeline, now=now)
     if trust_submitter and submission.submitter_user_id is not None:
         submitter = session.get(User, submission.submitter_user_id)
         if submitter is not None:
@@ -264,7 +270,7 @@ def update_by_submitter(
     session: Session,
     submission: Submission,
     data: dict[str, Any],
-    config: AppConfig,
+    pipeline: Pipeline,
     now: datetime,
 ) -> str:
     """Apply the submitter's change. Returns 'saved', 'published' or 'requeued'.
@@ -288,7 +294,7 @@ def update_by_submitter(
         submission.status = "pending"
         return "requeued"
     try:
-        publish(session=session, submission=submission, config=config, now=now)
+        publish(session=session, submission=submission, pipeline=pipeline, now=now)
     except PublishError as exc:
         submission.status = "pending"
         submission.reason = exc.reason

@@ -13,8 +13,9 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from aggregator.config import AppConfig
 from agenda.settings import Settings
+from aggregator.config import AppConfig
+from aggregator.pipeline import Pipeline, build_pipeline
 from api import metrics, routes_api, routes_calendar
 from api.export_cache import ExportCache
 from api.revalidation import RevalidationShortcut
@@ -31,8 +32,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> FastAPI:
-    """Build the app around a loaded configuration and a database engine."""
+def create_app(
+    *, settings: Settings, config: AppConfig, engine: Engine, pipeline: Pipeline | None = None
+) -> FastAPI:
+    """Build the app around a loaded configuration and a database engine.
+
+    ``pipeline`` publishes approved submissions: the composition root passes the
+    harvest's own pipeline (the default is the default stages, offline).
+    """
     app = FastAPI(
         lifespan=_lifespan,
         title="Overstap Agenda API",
@@ -43,6 +50,7 @@ def create_app(*, settings: Settings, config: AppConfig, engine: Engine) -> Fast
     app.state.settings = settings
     app.state.config = config
     app.state.engine = engine
+    app.state.pipeline = pipeline if pipeline is not None else build_pipeline(config)
     app.state.export_cache = ExportCache()
     # innermost first: the shortcut's 304s still pass through CORS
     app.add_middleware(

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from aggregator.config import AppConfig
 from agenda.settings import Settings
+from aggregator.config import AppConfig
 
 
 def get_session(request: Request) -> Iterator[Session]:

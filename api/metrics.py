@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
+from aggregator.health import events_per_source
 from aggregator.models import Event, HarvestRun, Source
 
 router = APIRouter(tags=["ops"])
@@ -39,6 +40,11 @@ class StoreCollector(Collector):
             "1 when the last harvest of a source failed",
             labels=["source"],
         )
+        per_source = GaugeMetricFamily(
+            "agenda_source_events",
+            "Events the calendar publishes from a source (aggregator.health.events_per_source)",
+            labels=["source"],
+        )
         runs = GaugeMetricFamily(
             "agenda_harvest_runs",
             "Harvest runs recorded, by source and outcome",
@@ -56,7 +62,9 @@ class StoreCollector(Collector):
                 select(func.count()).select_from(Event).where(col(Event.removed_at).is_not(None))
             ).one()
             events.add_metric(["removed"], removed)
+            counts = events_per_source(session=session)
             for source in session.exec(select(Source)):
+                per_source.add_metric([source.id], counts.get(source.id, 0))
                 if source.last_success_at:
                     success.add_metric([source.id], source.last_success_at.timestamp())
                 failing.add_metric([source.id], 1.0 if source.last_error else 0.0)
@@ -66,7 +74,7 @@ class StoreCollector(Collector):
                 )
             ).all():
                 runs.add_metric([source_id, outcome], count)
-        yield from (events, success, failing, runs)
+        yield from (events, success, failing, per_source, runs)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -127,7 +127,7 @@ def approve_submission(
                 session=session,
                 submission=submission,
                 moderator=user,
-                config=config,
+                pipeline=request.app.state.pipeline,
                 now=now,
                 trust_submitter=form.get("trust") == "1",
             )

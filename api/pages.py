@@ -26,7 +26,6 @@ from feeds.jsonld import event_jsonld
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 25
-_LATLON = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 
 
 @dataclass(slots=True)

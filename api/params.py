@@ -23,8 +23,6 @@ LANGUAGES = ("nl", "en")
 # Dates far outside any calendar are typos (and year 9999 overflows day arithmetic).
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
-ListParam = Annotated[list[str] | None, Query()]
-
 
 def _values(raw: list[str] | None) -> tuple[str, ...]:
     """Split repeated and comma-separated values, drop blanks, keep first-seen order."""

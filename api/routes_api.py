@@ -8,12 +8,13 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from aggregator.config import AppConfig
+from aggregator.health import events_per_source
 from aggregator.localtime import local_iso
-from aggregator.models import Event, HarvestRun, Source, SourceRecord
+from aggregator.models import HarvestRun, Source
 from aggregator.query import EventFilters, get_event, query_events
 from api.deps import ConfigDep, SessionDep, public_base_url
 from api.params import FiltersDep
@@ -161,14 +162,7 @@ def read_taxonomy(config: ConfigDep) -> dict[str, Any]:
 @router.get("/sources", summary="Sources and their health")
 def list_sources(session: SessionDep) -> list[dict[str, Any]]:
     """Every source with its last success, last error and number of live events."""
-    counts = dict(
-        session.exec(
-            select(SourceRecord.source_id, func.count(func.distinct(SourceRecord.event_id)))
-            .join(Event, col(Event.id) == SourceRecord.event_id)
-            .where(col(SourceRecord.removed_at).is_(None), col(Event.relevant).is_(True))
-            .group_by(SourceRecord.source_id)
-        ).all()
-    )
+    counts = events_per_source(session=session)
     result = []
     for source in session.exec(select(Source).order_by(col(Source.id))):
         last_run = session.exec(

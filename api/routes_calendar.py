@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from agenda.settings import Settings
 from aggregator.config import AppConfig
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.query import EventFilters, change_marker, publish_version, query_events
-from agenda.settings import Settings
 from api.deps import public_base_url
 from api.export_cache import (
     ExportCache,

@@ -117,7 +117,7 @@ def submit(request: Request, form: FormDep, config: ConfigDep, settings: Setting
             region=checked.data["region"],
             email=email,
             user=user,
-            config=config,
+            pipeline=request.app.state.pipeline,
             now=now,
         )
         published = submission.status == "approved"
@@ -183,7 +183,7 @@ def edit(submission_id: int, request: Request, form: FormDep, config: ConfigDep)
             session=session,
             submission=submission,
             data=checked.data,
-            config=config,
+            pipeline=request.app.state.pipeline,
             now=datetime.now(UTC),
         )
         message = t("submit_edit_requeued" if outcome == "requeued" else "submit_edit_saved", lang)
@@ -307,7 +307,7 @@ def propose_feed(
             region=values["region"],
             email=email,
             user=None,
-            config=config,
+            pipeline=request.app.state.pipeline,
             now=now,
             kind="source",
         )

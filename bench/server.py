@@ -8,9 +8,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from agenda.settings import Settings
 from aggregator.config import load_config
 from aggregator.db import make_engine
-from agenda.settings import Settings
 from api.app import create_app
 from config import bundled
 

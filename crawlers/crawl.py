@@ -19,20 +19,37 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from crawlers import selectors
 from crawlers.fetch import FetchError, is_remote, local_path
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
+from crawlers.registry import source_kind
 from crawlers.source import SourceConfig
 
-SPIDERS = {
-    "jsonld": "crawlers.spiders.events.SchemaOrgSpider",
-    "tribe": "crawlers.spiders.tribe.TribeSpider",
-    "selectors": "crawlers.spiders.selectors.SelectorSpider",
-}
+
+class CrawlTimeout(FetchError):
+    """The whole crawl (child process included) ran past ``CrawlOptions.crawl_timeout``."""
+
+
+class CrawlProcessFailed(FeedError):
+    """The crawl's child process died without producing any item."""
+
+
+class StartPageFailed(FetchError):
+    """The crawl's start page could not be fetched (HTTP error, timeout, robots.txt)."""
+
+
+class NothingFound(FeedError):
+    """The crawl ran but found no event (a layout change, or no schema.org markup)."""
+
+
+# What a spider's ``fatal`` item says about the failure (see crawlers.spiders).
+FATAL_FETCH = "fetch"  # the start page could not be fetched
+FATAL_FEED = "feed"  # the start page was fetched but cannot be read
 
 
 @dataclass(frozen=True, slots=True)
 class CrawlOptions:
-    """Politeness and limits of a crawl (from Settings: HARVEST_*)."""
+    """Politeness and limits of a crawl (the composition root fills them from HARVEST_*)."""
 
     user_agent: str
     timeout: float = 30.0  # per request
@@ -44,25 +61,6 @@ class CrawlOptions:
     backoff: float = 1.0
     max_bytes: int = 20 * 1024 * 1024
     cache_dir: str | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> CrawlOptions:
-        """Build options from the Settings class (fields it lacks keep their defaults)."""
-        values = {
-            "user_agent": settings.harvest_user_agent,
-            "timeout": settings.harvest_timeout,
-            "max_bytes": settings.harvest_max_bytes,
-        }
-        for name, attr in (
-            ("crawl_timeout", "harvest_crawl_timeout"),
-            ("delay", "harvest_crawl_delay"),
-            ("concurrency_per_domain", "harvest_crawl_concurrency"),
-            ("cache_dir", "harvest_cache_dir"),
-        ):
-            value = getattr(settings, attr, None)
-            if value is not None:
-                values[name] = str(value) if name == "cache_dir" else value
-        return cls(**values)
 
 
 @dataclass(slots=True)
@@ -121,8 +119,12 @@ def scrapy_settings(options: CrawlOptions, source_id: str, output: Path) -> dict
 def crawl_source(
     source: SourceConfig, *, now: datetime, window: Window, options: CrawlOptions
 ) -> tuple[ParseResult, CrawlStats]:
-    """Crawl a source in a child process; raise FetchError/FeedError when the source fails."""
-    if source.kind not in SPIDERS:
+    """Crawl a source in a child process; raise FetchError/FeedError when the source fails.
+
+    The failures are typed: CrawlTimeout and StartPageFailed are FetchErrors,
+    CrawlProcessFailed and NothingFound are FeedErrors.
+    """
+    if source_kind(source.kind).spider is None:
         raise FeedError(f"source kind {source.kind!r} is not crawled")
     url = start_url(source)
     if url.startswith("file:"):
@@ -148,11 +150,11 @@ def crawl_source(
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise FetchError(f"crawl timed out after {options.crawl_timeout:g} s") from exc
+            raise CrawlTimeout(f"crawl timed out after {options.crawl_timeout:g} s") from exc
         items = _read_items(output)
         if completed.returncode != 0 and not items:
             tail = " | ".join(completed.stderr.strip().splitlines()[-3:])
-            raise FeedError(f"crawl process failed (exit {completed.returncode}): {tail}")
+            raise CrawlProcessFailed(f"crawl process failed (exit {completed.returncode}): {tail}")
     return interpret(items, source, start=url)
 
 
@@ -182,11 +184,8 @@ def interpret(
         kind = item.get("type")
         if kind == "fatal":
             reason = str(item.get("reason"))
-            status = item.get("status")
-            if status is not None or reason.startswith(
-                ("cannot fetch", "timed out", "file not found", "forbidden by robots")
-            ):
-                raise FetchError(reason, status=status)
+            if item.get("error") == FATAL_FETCH:
+                raise StartPageFailed(reason, status=item.get("status"))
             raise FeedError(reason)
         if kind == "page":
             stats.pages += 1
@@ -201,14 +200,12 @@ def interpret(
             result.skipped += 1
             result.problems.append(ParseProblem(source.id, f"{item['url']}: {item['reason']}"))
     if not result.events and source.kind != "tribe":
-        raise FeedError(_empty_reason(source, stats, result))
+        raise NothingFound(_empty_reason(source, stats, result))
     return result, stats
 
 
 def _empty_reason(source: SourceConfig, stats: CrawlStats, result: ParseResult) -> str:
     if source.kind == "selectors":
-        from crawlers import selectors
-
         spec = selectors.load_spec(source)
         reason = selectors.layout_changed_reason(stats.start_url, spec, stats.matched)
     else:
@@ -242,7 +239,9 @@ def main() -> None:
     from scrapy.crawler import CrawlerProcess
 
     job = json.loads(sys.stdin.read())
-    module, _, name = SPIDERS[job["kind"]].rpartition(".")
+    spider_path = source_kind(job["kind"]).spider
+    assert spider_path is not None  # crawl_source only starts crawls of crawled kinds
+    module, _, name = spider_path.rpartition(".")
     spider = getattr(importlib.import_module(module), name)
     process = CrawlerProcess(settings=job["settings"], install_root_handler=True)
     process.crawl(spider, job=job)

@@ -21,14 +21,14 @@ from years ago): dateutil builds those lists in full, so that is checked up fron
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import icalendar
 from icalendar.prop import vDDDLists, vDDDTypes
 
 from crawlers.ical_content import CalendarText, ComponentText, decode_text, split_calendars
-from crawlers.ical_record import NO_END, recurrence_key
+from crawlers.ical_record import NO_END, property_value, recurrence_key
 from crawlers.ical_series import ParsedEvent, expand
 from crawlers.ical_zones import DEFAULT_TZ, ZoneResolver, zone
 from crawlers.records import FeedError, ParseProblem, ParseResult, Window
@@ -36,8 +36,9 @@ from crawlers.source import SourceConfig
 
 __all__ = ["DEFAULT_TZ", "decode_text", "parse"]
 
-# Errors icalendar and recurring-ical-events raise for one bad component or series.
-_COMPONENT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+# Errors icalendar and recurring-ical-events raise for one bad component or series
+# (OverflowError: a date or duration beyond what datetime holds, "DURATION:P99999999D").
+_COMPONENT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 # RFC 5545 3.6.1: properties that MUST NOT occur more than once in a VEVENT.
 _SINGLE_VALUED = (
     "UID",
@@ -73,15 +74,20 @@ def parse(
     calendars, text_problems = split_calendars(text)
     result = ParseResult()
     for problem in text_problems:
-        result.problems.append(ParseProblem(source.id, problem.reason, line=problem.line))
+        (result.warnings if problem.repaired else result.problems).append(
+            ParseProblem(source.id, problem.reason, line=problem.line)
+        )
     result.truncated = any(not calendar.complete for calendar in calendars)
-    usable = found = 0
+    found = 0
+    components: list[ParsedEvent] = []
     for calendar in calendars:
         floating, x_wr = _floating_zone(calendar, source, result)
-        components = _read_components(calendar, source, floating, result)
+        components.extend(_read_components(calendar, source, floating, x_wr, result))
         found += sum(1 for c in calendar.components if c.name == "VEVENT")
-        usable += len(components)
-        expand(components, x_wr, source, window, result)
+    # one UID is one series across the whole file, also when a producer concatenated
+    # several VCALENDARs (per-event downloads, a master and its override in two blocks)
+    usable = _latest_versions(components)
+    expand(usable, source, window, result)
     if found and not usable:
         first = result.problems[0] if result.problems else None
         raise FeedError(
@@ -125,7 +131,11 @@ def _floating_zone(
 
 
 def _read_components(
-    calendar: CalendarText, source: SourceConfig, floating: tzinfo, result: ParseResult
+    calendar: CalendarText,
+    source: SourceConfig,
+    floating: tzinfo,
+    x_wr: str | None,
+    result: ParseResult,
 ) -> list[ParsedEvent]:
     """Parse the VTIMEZONEs and VEVENTs of one calendar, each on its own."""
     vtimezones: dict[str, Any] = {}
@@ -133,13 +143,8 @@ def _read_components(
     for block in calendar.components:
         if not block.complete or block.name not in {"VEVENT", "VTIMEZONE"}:
             continue
-        try:
-            component = icalendar.Component.from_ical(block.ical())
-        except _COMPONENT_ERRORS as exc:
-            # a VTIMEZONE is no record: its TZID then resolves like one without definition
-            (result.problems if block.name == "VEVENT" else result.warnings).append(
-                ParseProblem(source.id, f"unreadable {block.name}: {exc}", line=block.line)
-            )
+        component = _component(block, source, result)
+        if component is None:
             continue
         if block.name == "VTIMEZONE":
             tzid = str(component.get("TZID") or "")
@@ -166,6 +171,7 @@ def _read_components(
     for block, event in events:
         try:
             prepared.append(_prepare(event, block.line, resolver, source, result))
+            prepared[-1].x_wr = x_wr
         except _Unusable as exc:
             result.problems.append(
                 ParseProblem(source.id, str(exc), line=block.line, uid=_uid_or_none(event))
@@ -179,14 +185,48 @@ def _read_components(
                 line=calendar.line,
             )
         )
-    return _latest_versions(prepared)
+    return prepared
+
+
+def _component(block: ComponentText, source: SourceConfig, result: ParseResult) -> Any:
+    """The parsed component, or None (reported) when it cannot be read.
+
+    A VEVENT that fails only because of a nested component (a VALARM with
+    ``TRIGGER:PT-2H``, as a Dutch rail operator's export writes it) is read without its
+    nested components: the reader uses no alarms, and the event is what subscribers need.
+    """
+    try:
+        return icalendar.Component.from_ical(block.ical())
+    except _COMPONENT_ERRORS as exc:
+        error = exc
+    nested = block.nested()
+    if block.name == "VEVENT" and nested:
+        try:
+            component = icalendar.Component.from_ical(block.without_nested())
+        except _COMPONENT_ERRORS:
+            pass
+        else:
+            result.warnings.append(
+                ParseProblem(
+                    source.id,
+                    f"unreadable {', '.join(sorted(set(nested)))} dropped: {error}",
+                    line=block.line,
+                    uid=_uid_or_none(component),
+                )
+            )
+            return component
+    # a VTIMEZONE is no record: its TZID then resolves like one without definition
+    (result.problems if block.name == "VEVENT" else result.warnings).append(
+        ParseProblem(source.id, f"unreadable {block.name}: {error}", line=block.line)
+    )
+    return None
 
 
 class _Unusable(Exception):
     """A VEVENT that cannot become an event (reason in the message)."""
 
 
-def _uid_or_none(event: icalendar.Event) -> str | None:
+def _uid_or_none(event: icalendar.Component) -> str | None:
     uid = event.get("UID")
     return str(uid).strip() or None if uid is not None else None
 
@@ -240,6 +280,9 @@ def _prepare(
     for name in _DATE_PROPERTIES:
         if name in event:
             event[name] = _localised(event[name], resolver)
+    note = _coherent_end(event)
+    if note:
+        result.warnings.append(ParseProblem(source.id, note, line=line, uid=_uid_or_none(event)))
     if "DTEND" not in event and "DURATION" not in event:
         # expansion gives every occurrence an end; remember that the source gave none
         event[NO_END] = "TRUE"
@@ -254,6 +297,33 @@ def _prepare(
         uid = f"no-uid-{digest}"
         event["UID"] = uid
     return ParsedEvent(event, line, uid)
+
+
+def _coherent_end(event: icalendar.Event) -> str | None:
+    """Make DTEND the same value type as DTSTART and not before it; say what was changed.
+
+    RFC 5545 3.8.2.2: DTEND "MUST be specified as a date with local time if and only if"
+    DTSTART is, and later than it. A DATE start with a DATE-TIME end lasts through the day
+    the end falls on (an end at midnight excluded); a DATE-TIME start with a DATE end ends
+    at that midnight in the start's zone. An end before the start is swapped with it, as
+    recurring-ical-events does for series, so single events and series agree.
+    """
+    if "DTEND" not in event:
+        return None
+    start, end = property_value(event, "DTSTART"), property_value(event, "DTEND")
+    note = None
+    if isinstance(start, datetime) and not isinstance(end, datetime):
+        end = datetime.combine(end, time(), tzinfo=start.tzinfo)
+        note = "DTEND is a DATE and DTSTART a DATE-TIME: ends at that midnight"
+    elif not isinstance(start, datetime) and isinstance(end, datetime):
+        end = end.date() + timedelta(days=1) if end.time() != time() else end.date()
+        note = "DTEND is a DATE-TIME and DTSTART a DATE: lasts through the day it ends"
+    if _sort_key(end) < _sort_key(start):
+        event["DTSTART"], end = vDDDTypes(end), start
+        note = "DTEND is before DTSTART: swapped"
+    if note:
+        event["DTEND"] = vDDDTypes(end)
+    return note
 
 
 def _is_broken(value: Any) -> bool:

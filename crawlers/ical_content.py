@@ -15,11 +15,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from crawlers.charset import decode_lenient
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # RFC 5545 3.1: name = iana-token / x-name, made of ALPHA, DIGIT and "-".
 _CONTENT_LINE = re.compile(r"^[A-Za-z0-9-]+[;:]")
 # Components that live directly in a VCALENDAR; a BEGIN of one of them closes an open one.
 TOP_LEVEL = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "VAVAILABILITY"})
+# Properties whose value is no free text (RFC 5545 3.8: dates, rules, numbers, addresses,
+# identifiers). A line without "name:" after a text property (DESCRIPTION, X-ALT-DESC, or a
+# line that only looked like one, "Passcode: 123") is its long value wrapped without the
+# folding space; after one of these it is a stray line of its own, and gluing it on would
+# make DTSTART unreadable.
+_STRUCTURED_PROPERTIES = frozenset(
+    {
+        "DTSTART", "DTEND", "DUE", "DTSTAMP", "CREATED", "LAST-MODIFIED", "RECURRENCE-ID",
+        "EXDATE", "RDATE", "RRULE", "EXRULE", "DURATION", "SEQUENCE", "PRIORITY", "GEO",
+        "TRANSP", "STATUS", "CLASS", "UID", "URL", "ORGANIZER", "ATTENDEE", "TRIGGER",
+        "REPEAT", "ACTION", "TZID", "TZOFFSETFROM", "TZOFFSETTO", "VERSION", "PRODID",
+        "METHOD", "CALSCALE", "PERCENT-COMPLETE", "COMPLETED", "FREEBUSY", "TZURL",
+    }
+)  # fmt: skip
+# An empty parameter: "DTSTART;;VALUE=DATE-TIME:..." or "DTSTART;:..." (before the value)
+_EMPTY_PARAMETERS = re.compile(r";(?=;|$)")
 
 
 @dataclass(slots=True)
@@ -35,6 +53,27 @@ class ComponentText:
         """The component as iCalendar text (CRLF line ends, no folding needed)."""
         return "\r\n".join(self.lines) + "\r\n"
 
+    def nested(self) -> list[str]:
+        """The names of the components nested in this one (VALARM, ...), in order."""
+        return [line[6:].strip().upper() for line in self.lines[1:] if _is_begin(line)]
+
+    def without_nested(self) -> str:
+        """The component as iCalendar text without its nested components (VALARMs, ...)."""
+        kept: list[str] = self.lines[:1]
+        depth = 0
+        for line in self.lines[1:]:
+            if _is_begin(line):
+                depth += 1
+            elif depth and line.upper().startswith("END:"):
+                depth -= 1
+            elif not depth:
+                kept.append(line)
+        return "\r\n".join(kept) + "\r\n"
+
+
+def _is_begin(line: str) -> bool:
+    return line.upper().startswith("BEGIN:")
+
 
 @dataclass(slots=True)
 class CalendarText:
@@ -48,26 +87,28 @@ class CalendarText:
 
 @dataclass(slots=True)
 class TextProblem:
-    """Something in the text that was skipped or repaired, with its line."""
+    """Something in the text that was skipped or repaired, with its line.
+
+    ``repaired`` means nothing was lost (a warning), else text was dropped (a problem).
+    """
 
     line: int
     reason: str
+    repaired: bool = False
 
 
 def decode_text(body: bytes) -> str:
-    """Decode calendar bytes: UTF-16 by its BOM; else UTF-8, falling back to Windows-1252.
+    """Decode calendar bytes: UTF-16 by its BOM; else UTF-8, tolerant of bad bytes.
 
     RFC 5545 says UTF-8, but exports from older Windows tools are often Windows-1252 with no
-    declaration; a byte sequence that is not UTF-8 is read as Windows-1252 rather than lost.
+    declaration, and a UTF-8 file may hold one bad byte or a character folded in half:
+    see :func:`crawlers.charset.decode_lenient` (lines decoded with their continuations).
     """
     if body.startswith((b"\xff\xfe", b"\xfe\xff")):
         return body.decode("utf-16", errors="replace")
     if body.startswith(b"\xef\xbb\xbf"):
         body = body[3:]  # a UTF-8 BOM, sometimes in front of Windows-1252 text all the same
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace")
+    return decode_lenient(body, folded=True)
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -161,15 +202,16 @@ def split_calendars(text: str) -> tuple[list[CalendarText], list[TextProblem]]:
             problems.append(TextProblem(number, f"END:{name} without its BEGIN ignored"))
             continue
         if not _CONTENT_LINE.match(line):
-            # A long value wrapped without the folding space: glue it back to its property.
+            # A long text value wrapped without the folding space: glue it back to its property.
             target = component.lines if component is not None else calendar.properties
-            if was_after_property and target:
+            if was_after_property and target and _is_text_property(target[-1]):
                 target[-1] += "\\n" + line.strip()
                 after_property = True
             else:
                 problems.append(TextProblem(number, f"not a content line, ignored: {line!r}"))
             continue
         after_property = True
+        line = _repaired_parameters(line, number, problems)
         if component is not None:
             component.lines.append(line)
         else:
@@ -179,6 +221,44 @@ def split_calendars(text: str) -> tuple[list[CalendarText], list[TextProblem]]:
     if calendar is not None and not calendar.complete:
         problems.append(TextProblem(calendar.line, "VCALENDAR has no END:VCALENDAR (truncated?)"))
     return calendars, problems
+
+
+def _property_name(line: str) -> str:
+    return re.split(r"[;:]", line, maxsplit=1)[0].upper()
+
+
+def _is_text_property(line: str) -> bool:
+    return _property_name(line) not in _STRUCTURED_PROPERTIES
+
+
+def _repaired_parameters(line: str, number: int, problems: list[TextProblem]) -> str:
+    """The line without empty parameters ("DTSTART;;VALUE=DATE-TIME:..."), noted if any.
+
+    RFC 5545 3.1: ``contentline = name *(";" param ) ":" value``; a parameter is never
+    empty. Only the part before the value's colon (outside quotes) is looked at.
+    """
+    head_end = _value_colon(line)
+    if head_end < 0:
+        return line
+    head = line[:head_end]
+    if ";;" not in head and not head.endswith(";"):
+        return line
+    repaired = _EMPTY_PARAMETERS.sub("", head)
+    problems.append(
+        TextProblem(number, f"empty parameter removed: {head!r} read as {repaired!r}", True)
+    )
+    return repaired + line[head_end:]
+
+
+def _value_colon(line: str) -> int:
+    """The index of the colon that starts the value (colons in quoted parameters skipped)."""
+    quoted = False
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == ":" and not quoted:
+            return index
+    return -1
 
 
 def _unfinished(component: ComponentText) -> TextProblem:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from crawlers.ical_zones import existing_time
 from crawlers.records import RawEvent
 from crawlers.source import SourceConfig
 
@@ -39,12 +40,9 @@ def recurrence_key(value: date) -> str:
     return value.strftime("%Y%m%d")
 
 
-def _end(
-    component: icalendar.Event, start: date, occurrence_end: date, source: SourceConfig
-) -> date | None:
+def _end(start: date, occurrence_end: date, source: SourceConfig, *, has_end: bool) -> date | None:
     """RFC 5545 3.6.1: DTEND or DURATION give the end; else a DATE lasts one day, a
     DATE-TIME is an instant (unless the source sets ``default_duration``)."""
-    has_end = NO_END not in component
     if not isinstance(start, datetime):
         if has_end and not isinstance(occurrence_end, datetime) and occurrence_end > start:
             return occurrence_end
@@ -96,6 +94,15 @@ def _organizer(component: icalendar.Event) -> tuple[str | None, str | None]:
     return name, address if ":" in address else None
 
 
+def _existing_span(start: date, end: date) -> tuple[date, date]:
+    """Start and end with a start in a DST gap moved forward, the duration kept."""
+    moved = existing_time(start)
+    if moved is start:
+        return start, existing_time(end)
+    duration = end.replace(tzinfo=None) - start.replace(tzinfo=None)  # type: ignore[call-arg]
+    return moved, (moved.astimezone(UTC) + duration).astimezone(moved.tzinfo)  # type: ignore[attr-defined]
+
+
 def to_record(
     component: icalendar.Event,
     start: date,
@@ -103,17 +110,25 @@ def to_record(
     source: SourceConfig,
     *,
     is_series: bool,
+    has_end: bool | None = None,
+    original_start: date | None = None,
 ) -> RawEvent:
     """The record of one occurrence starting at ``start``.
 
     ``occurrence_end`` is the end recurring-ical-events computed (it always gives one);
-    whether the source gave an end at all decides if it is used (see ``_end``). Only
-    occurrences of a series carry a ``recurrence_id``: their original start.
+    whether the source gave an end at all decides if it is used (see ``_end``; ``has_end``
+    says so for an RDATE period). Only occurrences of a series carry a ``recurrence_id``:
+    their original start (the component's RECURRENCE-ID unless ``original_start`` is given).
     """
+    if has_end is None:
+        has_end = NO_END not in component
+    start, occurrence_end = _existing_span(start, occurrence_end)
     start = _portable(start)
-    end = _portable(_end(component, start, occurrence_end, source))
+    end = _portable(_end(start, occurrence_end, source, has_end=has_end))
     recurrence_id = None
-    if is_series and "RECURRENCE-ID" in component:
+    if original_start is not None:
+        recurrence_id = recurrence_key(original_start)
+    elif is_series and "RECURRENCE-ID" in component:
         recurrence_id = recurrence_key(property_value(component, "RECURRENCE-ID"))
     organizer_name, organizer_url = _organizer(component)
     lat, lon = _geo(component)

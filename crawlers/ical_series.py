@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import icalendar
@@ -18,7 +18,8 @@ import recurring_ical_events
 from recurring_ical_events import CalendarQuery
 from recurring_ical_events.util import time_span_contains_event
 
-from crawlers.ical_record import property_value, to_record
+from crawlers.ical_record import NO_END, property_value, recurrence_key, to_record
+from crawlers.ical_rules import repair_rules, settle_rules
 from crawlers.records import ParseProblem, ParseResult, Window
 from crawlers.source import SourceConfig
 
@@ -38,6 +39,8 @@ _PERIOD = {
 }
 # A component with any of these is (part of) a series.
 _RECURRENCE = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
+# BY parts that drop periods: with one of them, COUNT does not bound the periods stepped
+_FILTERS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYSETPOS")
 
 
 @dataclass(slots=True)
@@ -47,31 +50,35 @@ class ParsedEvent:
     event: icalendar.Event
     line: int
     uid: str
+    # the X-WR-TIMEZONE of its VCALENDAR (when valid), handed to recurring-ical-events
+    x_wr: str | None = None
 
 
 def expand(
-    components: list[ParsedEvent],
-    x_wr: str | None,
-    source: SourceConfig,
-    window: Window,
-    result: ParseResult,
+    components: list[ParsedEvent], source: SourceConfig, window: Window, result: ParseResult
 ) -> None:
-    """Turn the components of one calendar into records for the occurrences in the window.
+    """Turn the components of a file into records for the occurrences in the window.
 
     A UID with one component and no recurrence properties is one event and is read directly
     (most of a feed); everything else goes through recurring-ical-events.
     """
     by_uid: dict[str, list[ParsedEvent]] = defaultdict(list)
     for component in components:
+        _note(component, repair_rules(component.event), source, result)
         by_uid[component.uid].append(component)
-    series_components: list[ParsedEvent] = []
+    series_components: dict[str | None, list[ParsedEvent]] = defaultdict(list)
     for group in by_uid.values():
         if len(group) == 1 and not any(name in group[0].event for name in _RECURRENCE):
             _read_single(group[0], source, window, result)
         else:
-            series_components.extend(group)
-    if series_components:
-        _expand_series(series_components, x_wr, source, window, result)
+            series_components[group[0].x_wr].extend(group)
+    for x_wr, group in series_components.items():
+        _expand_series(group, x_wr, source, window, result)
+
+
+def _note(component: ParsedEvent, notes: list[str], source: SourceConfig, r: ParseResult) -> None:
+    for note in notes:
+        r.warnings.append(ParseProblem(source.id, note, component.line, component.uid))
 
 
 def _read_single(
@@ -80,12 +87,12 @@ def _read_single(
     """One non-recurring VEVENT: a record when it overlaps the window."""
     event = component.event
     start: Any = property_value(event, "DTSTART")
-    end: Any = start if isinstance(start, datetime) else start + timedelta(days=1)
-    if "DTEND" in event:
-        end = property_value(event, "DTEND")
-    elif "DURATION" in event:
-        end = start + property_value(event, "DURATION")
     try:
+        end: Any = start if isinstance(start, datetime) else start + timedelta(days=1)
+        if "DTEND" in event:
+            end = property_value(event, "DTEND")
+        elif "DURATION" in event:
+            end = start + property_value(event, "DURATION")
         if type(end) is not type(start) or end < start:
             end = start if isinstance(start, datetime) else start + timedelta(days=1)
         inside = time_span_contains_event(window.start, window.end, start, end)
@@ -120,6 +127,9 @@ def _expand_series(
             )
         )
     components = [c for c in components if c.uid not in runaway]
+    for component in components:
+        if "RRULE" in component.event:
+            _note(component, settle_rules(component.event), source, result)
     first_line: dict[str, int] = {}
     recurring: set[str] = set()
     for component in components:
@@ -128,6 +138,9 @@ def _expand_series(
         )
         if any(name in component.event for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
             recurring.add(component.uid)
+    by_uid: dict[str, list[ParsedEvent]] = defaultdict(list)
+    for component in components:
+        by_uid[component.uid].append(component)
     all_series = _series_of(components, x_wr)
     expanded = {str(series.uid) for series in all_series}
     for uid in sorted(set(first_line) - expanded):
@@ -160,8 +173,18 @@ def _expand_series(
                 )
             )
             continue
+        periods = {
+            recurrence_key(start)
+            for c in by_uid[uid]
+            if "RECURRENCE-ID" not in c.event
+            for start, end in _rdates(c.event)
+            if end is not None
+        }
+        emitted: set[str] = set()
         for occurrence in occurrences:
             component = occurrence.as_component(False)
+            key = recurrence_key(occurrence.start)
+            emitted.add(key)
             result.events.append(
                 to_record(
                     component,
@@ -169,8 +192,81 @@ def _expand_series(
                     occurrence.end,
                     source,
                     is_series=uid in recurring,
+                    has_end=True if key in periods else None,
                 )
             )
+        if all("RECURRENCE-ID" in c.event for c in by_uid[uid]):
+            _orphan_rdates(by_uid[uid], emitted, source, window, result)
+
+
+def _rdates(event: icalendar.Event) -> list[tuple[Any, Any]]:
+    """The RDATEs of a component as (start, end or duration or None)."""
+    values = event.get("RDATE")
+    found: list[tuple[Any, Any]] = []
+    for value in values if isinstance(values, list) else [values] if values else []:
+        for item in getattr(value, "dts", []):
+            if isinstance(item.dt, tuple):
+                found.append(item.dt)
+            else:
+                found.append((item.dt, None))
+    return found
+
+
+def _orphan_rdates(
+    components: list[ParsedEvent],
+    emitted: set[str],
+    source: SourceConfig,
+    window: Window,
+    result: ParseResult,
+) -> None:
+    """The RDATEs of overrides whose master is not in the file (Lotus Notes, khal).
+
+    recurring-ical-events reads RDATE only on a master; such an override (RECURRENCE-ID
+    plus RDATE, often PERIODs) stands for all of its dates, each an occurrence identified
+    by its own start, with the override's duration unless the RDATE is a PERIOD.
+    """
+    for component in components:
+        event = component.event
+        start = property_value(event, "DTSTART")
+        duration = None
+        if NO_END not in event:
+            try:
+                duration = _component_end(event, start) - start
+            except SERIES_ERRORS:
+                continue
+        for rdate, until in _rdates(event):
+            key = recurrence_key(rdate)
+            if key in emitted or type(rdate) is not type(start):
+                continue
+            emitted.add(key)
+            try:
+                if isinstance(until, timedelta):
+                    end, has_end = rdate + until, True
+                elif until is not None:
+                    end, has_end = until, True
+                else:
+                    end, has_end = rdate + (duration or timedelta(0)), duration is not None
+                if not time_span_contains_event(window.start, window.end, rdate, end):
+                    continue
+            except SERIES_ERRORS:
+                continue
+            result.events.append(
+                to_record(
+                    event,
+                    rdate,
+                    end,
+                    source,
+                    is_series=True,
+                    has_end=has_end,
+                    original_start=rdate,
+                )
+            )
+
+
+def _component_end(event: icalendar.Event, start: date) -> date:
+    if "DTEND" in event:
+        return property_value(event, "DTEND")
+    return start + property_value(event, "DURATION")
 
 
 def _series_of(components: list[ParsedEvent], x_wr: str | None) -> list[Any]:
@@ -206,8 +302,9 @@ def _query(components: list[ParsedEvent], x_wr: str | None) -> CalendarQuery:
 def _rule_steps(event: icalendar.Event, window_end: datetime) -> int:
     """How many periods dateutil steps through for the RRULEs up to the window's end (rough).
 
-    Periods from DTSTART to UNTIL or the window end, times what BYHOUR, BYMINUTE and
-    BYSECOND multiply each period into.
+    Periods from DTSTART to UNTIL or the window end (or to the COUNT-th occurrence when no
+    BY part drops periods), times what BYHOUR, BYMINUTE and BYSECOND multiply each period
+    into. INTERVAL is at least 1 here (``repair_rules``).
     """
     rules = event.get("RRULE")
     if rules is None:
@@ -226,8 +323,21 @@ def _rule_steps(event: icalendar.Event, window_end: datetime) -> int:
         fan_out = 1
         for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
             fan_out *= max(1, len(rule.get(part, [])))
-        steps += max(0, int((end - start).total_seconds() // period) + 1) * fan_out
+        periods = max(0, int((end - start).total_seconds() // period) + 1)
+        count = _count(rule)
+        if count is not None and not any(rule.get(part) for part in _FILTERS):
+            # every period gives an occurrence (BYDAY skips at most six days in seven):
+            # dateutil stops after COUNT of them
+            periods = min(periods, count * (7 if rule.get("BYDAY") else 1))
+        steps += periods * fan_out
     return steps
+
+
+def _count(rule: Any) -> int | None:
+    try:
+        return int(rule["COUNT"][0]) if rule.get("COUNT") else None
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _as_utc(value: Any) -> datetime:

@@ -15,13 +15,18 @@ offset lookup step through four centuries of rules.
 
 Floating times (no TZID, no "Z") are read in the source's configured ``timezone``, else the
 calendar's X-WR-TIMEZONE, else Europe/Amsterdam.
+
+A local time that does not exist (in the spring DST gap, 02:30 on the last Sunday of March
+in Amsterdam) is read, as RFC 5545 3.3.5 says, "using the UTC offset before the gap": it is
+moved forward by the length of the gap (02:30 becomes 03:30 CEST), as libical and Google
+Calendar do, and an occurrence keeps its duration (see :func:`existing_time`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -107,3 +112,28 @@ class ZoneResolver:
             # a custom TZID may carry another file's definition: resolve it for this file.
             return value.replace(tzinfo=self.for_tzid(tzid))
         return value
+
+
+def existing_time(value: date) -> date:
+    """The time as it exists in its zone: a time in a DST gap moved forward by the gap.
+
+    RFC 5545 3.3.5: a nonexistent local time "is interpreted using the UTC offset before
+    the gap in local times" (TZID=America/New_York:20070311T023000 is 03:30 EDT). Python's
+    zones disagree on such times (zoneinfo uses the offset before the gap, icalendar's
+    VTIMEZONE zones the one after, which moves 02:30 back to 01:30), so the offset before
+    is taken from the zone itself: the one in force twelve hours earlier. Dates, UTC and
+    existing times pass unchanged.
+    """
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return value
+    zone_ = value.tzinfo
+    if isinstance(zone_, timezone):
+        return value
+    utc = value.astimezone(UTC)
+    if utc.astimezone(zone_).replace(tzinfo=None) == value.replace(tzinfo=None):
+        return value  # it exists (for zoneinfo also in the overlap: fold decides)
+    naive = value.replace(tzinfo=None)
+    before = (naive - timedelta(hours=12)).replace(tzinfo=zone_).utcoffset()
+    if before is None:
+        return value
+    return (naive - before).replace(tzinfo=UTC).astimezone(zone_)

@@ -1,45 +1,92 @@
-"""Which reader handles which source kind."""
+"""The one table of source kinds: which reader parses a kind, and which spider crawls it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from crawlers import ical, schemaorg, selectors, syndication, tribe
-from crawlers.records import ParseResult, Window
+from crawlers.records import FeedError, ParseResult, Window
 from crawlers.source import SourceConfig
 
 Parser = Callable[..., ParseResult]
 
-# Kinds whose whole content is one fetched document: bytes in, records out.
-DOCUMENT_PARSERS: dict[str, Parser] = {
-    "ics": ical.parse,
-    "rss": syndication.parse,
-    "atom": syndication.parse,
-    # one page only; harvests of these kinds crawl (links, pagination) via crawlers.crawl
-    "jsonld": schemaorg.parse,
-    "tribe": tribe.parse,
-    "selectors": selectors.parse,
+
+@dataclass(frozen=True, slots=True)
+class SourceKind:
+    """How a kind of source is read.
+
+    ``parser`` reads one fetched document (bytes in, records out). ``spider`` is the
+    dotted path of the Scrapy spider that harvests the kind by following links and
+    pagination (run by ``crawlers.crawl`` in a child process), or None when one fetch
+    of the source URL is the whole content.
+    """
+
+    name: str
+    parser: Parser
+    spider: str | None = None
+
+    @property
+    def crawled(self) -> bool:
+        """Whether a harvest of this kind is a crawl rather than one fetch."""
+        return self.spider is not None
+
+
+KINDS: dict[str, SourceKind] = {
+    kind.name: kind
+    for kind in (
+        SourceKind("ics", ical.parse),
+        SourceKind("rss", syndication.parse),
+        SourceKind("atom", syndication.parse),
+        # the parser reads one page (`agenda parse`, proposals); a harvest crawls
+        SourceKind("jsonld", schemaorg.parse, "crawlers.spiders.events.SchemaOrgSpider"),
+        SourceKind("tribe", tribe.parse, "crawlers.spiders.tribe.TribeSpider"),
+        SourceKind("selectors", selectors.parse, "crawlers.spiders.selectors.SelectorSpider"),
+    )
 }
 
-# Kinds harvested by a Scrapy crawl in a child process (crawlers.crawl), not by one fetch.
-CRAWL_KINDS = frozenset({"jsonld", "tribe", "selectors"})
+
+class UnsupportedKind(FeedError):
+    """No reader is installed for a source kind (the source fails like an unreadable feed)."""
 
 
-class UnsupportedKind(Exception):
-    """No reader is installed for a source kind."""
-
-
-def document_parser(kind: str) -> Parser:
-    """Return the parser for a single-document kind, or raise UnsupportedKind."""
+def source_kind(name: str) -> SourceKind:
+    """Return the table entry of a kind, or raise UnsupportedKind."""
     try:
-        return DOCUMENT_PARSERS[kind]
+        return KINDS[name]
     except KeyError:
-        raise UnsupportedKind(f"no reader for source kind {kind!r}") from None
+        raise UnsupportedKind(f"no reader for source kind {name!r}") from None
+
+
+def crawled_kinds() -> frozenset[str]:
+    """The kinds harvested by a Scrapy crawl."""
+    return frozenset(name for name, kind in KINDS.items() if kind.crawled)
 
 
 def parse_document(
     body: bytes, source: SourceConfig, *, now: datetime, window: Window
 ) -> ParseResult:
     """Parse one fetched document with the reader for its source kind."""
-    return document_parser(source.kind)(body, source, now=now, window=window)
+    return source_kind(source.kind).parser(body, source, now=now, window=window)
+
+
+def guess_kind(location: str, body: bytes) -> str:
+    """The kind a document looks like (``agenda parse`` without ``--kind``).
+
+    iCal, RSS/RDF and Atom by their first element, JSON as The Events Calendar's REST
+    answer, HTML as a page with schema.org markup; else the file extension, else ``ics``.
+    """
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \r\n\t").lower()
+    if head.startswith(b"begin:vcalendar"):
+        return "ics"
+    if b"<rss" in head or b"<rdf:rdf" in head:
+        return "rss"
+    if b"<feed" in head:
+        return "atom"
+    if head.startswith((b"{", b"[")):
+        return "tribe"
+    if b"<html" in head or b"<!doctype html" in head:
+        return "jsonld"
+    return Path(location).suffix.lstrip(".").lower() or "ics"

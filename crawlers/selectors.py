@@ -32,9 +32,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from parsel import Selector, SelectorList
 
+from crawlers.html_text import html_to_text
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
 from crawlers.source import SourceConfig
-from crawlers.textdates import find_when, plain_text
+from crawlers.textdates import find_when
 from crawlers.timevalues import parse_timevalue
 
 FIELDS = ("title", "url", "date", "time", "start", "end", "location", "description", "uid")
@@ -171,7 +172,7 @@ def _record(
     reference: date | None,
 ) -> RawEvent | None:
     fields = spec.fields
-    title = plain_text(_value(node, fields["title"]) or "")
+    title = html_to_text(_value(node, fields["title"]) or "", links=False)
     link = _value(node, fields.get("url"))
     url = urljoin(base, link) if link else None
     where = f"item {index}" + (f" ({title})" if title else "")
@@ -186,7 +187,11 @@ def _record(
         words = " ".join(
             v for v in (_value(node, fields.get("date")), _value(node, fields.get("time"))) if v
         )
-        when = find_when(plain_text(words), reference=reference, tz=tz) if words else None
+        when = (
+            find_when(html_to_text(words, links=False), reference=reference, tz=tz)
+            if words
+            else None
+        )
         if when is None:
             result.skipped += 1
             result.problems.append(
@@ -205,7 +210,7 @@ def _record(
         end=end,
         description_html=description,
         url=url,
-        location=plain_text(location) if location else None,
+        location=html_to_text(location, links=False) if location else None,
     )
 
 

@@ -25,10 +25,12 @@ import feedparser
 from lxml import etree
 
 from crawlers import ical
+from crawlers.charset import decode_lenient
 from crawlers.formats import unsupported_format
+from crawlers.html_text import html_to_text
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
 from crawlers.source import SourceConfig
-from crawlers.textdates import find_when, plain_text
+from crawlers.textdates import find_when
 from crawlers.timevalues import parse_timevalue
 
 DEFAULT_TZ = "Europe/Amsterdam"
@@ -46,6 +48,8 @@ NS = {
 XCAL_NAMESPACES = ("urn:ietf:params:xml:ns:xcal", "urn:ietf:params:xml:ns:icalendar-2.0")
 _EVENT_NAMESPACES = {NS["ev"], NS["g"], NS["gd"], *XCAL_NAMESPACES}
 _STATUS = {"confirmed": "confirmed", "tentative": "tentative", "canceled": "cancelled"}
+# the encoding an XML declaration names: <?xml version="1.0" encoding="UTF-8"?>
+_XML_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 # "Locatie: …", "Waar: …", "Where: …" lines in an item's text
 _PLACE_LABEL = re.compile(
     r"^(?:locatie|waar|plaats|adres|location|where|venue)\s*:\s*(?P<place>.+)$",
@@ -123,6 +127,7 @@ def read_items(body: bytes) -> tuple[list[FeedItem], str | None, bool]:
     """
     if not body.strip():
         raise FeedError("empty response: no RSS or Atom feed")
+    body = _utf8(body)
     parsed = feedparser.parse(body)
     if not parsed.get("version"):
         raise FeedError(unsupported_format(body, expected="RSS or Atom feed"))
@@ -138,6 +143,25 @@ def read_items(body: bytes) -> tuple[list[FeedItem], str | None, bool]:
     items, feed_tz = _from_xml(root)
     declared = {uri for node in root.iter() for uri in (node.nsmap or {}).values()}
     return items, feed_tz, bool(declared & _EVENT_NAMESPACES)
+
+
+def _utf8(body: bytes) -> bytes:
+    """A feed that is UTF-8 (declared so, or by XML's default) but for a few bad bytes,
+    repaired line by line (:mod:`crawlers.charset`); other encodings are left to the parsers.
+
+    Otherwise one bad byte sends lxml to feedparser, which then reads the whole feed as
+    Windows-1252 ("CafÃ©").
+    """
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body
+    declared = _XML_ENCODING.match(body.lstrip(b"\xef\xbb\xbf \t\r\n"))
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        return body
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_lenient(body).encode("utf-8")
+    return body
 
 
 def _text(node: Any, path: str) -> str | None:
@@ -274,7 +298,7 @@ def _from_feedparser(entry: Any) -> FeedItem:
 def _to_record(
     item: FeedItem, source: SourceConfig, tz: ZoneInfo, result: ParseResult, *, prose: bool
 ) -> RawEvent | None:
-    text = plain_text(item.html)
+    text = html_to_text(item.html, links=False)
     uid = item.uid or item.link or item.title
     start: datetime | date | None = None
     end: datetime | date | None = None
@@ -297,7 +321,7 @@ def _to_record(
     else:
         reference = item.published.astimezone(tz).date() if item.published else None
         when = find_when(text, reference=reference, tz=tz) or find_when(
-            plain_text(item.title), reference=reference, tz=tz
+            html_to_text(item.title, links=False), reference=reference, tz=tz
         )
         if when is None:
             result.skipped += 1

@@ -13,7 +13,6 @@ Nothing is guessed: text without a findable date gives ``None``.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -100,17 +99,6 @@ class TextWhen:
     matched: str
     span: tuple[int, int]
     tail: str = ""
-
-
-def plain_text(markup: str) -> str:
-    """Turn an HTML fragment (or entity-escaped HTML) into plain text with line breaks."""
-    text = html.unescape(markup) if "&lt;" in markup else markup
-    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text)
-    text = re.sub(r"(?i)<br\s*/?>|</(?:p|div|li|h\d|tr)\s*>", "\n", text)
-    text = re.sub(r"(?s)<[^>]+>", " ", text)
-    text = html.unescape(text).replace("\xa0", " ").replace("\u202f", " ")
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
 
 
 @lru_cache(maxsize=1)

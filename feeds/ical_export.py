@@ -10,16 +10,15 @@ so that subscribers see the cancellation instead of a silently vanished event.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import icalendar
-import nh3
 
 from aggregator.localtime import LOCAL_TZ
 from aggregator.models import Event, Source, SourceRecord
+from crawlers.html_text import html_to_text
 from feeds.jsonld import event_page_url
 
 PRODID = "-//Overstap Agenda//Nationale activiteitenkalender//NL"
@@ -90,7 +89,7 @@ def plain_text(value: str) -> str:
     """Text without HTML: DESCRIPTION is plain text for every client (RFC 5545 3.8.1.5)."""
     if not _TAG.search(value):
         return value
-    return html.unescape(nh3.clean(value, tags=set())).strip()
+    return html_to_text(value)
 
 
 def event_summary(event: Event) -> str:

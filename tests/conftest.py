@@ -111,7 +111,7 @@ class DatabaseTemplates:
         A SQLite copy is a file in ``into``; a PostgreSQL copy is dropped by ``drop``.
         """
         if backend == "sqlite":
-            target = into / "agenda.sqlite"
+            target = into / f"agenda-{uuid.uuid4().hex[:8]}.sqlite"
             shutil.copyfile(self._sqlite_template(key, seed), target)
             return f"sqlite:///{target}"
         name = f"agenda_{self._tag}_{uuid.uuid4().hex[:10]}"

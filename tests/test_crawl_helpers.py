@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawlers import selectors
-from crawlers.crawl import interpret, raw_event_from_dict, source_to_json
+from crawlers.crawl import StartPageFailed, interpret, raw_event_from_dict, source_to_json
 from crawlers.fetch import FetchError
 from crawlers.records import FeedError, ParseResult, RawEvent
 from crawlers.source import SourceConfig
@@ -134,9 +134,21 @@ def test_crawl_items_become_a_parse_result() -> None:
     assert result.events == [event] and result.skipped == 1 and stats.http_status == 200
     with pytest.raises(FeedError, match=r"no schema\.org events found on 1 page"):
         interpret(items[:1], source, start="https://s.nl/")
-    fatal = {"type": "fatal", "url": "https://s.nl/", "reason": "HTTP 503 from x", "status": 503}
-    with pytest.raises(FetchError, match="HTTP 503"):
+    fatal = {
+        "type": "fatal",
+        "error": "fetch",
+        "url": "https://s.nl/",
+        "reason": "HTTP 503 from x",
+        "status": 503,
+    }
+    with pytest.raises(StartPageFailed, match="HTTP 503") as raised:
         interpret([fatal], source, start="https://s.nl/")
+    assert isinstance(raised.value, FetchError) and raised.value.status == 503
+    # the type comes from the item's "error" field, not from the wording of the reason
+    unreadable = {**fatal, "error": "feed", "reason": "cannot fetch: a confusing reason"}
+    with pytest.raises(FeedError, match="confusing") as failed:
+        interpret([unreadable], source, start="https://s.nl/")
+    assert not isinstance(failed.value, FetchError)
 
 
 def test_source_survives_the_trip_to_the_child_process() -> None:

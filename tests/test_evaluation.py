@@ -10,6 +10,8 @@ from sqlmodel import Session, select
 from aggregator.evaluation import read_labels, run_eval, source_for_label
 from aggregator.harvest import harvest
 from aggregator.models import Event, SourceRecord
+from aggregator.pipeline import build_pipeline
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.cli import run_cli
@@ -22,7 +24,12 @@ def test_eval_on_the_bundled_sample(sample_dir: Path) -> None:
     config = config_for(sample_dir / "sources.yaml")
     with Fetcher(user_agent=UA, timeout=5) as fetcher:
         report = run_eval(
-            labels_path=sample_dir / "labels.jsonl", config=config, now=SAMPLE_NOW, fetcher=fetcher
+            labels_path=sample_dir / "labels.jsonl",
+            config=config,
+            now=SAMPLE_NOW,
+            fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent=UA),
         )
     assert report.evaluated >= 58  # at least the four iCal sources
     assert report.relevance.f1 is not None and report.relevance.f1 >= 0.95
@@ -90,9 +97,9 @@ def _snapshot(engine) -> set[tuple]:  # type: ignore[no-untyped-def,type-arg]
 
 
 def test_pipeline_on_reversed_input_gives_the_same_events(
-    engine, sample_dir: Path, tmp_path: Path
+    engine, sample_dir: Path, tmp_path: Path, database_copy
 ) -> None:  # type: ignore[no-untyped-def]
-    from aggregator.db import make_engine, upgrade
+    from aggregator.db import make_engine
 
     names = {
         "groningen": ("onderwijsregio-groningen-drenthe.ics", "groningen-drenthe"),
@@ -115,9 +122,7 @@ def test_pipeline_on_reversed_input_gives_the_same_events(
             [{**e, "url": f"{e['id']}.reversed.ics"} for e in reversed(entries)],
         )
     )
-    url = f"sqlite:///{tmp_path / 'backward.sqlite'}"
-    upgrade(url)
-    other = make_engine(url)
+    other = make_engine(database_copy())
     try:
         with Fetcher(user_agent=UA, timeout=5) as fetcher:
             for eng, config in ((engine, forward), (other, backward)):
@@ -125,6 +130,8 @@ def test_pipeline_on_reversed_input_gives_the_same_events(
                     engine=eng,
                     config=config,
                     fetcher=fetcher,
+                    pipeline=build_pipeline(config),
+                    crawl_options=CrawlOptions(user_agent=UA),
                     now=SAMPLE_NOW,
                     window=Window.around(SAMPLE_NOW),
                 )

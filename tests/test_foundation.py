@@ -16,7 +16,9 @@ from sqlmodel import Session, func, select
 from agenda.settings import Settings
 from aggregator.harvest import harvest
 from aggregator.models import Event, HarvestRun, SourceRecord
+from aggregator.pipeline import build_pipeline
 from api.app import create_app
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.cli import run_cli
@@ -28,7 +30,13 @@ UA = "overstap-agenda-tests"
 def _harvest(engine, config, now=SAMPLE_NOW):  # type: ignore[no-untyped-def]
     with Fetcher(user_agent=UA, timeout=5) as fetcher:
         return harvest(
-            engine=engine, config=config, fetcher=fetcher, now=now, window=Window.around(now)
+            engine=engine,
+            config=config,
+            fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent=UA),
+            now=now,
+            window=Window.around(now),
         )
 
 

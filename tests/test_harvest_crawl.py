@@ -11,6 +11,7 @@ from sqlmodel import Session, func, select
 
 from aggregator.harvest import harvest
 from aggregator.models import HarvestRun, SourceRecord
+from aggregator.pipeline import build_pipeline
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
@@ -30,9 +31,10 @@ def _harvest(engine: Engine, config, tmp_path: Path):  # type: ignore[no-untyped
             engine=engine,
             config=config,
             fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=options,
             now=SAMPLE_NOW,
             window=Window.around(SAMPLE_NOW),
-            crawl_options=options,
         )
     return {o.source_id: o for o in outcomes}
 
@@ -233,6 +235,7 @@ def test_scheduler_crawls_the_same_source_again_in_one_process(
     engine: Engine, tmp_path: Path, sample_dir: Path
 ) -> None:
     # Scrapy's reactor cannot restart in a process: each crawl runs in a child process
+    from agenda import wiring
     from agenda.settings import Settings
     from aggregator.schedule import HarvestScheduler
 
@@ -250,7 +253,14 @@ def test_scheduler_crawls_the_same_source_again_in_one_process(
     )
     config = config_for(sources)
     settings = Settings(HARVEST_CACHE_DIR=tmp_path / "cache")  # type: ignore[call-arg]
-    scheduler = HarvestScheduler(engine=engine, config=config, settings=settings)
+    scheduler = HarvestScheduler(
+        engine=engine,
+        config=config,
+        pipeline=wiring.pipeline(settings, config),
+        crawl_options=wiring.crawl_options(settings),
+        make_fetcher=lambda: wiring.make_fetcher(settings),
+        make_window=lambda now: wiring.harvest_window(settings, now),
+    )
     first = scheduler.harvest_one(config.sources[0])
     second = scheduler.harvest_one(config.sources[0])
     assert (first.outcome, first.new) == ("success", 10)
@@ -306,9 +316,7 @@ CORPUS = {
 }
 
 
-def test_every_corpus_file_is_harvested_through_its_reader(tmp_path: Path) -> None:
-    from aggregator.db import make_engine, upgrade
-
+def test_every_corpus_file_is_harvested_through_its_reader(engine: Engine, tmp_path: Path) -> None:
     data = Path(__file__).parent / "data"
     entries = [
         {
@@ -321,13 +329,7 @@ def test_every_corpus_file_is_harvested_through_its_reader(tmp_path: Path) -> No
         for n, (name, (kind, _, _)) in enumerate(CORPUS.items())
     ]
     config = config_for(write_sources(tmp_path / "sources.yaml", entries))
-    url = f"sqlite:///{tmp_path / 'corpus.sqlite'}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        outcomes = _harvest(engine, config, tmp_path)
-    finally:
-        engine.dispose()
+    outcomes = _harvest(engine, config, tmp_path)
     for n, (name, (_, outcome, expected)) in enumerate(CORPUS.items()):
         got = outcomes[f"corpus-{n}"]
         assert got.outcome == outcome, (name, got.error)

@@ -12,6 +12,8 @@ from sqlmodel import Session, select
 
 from aggregator.harvest import harvest
 from aggregator.models import Event, SourceRecord
+from aggregator.pipeline import build_pipeline
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.conftest import AMS, SAMPLE_NOW, config_for, write_sources
@@ -25,7 +27,13 @@ UID = "@onderwijsregio-ua.example.org"
 def _harvest(engine, config, now=SAMPLE_NOW):  # type: ignore[no-untyped-def]
     with Fetcher(user_agent=UA, timeout=5) as fetcher:
         return harvest(
-            engine=engine, config=config, fetcher=fetcher, now=now, window=Window.around(now)
+            engine=engine,
+            config=config,
+            fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent=UA),
+            now=now,
+            window=Window.around(now),
         )
 
 
@@ -199,13 +207,11 @@ def test_one_canonical_event_from_two_sources(engine, two_sources) -> None:  # t
     assert event.postcode == "9747 AS" and event.region == "groningen"
 
 
-def test_reversed_harvest_order_gives_the_same_events(engine, two_sources, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from aggregator.db import make_engine, upgrade
+def test_reversed_harvest_order_gives_the_same_events(engine, two_sources, database_copy) -> None:  # type: ignore[no-untyped-def]
+    from aggregator.db import make_engine
 
     _harvest(engine, two_sources(["national", "college"]))
-    url = f"sqlite:///{tmp_path / 'reversed.sqlite'}"
-    upgrade(url)
-    other = make_engine(url)
+    other = make_engine(database_copy())
     try:
         _harvest(other, two_sources(["college", "national"]))
         assert _clusters(engine) == _clusters(other)

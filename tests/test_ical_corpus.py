@@ -421,8 +421,10 @@ def test_reversed_component_order_gives_the_same_records(case: Expect) -> None:
 
 
 def test_every_test_file_has_a_case_and_a_manifest_line() -> None:
+    from tests.test_ical_regressions import FILES as REGRESSIONS
+
     files = {p.name for p in ICS.glob("*.ics")}
-    assert files == {c.file for c in CASES}
+    assert files == {c.file for c in CASES} | {f"{slug}.ics" for slug in REGRESSIONS}
     manifest = (ICS.parent / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()
     assert manifest[0] == "path\torigin\tlicence"
     listed = {line.split("\t")[0] for line in manifest[1:]}

@@ -21,6 +21,8 @@ from werkzeug import Request, Response
 from aggregator.config import AppConfig
 from aggregator.harvest import HarvestOutcome, harvest
 from aggregator.models import Event, SourceRecord
+from aggregator.pipeline import build_pipeline
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher, FetchError, http_url
 from crawlers.records import FeedError, Window
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
@@ -66,7 +68,13 @@ def _config(tmp_path: Path, url: str) -> AppConfig:
 def _harvest(engine: Engine, config: AppConfig, now=SAMPLE_NOW) -> HarvestOutcome:  # type: ignore[no-untyped-def]
     with Fetcher(user_agent=UA, timeout=5) as fetcher:
         [outcome] = harvest(
-            engine=engine, config=config, fetcher=fetcher, now=now, window=Window.around(now)
+            engine=engine,
+            config=config,
+            fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent=UA),
+            now=now,
+            window=Window.around(now),
         )
     return outcome
 
@@ -287,7 +295,6 @@ def test_every_corpus_file_harvests_into_the_database(engine: Engine, tmp_path: 
     """Each file in the window of its case in test_ical_corpus: stored as the reader read it."""
     from aggregator.db import session_scope
     from aggregator.harvest import harvest_source
-    from aggregator.pipeline import build_stages
     from aggregator.store import sync_sources
     from tests.test_ical_corpus import CASES, ICS, _moment
 
@@ -304,7 +311,7 @@ def test_every_corpus_file_harvests_into_the_database(engine: Engine, tmp_path: 
     config = config_for(write_sources(tmp_path / "sources.yaml", entries))
     with session_scope(engine) as session:
         sync_sources(session=session, sources=config.sources)
-    stages = build_stages(config)
+    pipeline = build_pipeline(config)
     with Fetcher(user_agent=UA, timeout=5) as fetcher:
         for case, source in zip(CASES, config.sources, strict=True):
             window = Window(_moment(case.window[0]), _moment(case.window[1]))
@@ -312,7 +319,8 @@ def test_every_corpus_file_harvests_into_the_database(engine: Engine, tmp_path: 
                 engine=engine,
                 source=source,
                 fetcher=fetcher,
-                stages=stages,
+                pipeline=pipeline,
+                crawl_options=CrawlOptions(user_agent=UA),
                 now=window.start,
                 window=window,
             )
@@ -323,3 +331,19 @@ def test_every_corpus_file_harvests_into_the_database(engine: Engine, tmp_path: 
     with Session(engine) as session:
         stored = len(session.exec(select(SourceRecord)).all())
     assert stored == sum(c.count for c in CASES if not c.error and c.reversible)
+
+
+@pytest.mark.parametrize("slug", ["huge_duration", "rrule_interval_zero"])
+def test_pathological_event_is_a_problem_of_its_own_in_a_harvest(
+    engine: Engine, tmp_path: Path, slug: str
+) -> None:
+    """A DURATION past the year 9999 or INTERVAL=0 costs that event, never the source."""
+    from tests.test_ical_regressions import ICS
+
+    config = _file_config(tmp_path, (ICS / f"{slug}.ics").read_bytes())
+    now = SAMPLE_NOW.replace(year=2027, month=3, day=1)
+    started = time.monotonic()
+    outcome = _harvest(engine, config, now=now)
+    assert time.monotonic() - started < 10
+    expected = {"huge_duration": (1, 2), "rrule_interval_zero": (4, 0)}[slug]
+    assert (outcome.outcome, outcome.new, outcome.problems) == ("success", *expected)

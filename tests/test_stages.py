@@ -17,7 +17,7 @@ from aggregator.normalise import (
     find_registration_url,
     html_to_text,
 )
-from aggregator.pipeline import Drop
+from aggregator.stage import Drop
 from config import bundled
 from crawlers.records import RawEvent
 from crawlers.source import SourceConfig

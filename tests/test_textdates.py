@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawlers.textdates import find_when, plain_text
+from crawlers.textdates import find_when
 
 AMS = ZoneInfo("Europe/Amsterdam")
 PUBLISHED = date(2027, 1, 5)
@@ -146,13 +146,6 @@ def test_first_date_wins_and_tail_names_the_place() -> None:
 def test_time_on_a_later_line_is_not_the_event_time() -> None:
     when = find_when("Vrijdag 12 februari 2027 zijn de leerlingen vrij.\nOm 14.00 uur de uitslag")
     assert when is not None and when.start == date(2027, 2, 12)
-
-
-def test_plain_text_unescapes_and_drops_scripts() -> None:
-    text = plain_text(
-        "&lt;p&gt;Wanneer: 9&amp;nbsp;maart&lt;/p&gt;<script>var x = '1 mei 2027';</script>"
-    )
-    assert text == "Wanneer: 9 maart"
 
 
 _NL_MONTHS = [

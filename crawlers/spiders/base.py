@@ -88,7 +88,13 @@ class SourceSpider(scrapy.Spider):
         else:
             reason = _failure_reason(failure, request.url)
         if request.meta.get("start"):
-            yield {"type": "fatal", "url": request.url, "reason": reason, "status": status}
+            yield {
+                "type": "fatal",
+                "error": "fetch",
+                "url": request.url,
+                "reason": reason,
+                "status": status,
+            }
         else:
             yield self.problem_item(request.url, reason)
 

@@ -29,7 +29,13 @@ class SelectorSpider(SourceSpider):
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         if self.spec is None:
-            yield {"type": "fatal", "url": response.url, "reason": self.spec_error, "status": None}
+            yield {
+                "type": "fatal",
+                "error": "feed",
+                "url": response.url,
+                "reason": self.spec_error,
+                "status": None,
+            }
             return
         if not isinstance(response, TextResponse):
             yield self.page_item(response, matched=0, events=0)

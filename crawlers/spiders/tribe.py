@@ -65,7 +65,13 @@ class TribeSpider(SourceSpider):
         except FeedError as exc:
             yield self.page_item(response, events=0)
             if response.meta.get("start"):
-                yield {"type": "fatal", "url": response.url, "reason": str(exc), "status": None}
+                yield {
+                    "type": "fatal",
+                    "error": "feed",
+                    "url": response.url,
+                    "reason": str(exc),
+                    "status": None,
+                }
             else:
                 yield self.problem_item(response.url, str(exc))
             return

@@ -14,8 +14,10 @@ from sqlalchemy import Engine
 from agenda.settings import Settings
 from aggregator.config import AppConfig
 from aggregator.harvest import harvest
+from aggregator.pipeline import build_pipeline
 from api.app import create_app
 from config import bundled
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
 from tests.conftest import SAMPLE_NOW, Seed, config_for, write_sources
@@ -56,6 +58,8 @@ def harvest_samples(engine: Engine, config: AppConfig) -> None:
             engine=engine,
             config=config,
             fetcher=fetcher,
+            pipeline=build_pipeline(config),
+            crawl_options=CrawlOptions(user_agent="overstap-agenda-tests"),
             now=SAMPLE_NOW,
             window=Window.around(SAMPLE_NOW),
         )

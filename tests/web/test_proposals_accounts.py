@@ -150,6 +150,8 @@ def test_proposed_feed_must_fetch_and_parse(harvested, web_config, httpserver, s
     # the next harvest (CLI or scheduler) reads the approved feed like a configured source
     from aggregator.harvest import harvest
     from aggregator.models import SourceRecord
+    from aggregator.pipeline import build_pipeline
+    from crawlers.crawl import CrawlOptions
     from crawlers.fetch import Fetcher
     from crawlers.records import Window
     from tests.conftest import SAMPLE_NOW
@@ -159,6 +161,8 @@ def test_proposed_feed_must_fetch_and_parse(harvested, web_config, httpserver, s
             engine=harvested,
             config=web_config,
             fetcher=fetcher,
+            pipeline=build_pipeline(web_config),
+            crawl_options=CrawlOptions(user_agent="overstap-agenda-tests"),
             now=SAMPLE_NOW,
             window=Window.around(SAMPLE_NOW),
         )
@@ -252,6 +256,7 @@ def test_admin_adds_and_trusts_accounts_editors_may_not(client, harvested) -> No
 
 
 def test_scheduler_picks_up_approved_feeds(harvested, web_config) -> None:  # type: ignore[no-untyped-def]
+    from agenda import wiring
     from aggregator.schedule import HarvestScheduler
 
     with Session(harvested) as session:
@@ -270,7 +275,15 @@ def test_scheduler_picks_up_approved_feeds(harvested, web_config) -> None:  # ty
             )
         )
         session.commit()
-    scheduler = HarvestScheduler(engine=harvested, config=web_config, settings=web_settings())
+    settings = web_settings()
+    scheduler = HarvestScheduler(
+        engine=harvested,
+        config=web_config,
+        pipeline=wiring.pipeline(settings, web_config),
+        crawl_options=wiring.crawl_options(settings),
+        make_fetcher=lambda: wiring.make_fetcher(settings),
+        make_window=lambda now: wiring.harvest_window(settings, now),
+    )
     added = scheduler.refresh_sources()
     assert any(a.startswith("voorgesteld-") for a in added)
     assert scheduler.refresh_sources() == []  # scheduled once
