@@ -2,7 +2,8 @@ VENV ?= .venv
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# pytest-xdist workers for `make test` (auto: one per CPU core; 0 runs in this process)
+# pytest-xdist workers for `make test` (auto: one per CPU core; 0 runs in this process);
+# loadgroup keeps the tests of one xdist_group (the browser module) on one worker
 TEST_WORKERS ?= auto
 
 .PHONY: setup run test test-browser chromium lint bench clean
@@ -27,7 +28,7 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS)
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## chromium: install Debian's Chromium for the browser tests (as root; no browser download)
 chromium:
