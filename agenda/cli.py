@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -27,6 +26,7 @@ from agenda import wiring
 from agenda.settings import Settings
 from aggregator.config import AppConfig, ConfigError
 from aggregator.harvest import HarvestOutcome
+from aggregator.localtime import LOCAL_TZ
 from aggregator.pipeline import Pipeline, UnknownStage
 
 app = typer.Typer(
@@ -91,7 +91,7 @@ def _now(value: str | None) -> datetime:
     except ValueError as exc:
         raise _usage_error(f"--now {value!r} is not an ISO 8601 date-time") from exc
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+        parsed = parsed.replace(tzinfo=LOCAL_TZ)
     return parsed
 
 
@@ -109,7 +109,10 @@ def parse(
     from agenda.preview import preview_source
     from crawlers.fetch import FetchError
     from crawlers.records import FeedError
+    from crawlers.registry import KINDS
 
+    if kind is not None and kind not in KINDS:
+        raise _usage_error(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
     settings = wiring.load_settings(config)
     app_config = _load(settings)
     pipeline = _pipeline(settings, app_config)
@@ -251,7 +254,7 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the API and pages."""
-    from api.app import create_app
+    from agenda.web import create_app
 
     settings = wiring.load_settings(config)
     app_config = _load(settings)
@@ -271,8 +274,8 @@ def run(
     config: ConfigOpt = None,
 ) -> None:
     """The main job: harvest each source at its interval in the background while serving."""
+    from agenda.web import create_app
     from aggregator.schedule import HarvestScheduler
-    from api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = wiring.load_settings(config)

@@ -1,8 +1,11 @@
-"""Process-wide settings from the environment (one pydantic-settings class)."""
+"""Settings from the environment (one pydantic-settings class).
+
+Only the composition root (``agenda.wiring``, ``agenda.cli``) reads them; the layers below
+take the values they need as arguments. There is no global accessor on purpose.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
@@ -68,9 +71,3 @@ class Settings(BaseSettings):
     submit_rate_window_minutes: int = Field(default=60, alias="SUBMIT_RATE_WINDOW_MINUTES")
     # proposed feed URLs on private, loopback or link-local addresses are refused unless set
     submit_allow_private_feeds: bool = Field(default=False, alias="SUBMIT_ALLOW_PRIVATE_FEEDS")
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Return the settings read from the environment (cached; tests pass their own)."""
-    return Settings()

@@ -7,7 +7,6 @@ plain values and objects made here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -99,20 +98,4 @@ def pipeline(settings: Settings, config: AppConfig) -> Pipeline:
         names=settings.pipeline_stages,
         online_geocoder=geocoder,
         caches=(geocoder.memo,) if geocoder is not None else (),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Harvesting:
-    """Everything a harvest needs besides the database, built once per command."""
-
-    config: AppConfig
-    pipeline: Pipeline
-    crawl_options: CrawlOptions
-
-
-def harvesting(settings: Settings, config: AppConfig) -> Harvesting:
-    """The pipeline and crawl options for harvesting ``config``'s sources."""
-    return Harvesting(
-        config=config, pipeline=pipeline(settings, config), crawl_options=crawl_options(settings)
     )

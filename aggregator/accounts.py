@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from aggregator.db import session_scope
 from aggregator.models import User
+from aggregator.submissions import RateLimit, check_rate
 
 ROLES = ("admin", "editor", "submitter")
 MIN_PASSWORD_LENGTH = 10
@@ -106,11 +107,42 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def log_in(
+    *, session: Session, email: str, password: str, client: str, limit: RateLimit, now: datetime
+) -> User | None:
+    """``authenticate`` within the client's limit of login attempts (RateLimited when over;
+    the attempt is not checked then)."""
+    check_rate(session=session, client=client, action="login", limit=limit, now=now)
+    return authenticate(session=session, email=email, password=password)
+
+
 def can_moderate(user: User, region: str) -> bool:
     """Admins moderate every region; an editor only their own."""
     if user.role == "admin":
         return True
     return user.role == "editor" and user.region == region
+
+
+USER_ACTIONS = ("trust", "block")
+
+
+def change_user(*, session: Session, admin: User, user_id: int, action: str) -> User | None:
+    """Toggle an account's trust (``trust``) or block it or unblock it (``block``).
+
+    None when there is no such account; AccountError for an unknown action, or when an
+    admin would block their own account.
+    """
+    target = session.get(User, user_id)
+    if target is None:
+        return None
+    if action == "trust":
+        target.trusted = not target.trusted
+    elif action == "block" and target.id != admin.id:
+        target.active = not target.active
+    else:
+        raise AccountError(f"unknown action {action!r}")
+    session.add(target)
+    return target
 
 
 @cache

@@ -17,7 +17,12 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import Engine
 
+from aggregator.db import session_scope
+from aggregator.localtime import LOCAL_TZ
+from aggregator.pipeline import Pipeline
+from aggregator.submissions import RateLimit, check_rate, create_submission
 from crawlers.fetch import Fetcher, FetchError, http_url
 from crawlers.read import read_source
 from crawlers.records import FeedError, Window
@@ -154,14 +159,89 @@ def try_feed(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FeedProposal:
+    """A feed someone proposes as a new source (checked form fields)."""
+
+    url: str
+    name: str
+    kind: str
+    region: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalPolicy:
+    """How proposals are limited and read: per-client rate limit, private addresses,
+    the reader's user agent and how many past days a test read keeps."""
+
+    rate: RateLimit
+    allow_private: bool
+    user_agent: str
+    past_days: int
+
+
+def propose_feed(
+    *,
+    engine: Engine,
+    proposal: FeedProposal,
+    client: str,
+    policy: ProposalPolicy,
+    pipeline: Pipeline,
+    now: datetime,
+) -> FeedCheck:
+    """Test-read a proposed feed and, when it yields events, queue it for an editor.
+
+    Raises RateLimited (the submission limit of ``client``, an address), FeedRefused,
+    FetchError or FeedError. A feed without events is not queued (``FeedCheck.events == 0``). No
+    database session is open while the feed is read.
+    """
+    with session_scope(engine) as session:
+        check_rate(session=session, client=client, action="submit", limit=policy.rate, now=now)
+    check = try_feed(
+        proposal.url,
+        proposal.kind,
+        region=proposal.region,
+        allow_private=policy.allow_private,
+        user_agent=policy.user_agent,
+        now=now.astimezone(LOCAL_TZ),
+        window=Window.around(now, past_days=policy.past_days),
+    )
+    if check.events == 0:
+        return check
+    data = {
+        "url": check.url,
+        "name": proposal.name,
+        "kind": check.kind,
+        "events": check.events,
+        "problems": check.problems,
+        "sample_titles": check.sample_titles,
+    }
+    with session_scope(engine) as session:
+        create_submission(
+            session=session,
+            data=data,
+            region=proposal.region,
+            email=proposal.email,
+            user=None,
+            pipeline=pipeline,
+            now=now,
+            kind="source",
+        )
+    return check
+
+
 __all__ = [
     "FeedCheck",
     "FeedError",
+    "FeedProposal",
     "FeedRefused",
     "FetchError",
     "GuardedTransport",
+    "ProposalPolicy",
     "check_url",
     "is_public_address",
     "proposable_kinds",
+    "propose_feed",
     "try_feed",
 ]

@@ -361,14 +361,21 @@ def select_page(
 
 
 def query_events(
-    *, session: Session, filters: EventFilters, regions: Regions, paginate: bool = True
+    *,
+    session: Session,
+    filters: EventFilters,
+    regions: Regions,
+    paginate: bool = True,
+    version: int | None = None,
 ) -> EventPage:
     """Return the matching events with their records, ordered by ``filters.effective_sort()``.
 
     With ``paginate=False`` every match is returned (calendar exports and feeds).
-    Ties are broken by start, then id, so pages never overlap.
+    Ties are broken by start, then id, so pages never overlap. ``version`` is the store
+    version the caller read already (``StoreSnapshot``); else it is read here.
     """
-    version = publish_version(session=session)
+    if version is None:
+        version = publish_version(session=session)
     connection = session.connection()
 
     def cached_counts(count: Callable[[], tuple[int, ...]]) -> tuple[int, ...]:
@@ -550,17 +557,20 @@ def longest_duration(*, session: Session, version: int | None = None) -> timedel
     return _longest_cache[key]
 
 
-def change_marker(*, session: Session, filters: EventFilters, regions: Regions) -> tuple[Any, ...]:
+def change_marker(
+    *, session: Session, filters: EventFilters, regions: Regions, version: int | None = None
+) -> tuple[Any, ...]:
     """A cheap validator for exports: changes whenever the rendered output could change.
 
     Count, newest ``last_modified`` and the sum of ``sequence`` of the matching events catch
     new, updated and removed events: the store bumps SEQUENCE on every visible change and on
     removal (so a change is seen even when its timestamp is not the newest), and an event
     entering or leaving the filter changes the count. The last successful harvest day of
-    each source covers the "Bron:" lines, which name that day.
+    each source covers the "Bron:" lines, which name that day. ``version``: as for
+    ``query_events``.
     """
     dialect = session.get_bind().dialect.name
-    longest = longest_duration(session=session) if filters.date_from else None
+    longest = longest_duration(session=session, version=version) if filters.date_from else None
     conditions = _conditions(filters, regions, dialect, longest)
     count_events = select(
         func.count(), func.max(Event.last_modified), func.coalesce(func.sum(Event.sequence), 0)
@@ -576,3 +586,48 @@ def change_marker(*, session: Session, filters: EventFilters, regions: Regions) 
         )
     )
     return int(count), newest.isoformat() if newest else None, int(sequences), harvest_days
+
+
+class StoreSnapshot:
+    """What one request reads from the store: one session, the store version read once.
+
+    Every read of the request (validator, page of events, one event) goes through it, so
+    the version that keys the caches is read a single time. On PostgreSQL the session
+    runs in a REPEATABLE READ transaction, so all its reads see the same committed state;
+    SQLite reads each statement at the latest state (the version still keys the caches).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        self._version: int | None = None
+
+    @property
+    def version(self) -> int:
+        """The store version (``publish_version``), read on first use."""
+        if self._version is None:
+            self._version = publish_version(session=self.session)
+        return self._version
+
+    def events(
+        self, filters: EventFilters, regions: Regions, *, paginate: bool = True
+    ) -> EventPage:
+        """The page of events matching ``filters`` (``query_events``)."""
+        return query_events(
+            session=self.session,
+            filters=filters,
+            regions=regions,
+            paginate=paginate,
+            version=self.version,
+        )
+
+    def event(self, event_id: str) -> EventPage | None:
+        """One event with its provenance (``get_event``), or None."""
+        return get_event(session=self.session, event_id=event_id)
+
+    def marker(self, filters: EventFilters, regions: Regions) -> tuple[Any, ...]:
+        """The change marker of the events matching ``filters`` (``change_marker``)."""
+        return change_marker(
+            session=self.session, filters=filters, regions=regions, version=self.version
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -237,6 +238,39 @@ def approve(
     session.add(submission)
 
 
+def moderate(
+    *,
+    session: Session,
+    submission: Submission,
+    moderator: User,
+    pipeline: Pipeline,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    publish_now: bool = True,
+    trust_submitter: bool = False,
+) -> None:
+    """A moderator's decision on a submission: take their edits (``data``, already
+    checked), then either only save them (``publish_now=False``) or approve and publish.
+
+    Raises PublishError when a stage refuses the event (nothing is published then).
+    """
+    if data is not None:
+        submission.data = data
+        submission.region = data["region"]
+    if not publish_now:
+        submission.updated_at = now
+        session.add(submission)
+        return
+    approve(
+        session=session,
+        submission=submission,
+        moderator=moderator,
+        pipeline=pipeline,
+        now=now,
+        trust_submitter=trust_submitter,
+    )
+
+
 def reject(
     *, session: Session, submission: Submission, moderator: User, reason: str, now: datetime
 ) -> None:
@@ -332,6 +366,52 @@ def similar_events(
             scored.append((event, float(score)))
     scored.sort(key=lambda pair: -pair[1])
     return scored[:limit]
+
+
+class RateLimited(Exception):
+    """A client used up its limit for an action (nothing was stored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``limit`` uses of an action per client address within ``window``."""
+
+    limit: int
+    window: timedelta
+
+
+def check_rate(
+    *, session: Session, client: str, action: str, limit: RateLimit, now: datetime
+) -> None:
+    """Count one use of ``action`` by ``client`` (an address); RateLimited when over."""
+    key = client_key(client, action)
+    if rate_limited(session=session, key=key, limit=limit.limit, window=limit.window, now=now):
+        raise RateLimited(action)
+
+
+def submit_event(
+    *,
+    session: Session,
+    data: dict[str, Any],
+    email: str,
+    user: User | None,
+    client: str,
+    limit: RateLimit,
+    pipeline: Pipeline,
+    now: datetime,
+) -> Submission:
+    """A submitted event (checked ``data``) within the client's rate limit: saved for the
+    queue, or published at once for a trusted submitter. Raises RateLimited."""
+    check_rate(session=session, client=client, action="submit", limit=limit, now=now)
+    return create_submission(
+        session=session,
+        data=data,
+        region=data["region"],
+        email=email,
+        user=user,
+        pipeline=pipeline,
+        now=now,
+    )
 
 
 def client_key(address: str, action: str) -> str:

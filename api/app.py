@@ -13,12 +13,10 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from agenda.settings import Settings
 from aggregator.config import AppConfig
-from aggregator.pipeline import Pipeline, build_pipeline
 from api import metrics, routes_api, routes_calendar
-from api.export_cache import ExportCache
-from api.revalidation import RevalidationShortcut
+from api.export_cache import Exports, RevalidationShortcut
+from api.options import PublishOptions
 from api.web_app import install_web
 
 
@@ -32,14 +30,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(
-    *, settings: Settings, config: AppConfig, engine: Engine, pipeline: Pipeline | None = None
-) -> FastAPI:
-    """Build the app around a loaded configuration and a database engine.
-
-    ``pipeline`` publishes approved submissions: the composition root passes the
-    harvest's own pipeline (the default is the default stages, offline).
-    """
+def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) -> FastAPI:
+    """Build the read-only publisher around its options, a loaded configuration and a
+    database engine (the forms app may be installed onto it: ``forms.app.install_forms``)."""
     app = FastAPI(
         lifespan=_lifespan,
         title="Overstap Agenda API",
@@ -47,17 +40,14 @@ def create_app(
         "education work. Every list also exists as iCal (/calendar.ics) for subscriptions.",
         version="0.1.0",
     )
-    app.state.settings = settings
+    app.state.publish = options
     app.state.config = config
     app.state.engine = engine
-    app.state.pipeline = pipeline if pipeline is not None else build_pipeline(config)
-    app.state.export_cache = ExportCache()
-    # innermost first: the shortcut's 304s still pass through CORS
-    app.add_middleware(
-        RevalidationShortcut,
-        cache=app.state.export_cache,
-        max_age=settings.export_version_max_age,
+    app.state.exports = Exports(
+        engine=engine, regions=config.regions, max_age=options.export_version_max_age
     )
+    # innermost first: the shortcut's 304s still pass through CORS
+    app.add_middleware(RevalidationShortcut, exports=app.state.exports)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         CORSMiddleware,
@@ -87,5 +77,5 @@ def create_app(
     app.include_router(routes_api.router)
     app.include_router(routes_calendar.router)
     app.include_router(metrics.router)
-    install_web(app, settings=settings)
+    install_web(app)
     return app

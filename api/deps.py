@@ -1,4 +1,4 @@
-"""Shared FastAPI dependencies: the database session and the loaded configuration."""
+"""Shared FastAPI dependencies: the database session, the configuration and the options."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from agenda.settings import Settings
 from aggregator.config import AppConfig
+from aggregator.query import StoreSnapshot
+from api.options import PublishOptions
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -18,19 +19,28 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_snapshot(request: Request) -> Iterator[StoreSnapshot]:
+    """The request's one view of the store (its version read at most once)."""
+    with Session(request.app.state.engine) as session:
+        yield StoreSnapshot(session)
+
+
 def get_config(request: Request) -> AppConfig:
     """The configuration the app was started with."""
-    return request.app.state.config
+    config: AppConfig = request.app.state.config
+    return config
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was started with."""
-    return request.app.state.settings
+def get_options(request: Request) -> PublishOptions:
+    """The publisher's options (built by the composition root)."""
+    options: PublishOptions = request.app.state.publish
+    return options
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+SnapshotDep = Annotated[StoreSnapshot, Depends(get_snapshot)]
 ConfigDep = Annotated[AppConfig, Depends(get_config)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+OptionsDep = Annotated[PublishOptions, Depends(get_options)]
 
 
 def public_base_url(request: Request) -> str:
@@ -39,5 +49,5 @@ def public_base_url(request: Request) -> str:
     ``AGENDA_BASE_URL`` when set (behind a proxy or on a public domain), else the address
     this request came in on, so links work wherever the service is started.
     """
-    configured = request.app.state.settings.agenda_base_url
+    configured = request.app.state.publish.base_url
     return (configured or str(request.base_url)).rstrip("/")

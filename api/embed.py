@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from aggregator.localtime import today_local
-from aggregator.query import EventFilters, query_events
-from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
+from api.deps import ConfigDep, SnapshotDep, public_base_url
 from api.i18n import STRINGS, normalise_lang
 from api.pages import event_card, group_by_day
+from api.params import build_filters
 from api.web import render, request_lang, script_json
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +43,7 @@ def _widget_params(config: Any, region: str, sector: str, type_: str, limit: int
 @router.get("/embed/list")
 def embed_list(
     request: Request,
-    session: SessionDep,
+    snapshot: SnapshotDep,
     config: ConfigDep,
     region: str = "",
     sector: str = "",
@@ -54,15 +54,16 @@ def embed_list(
     """The iframe variant: a bare list page (no header), links open in the top window."""
     lang = normalise_lang(lang or request_lang(request))
     params = _widget_params(config, region, sector, type, limit)
-    filters = EventFilters(
+    filters = build_filters(
+        config,
         date_from=today_local(),
-        region=params["region"] or None,
-        sectors=(params["sector"],) if params["sector"] else (),
-        types=(params["type"],) if params["type"] else (),
+        region=[params["region"]] if params["region"] else None,
+        sector=[params["sector"]] if params["sector"] else None,
+        type_=[params["type"]] if params["type"] else None,
         sort="date",
         per_page=params["limit"],
     )
-    page = query_events(session=session, filters=filters, regions=config.regions)
+    page = snapshot.events(filters, config.regions)
     cards = [event_card(e, config, lang) for e in page.items]
     request.scope["agenda.lang"] = lang
     return render(
@@ -74,7 +75,6 @@ def embed_list(
 def embed_builder(
     request: Request,
     config: ConfigDep,
-    settings: SettingsDep,
     region: str = "",
     sector: str = "",
     type: str = "",
@@ -84,33 +84,14 @@ def embed_builder(
     """Choose filters; get the script and iframe snippets and a live preview."""
     params = _widget_params(config, region, sector, type, limit)
     widget_lang = normalise_lang(widget_lang)
-    base = public_base_url(request)
-    attrs = "".join(
-        f' data-{name}="{escape(str(params[name]))}"'
-        for name in ("region", "sector", "type")
-        if params[name]
-    )
-    attrs += f' data-limit="{params["limit"]}"' + (
-        f' data-lang="{widget_lang}"' if widget_lang == "en" else ""
-    )
-    if not any(params[name] for name in ("region", "sector", "type")):
-        attrs = ' data-auto=""' + attrs
-    script_snippet = f'<script src="{base}/embed.js"{attrs}></script>'
-    query = "&".join(
-        f"{name}={params[name]}" for name in ("region", "sector", "type", "limit") if params[name]
-    ) + (f"&lang={widget_lang}" if widget_lang == "en" else "")
-    iframe_src = f"{base}/embed/list?{query}"
-    iframe_snippet = (
-        f'<iframe src="{escape(iframe_src)}" title="Overstap Agenda" '
-        'style="width:100%;height:480px;border:0" loading="lazy"></iframe>'
-    )
+    query = {name: params[name] for name in ("region", "sector", "type", "limit") if params[name]}
+    if widget_lang == "en":
+        query["lang"] = widget_lang
     return render(
         request,
         "embed_builder.html",
         params=params,
         widget_lang=widget_lang,
-        script_snippet=script_snippet,
-        iframe_snippet=iframe_snippet,
-        preview_src=f"/embed/list?{query}",
-        preview_attrs=attrs,
+        base_url=public_base_url(request),
+        list_query=urlencode(query),
     )

@@ -1,8 +1,17 @@
-"""Conditional, cached serving of exports (iCal, feeds): ETag, 304, pre-gzipped bodies.
+"""Conditional, cached serving of exports (iCal, feeds): every ETag and 304 rule is here.
 
-An export is validated before it is rendered: the ETag comes from the filters and the
-store's change marker (aggregator.query.change_marker), so an unchanged calendar costs one
+An export is validated before it is rendered: the ETag comes from what the output
+depends on apart from the store (``export_key``: renderer version, variant, filters) and
+the store's change marker (``StoreSnapshot.marker``), so an unchanged calendar costs one
 small query and a 304, and a changed one is rendered once and then served from memory.
+
+There are three ways to a 304, all by the rules below:
+- ``RevalidationShortcut`` answers a repeat of a request address before routing, while
+  the store version read last is recent (``EXPORT_VERSION_MAX_AGE``);
+- ``Exports.recent_not_modified`` answers on the event loop, by the same rule, once the
+  filters are parsed;
+- ``Exports.serve`` reads the store version once (one snapshot), validates, and then
+  answers 304 or serves the (cached, pre-gzipped) body.
 """
 
 from __future__ import annotations
@@ -13,14 +22,23 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 
 from fastapi import Request, Response
-from starlette.types import Scope
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from aggregator.config import Regions
+from aggregator.localtime import LOCAL_TZ
+from aggregator.query import EventFilters, StoreSnapshot
 
 CACHE_CONTROL = "public, max-age=300"
 GZIP_MIN_BYTES = 1024
+# Bump when a renderer's output changes, so that caches and clients see new ETags.
+RENDER_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,21 +185,125 @@ def not_modified(etag: str) -> Response:
     return Response(status_code=304, headers=export_headers(etag))
 
 
-def serve_export(
-    request: Request,
-    *,
-    cache: ExportCache,
-    etag: str,
-    media_type: str,
-    render: Callable[[], bytes],
-    extra_headers: dict[str, str] | None = None,
-) -> Response:
-    """304 when the client has this version, else the (cached) body, gzipped if accepted."""
-    headers = export_headers(etag, extra_headers)
-    if etag_matches(request, etag):
-        return Response(status_code=304, headers=headers)
-    item = cache.get(etag) or cache.put(etag, render())
-    if item.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(item.gzipped, media_type=media_type, headers=headers)
-    return Response(item.body, media_type=media_type, headers=headers)
+def export_key(filters: EventFilters, variant: tuple[object, ...]) -> str:
+    """What an export's ETag depends on apart from the store: renderer, variant, filters."""
+    return make_etag(RENDER_VERSION, variant, sorted(asdict(filters).items()))
+
+
+class Exports:
+    """The conditional, cached serving of exports for one app: its engine, regions, cache
+    and how long a store version read stays good for a 304 without a database read."""
+
+    def __init__(
+        self, *, engine: Engine, regions: Regions, max_age: float, cache: ExportCache | None = None
+    ) -> None:
+        self.engine = engine
+        self.regions = regions
+        self.max_age = max_age
+        self.cache = cache or ExportCache()
+
+    def recent_not_modified(self, request: Request, key: str) -> Response | None:
+        """A 304 without a database read, when the store version was read moments ago
+        (``max_age``) and the client holds the ETag computed at that version.
+
+        Runs on the event loop: no threadpool hop, no session.
+        """
+        if "if-none-match" not in request.headers:
+            return None
+        etag = self.cache.recent_etag(key, self.max_age)
+        if etag is None or not etag_matches(request, etag):
+            return None
+        return not_modified(etag)
+
+    def etag(
+        self,
+        snapshot: StoreSnapshot,
+        *,
+        key: str,
+        filters: EventFilters,
+        identity: tuple[object, ...] | None = None,
+    ) -> str:
+        """The ETag of an export, validated before anything is rendered.
+
+        At an unchanged store version the ETag computed last time is reused (the one
+        version read of the snapshot); otherwise the change marker of the matching events
+        is recomputed. ``identity`` (``request_identity``) lets ``RevalidationShortcut``
+        answer the next poll of the same address before routing.
+        """
+        if identity is not None:
+            self.cache.note_request(identity, key)
+        read_at = time.monotonic()
+        version = snapshot.version
+        self.cache.saw_version(version, read_at=read_at)
+        etag = self.cache.validator(key, version)
+        if etag is None:
+            etag = make_etag(key, snapshot.marker(filters, self.regions))
+            self.cache.remember(key, version, etag)
+        return etag
+
+    def serve(
+        self,
+        request: Request,
+        *,
+        key: str,
+        filters: EventFilters,
+        media_type: str,
+        render: Callable[[StoreSnapshot], bytes],
+        day: date,
+    ) -> Response:
+        """Validate on one store snapshot; 304 when the client has this version, else the
+        (cached) body of ``render(snapshot)``, gzipped if accepted."""
+        with Session(self.engine) as session:
+            snapshot = StoreSnapshot(session)
+            etag = self.etag(
+                snapshot, key=key, filters=filters, identity=request_identity(request.scope, day)
+            )
+            headers = export_headers(etag)
+            if etag_matches(request, etag):
+                return Response(status_code=304, headers=headers)
+            item = self.cache.get(etag) or self.cache.put(etag, render(snapshot))
+        if item.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            return Response(item.gzipped, media_type=media_type, headers=headers)
+        return Response(item.body, media_type=media_type, headers=headers)
+
+
+class RevalidationShortcut:
+    """Answer a calendar app's revalidation of an export served moments ago, before routing.
+
+    Calendar apps poll their subscriptions, and nearly every poll is an unchanged
+    calendar. The export routes answer such a poll with a 304 without a database read
+    while the store version they last read is recent; most of what is left is the
+    framework parsing two dozen query parameters into filters. This pure ASGI middleware
+    uses the export key ``Exports.etag`` noted for each request address, so a repeat of
+    that address with a matching If-None-Match is answered right away, by exactly the
+    rule of ``Exports.recent_not_modified``. Anything else goes on to the routes.
+    """
+
+    def __init__(self, app: ASGIApp, *, exports: Exports) -> None:
+        self.app = app
+        self.exports = exports
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer from the export cache when possible, otherwise call the app."""
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and self.exports.max_age > 0
+        ):
+            response = self._not_modified(scope)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _not_modified(self, scope: Scope) -> Response | None:
+        if_none_match = Headers(scope=scope).get("if-none-match")
+        if not if_none_match:
+            return None
+        cache = self.exports.cache
+        key = cache.key_for_request(request_identity(scope, datetime.now(LOCAL_TZ).date()))
+        etag = cache.recent_etag(key, self.exports.max_age) if key is not None else None
+        if etag is None or not if_none_match_names(if_none_match, etag):
+            return None
+        return not_modified(etag)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -15,13 +15,13 @@ from fastapi.responses import Response
 
 from aggregator.localtime import LOCAL_TZ, today_local
 from aggregator.models import Event
-from aggregator.proximity import GeoPoint, NearError, parse_near
-from aggregator.query import EventFilters, EventPage, get_event, query_events
-from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
+from aggregator.query import EventFilters, EventPage, StoreSnapshot
+from api.deps import ConfigDep, SnapshotDep, public_base_url
 from api.i18n import long_date, t
+from api.params import DEFAULT_KM, MAX_KM, FilterProblem, build_filters
 from api.web import region_name, render, request_lang, script_json, term_label
-from feeds.ical_export import render_ics
 from feeds.jsonld import event_jsonld
+from feeds.registry import RenderContext, output_renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -121,52 +121,54 @@ def group_by_day(cards: list[dict[str, Any]], lang: str) -> list[tuple[str, list
     return [(long_date(day, lang), items) for day, items in groups.items()]
 
 
+def _one(value: str) -> list[str] | None:
+    return [value] if value else None
+
+
 def search_filters(config: Any, form: SearchForm, lang: str, *, per_page: int) -> EventFilters:
-    """The shared query filters for a search form; what cannot be used becomes a notice."""
-    region = form.region if form.region in config.regions else None
-    start = _parse_day(form.date_from) or today_local()
-    end = _parse_day(form.date_to)
-    if end and end < start:
-        end = None
-    near: GeoPoint | None = None
-    if form.near:
-        try:
-            near = parse_near(form.near)
-        except NearError:
-            form.notices.append(t("near_unknown", lang, near=form.near))
+    """The search form's filters (``api.params``, leniently: what cannot be used is left
+    out; an unknown place becomes a notice). Upcoming events unless 'from' is given."""
     try:
-        radius = max(1.0, min(float(form.km or 25), 300.0))
+        radius = max(1.0, min(float(form.km or DEFAULT_KM), MAX_KM))
     except ValueError:
-        radius = 25.0
-    known = set(config.taxonomy.slugs("sectors"))
-    types = set(config.taxonomy.slugs("activity_types"))
-    return EventFilters(
+        radius = DEFAULT_KM
+    problems: list[FilterProblem] = []
+    filters = build_filters(
+        config,
         q=form.q or None,
-        date_from=start,
-        date_to=end,
-        region=region,
-        sectors=(form.sector,) if form.sector in known else (),
-        types=(form.type,) if form.type in types else (),
-        near=near,
-        km=radius,
-        plus_online=form.plus_online and near is not None,
+        date_from=_parse_day(form.date_from),
+        date_to=_parse_day(form.date_to),
+        region=_one(form.region),
+        sector=_one(form.sector),
+        type_=_one(form.type),
+        near=form.near or None,
+        km=radius if form.near else None,
+        plus_online=form.plus_online,
         sort="date",
         page=form.page,
         per_page=per_page,
-        include_cancelled=True,
+        lenient=True,
+        problems=problems,
     )
+    if any(problem.name == "near" for problem in problems):
+        form.notices.append(t("near_unknown", lang, near=form.near))
+    if filters.date_from is None:
+        start = today_local()
+        end = filters.date_to if filters.date_to and filters.date_to >= start else None
+        filters = replace(filters, date_from=start, date_to=end)
+    return filters
 
 
-def _search(session: Any, config: Any, form: SearchForm, lang: str) -> EventPage:
+def _search(snapshot: StoreSnapshot, config: Any, form: SearchForm, lang: str) -> EventPage:
     """One page of the events of a search, from the shared query (filters in SQL)."""
     filters = search_filters(config, form, lang, per_page=PER_PAGE)
-    return query_events(session=session, filters=filters, regions=config.regions)
+    return snapshot.events(filters, config.regions)
 
 
 @router.get("/")
 def search_page(
     request: Request,
-    session: SessionDep,
+    snapshot: SnapshotDep,
     config: ConfigDep,
     q: str = "",
     region: str = "",
@@ -193,12 +195,12 @@ def search_page(
         plus_online=plus_online,
         page=page,
     )
-    result = _search(session, config, form, lang)
+    result = _search(snapshot, config, form, lang)
     total = result.total
     pages = max(1, math.ceil(total / PER_PAGE))
     if page > pages:
         form.page = page = pages
-        result = _search(session, config, form, lang)
+        result = _search(snapshot, config, form, lang)
     shown = result.items
     cards = [event_card(e, config, lang) for e in shown]
     map_points = [
@@ -228,22 +230,16 @@ def search_page(
 
 
 @router.get("/events/{event_id}.ics")
-def event_ics(event_id: str, request: Request, session: SessionDep) -> Response:
+def event_ics(event_id: str, request: Request, snapshot: SnapshotDep) -> Response:
     """One event as an .ics file to open in any calendar app."""
-    page = get_event(session=session, event_id=event_id)
+    page = snapshot.event(event_id)
     if page is None:
         raise HTTPException(404, f"no event with id {event_id!r}")
-    body = render_ics(
-        page.items,
-        page.records,
-        page.sources,
-        calendar_name="Overstap Agenda",
-        calendar_description=page.items[0].title,
-        base_url=public_base_url(request),
-    )
+    renderer = output_renderer("ics")
+    context = RenderContext(base_url=public_base_url(request), description=page.items[0].title)
     return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
+        renderer.render(page, context),
+        media_type=renderer.media_type,
         headers={"Content-Disposition": f'attachment; filename="{event_id}.ics"'},
     )
 
@@ -316,11 +312,11 @@ def place_lines(event: Event) -> list[str]:
 
 @router.get("/events/{event_id}")
 def event_page(
-    event_id: str, request: Request, session: SessionDep, config: ConfigDep, settings: SettingsDep
+    event_id: str, request: Request, snapshot: SnapshotDep, config: ConfigDep
 ) -> Response:
     """Everything about one event: facts, sources, registration and calendar links."""
     lang = request_lang(request)
-    page = get_event(session=session, event_id=event_id)
+    page = snapshot.event(event_id)
     if page is None:
         return render(request, "not_found.html", status_code=404)
     event = page.items[0]
@@ -377,15 +373,13 @@ def regions_page(request: Request, config: ConfigDep) -> Response:
 
 
 @router.get("/regio/{slug}")
-def region_page(
-    slug: str, request: Request, session: SessionDep, config: ConfigDep, settings: SettingsDep
-) -> Response:
+def region_page(slug: str, request: Request, snapshot: SnapshotDep, config: ConfigDep) -> Response:
     """One region: its upcoming events and how to subscribe to them in a calendar app."""
     lang = request_lang(request)
     if slug not in config.regions:
         return render(request, "not_found.html", status_code=404)
-    filters = EventFilters(date_from=today_local(), region=slug, per_page=100)
-    page = query_events(session=session, filters=filters, regions=config.regions)
+    filters = build_filters(config, date_from=today_local(), region=[slug], per_page=100)
+    page = snapshot.events(filters, config.regions)
     cards = [event_card(e, config, lang) for e in page.items]
     https_url = f"{public_base_url(request)}/regions/{slug}.ics"
     webcal_url = re.sub(r"^https?://", "webcal://", https_url)

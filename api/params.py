@@ -1,27 +1,53 @@
-"""Query parameters shared by the JSON API and every feed format.
+"""Request parameters become EventFilters in one way, for the JSON API, every feed and
+export, the pages and the embed.
 
 Every multi-valued filter takes repeated parameters (``sector=po&sector=vo``) or a
 comma-separated list (``sector=po,vo``); values OR within a field, fields AND together.
-Unknown values are a 400 that lists the known ones.
+The API and the exports are strict: an unknown or inconsistent value is a 400 that says
+why (``build_filters``). The pages and the embed build the same filters leniently: what
+cannot be used is left out and reported as a ``FilterProblem`` (a page shows a notice).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Query, Request
 
 from aggregator.config import AppConfig
-from aggregator.proximity import NearError, parse_near
+from aggregator.proximity import GeoPoint, NearError, parse_near
 from aggregator.query import EventFilters
 
 MAX_Q_LENGTH = 200
 MAX_KM = 300.0
+DEFAULT_KM = 25.0
 ATTENDANCE = ("offline", "online", "mixed")
 LANGUAGES = ("nl", "en")
 # Dates far outside any calendar are typos (and year 9999 overflows day arithmetic).
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterProblem:
+    """A parameter value that could not be used: the parameter and why."""
+
+    name: str
+    message: str
+
+
+class _Problems:
+    """Raise (strict) or collect (lenient) what is wrong with the parameters."""
+
+    def __init__(self, lenient: bool, sink: list[FilterProblem] | None) -> None:
+        self.lenient = lenient
+        self.sink = sink if sink is not None else []
+
+    def report(self, name: str, message: str) -> None:
+        if not self.lenient:
+            raise HTTPException(400, message)
+        self.sink.append(FilterProblem(name, message))
 
 
 def _values(raw: list[str] | None) -> tuple[str, ...]:
@@ -32,14 +58,22 @@ def _values(raw: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in parts if p))
 
 
-def _checked(name: str, values: tuple[str, ...], allowed: list[str] | tuple[str, ...]) -> None:
+def _checked(
+    problems: _Problems,
+    name: str,
+    raw: list[str] | None,
+    allowed: list[str] | tuple[str, ...],
+) -> tuple[str, ...]:
+    values = _values(raw)
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise HTTPException(
-            400,
+        problems.report(
+            name,
             f"unknown {name} {', '.join(repr(v[:40]) for v in unknown[:5])}; "
             f"known values: {', '.join(allowed)}",
         )
+        values = tuple(v for v in values if v in allowed)
+    return values
 
 
 def build_filters(
@@ -62,43 +96,54 @@ def build_filters(
     sort: Literal["date", "distance", "relevance"] | None = None,
     page: int = 1,
     per_page: int = 50,
+    lenient: bool = False,
+    problems: list[FilterProblem] | None = None,
 ) -> EventFilters:
-    """Check raw parameter values and build the filters (HTTPException 400 on a bad one)."""
-    regions = _values(region)
-    _checked("region", regions, sorted(r.slug for r in config.regions))
+    """Check raw parameter values and build the filters.
+
+    Strict (the default): HTTPException 400 on the first bad value. ``lenient``: a bad
+    value is left out (a too long ``q`` is cut, ``km`` is brought within range) and
+    appended to ``problems``.
+    """
+    report = _Problems(lenient, problems)
     taxonomy = config.taxonomy
-    sectors, types, phases, audiences = (
-        _values(sector),
-        _values(type_),
-        _values(phase),
-        _values(audience),
-    )
-    _checked("sector", sectors, taxonomy.slugs("sectors"))
-    _checked("type", types, taxonomy.slugs("activity_types"))
-    _checked("phase", phases, taxonomy.slugs("phases"))
-    _checked("audience", audiences, taxonomy.slugs("audiences"))
-    attendances, languages = _values(attendance), _values(lang)
-    _checked("attendance", attendances, ATTENDANCE)
-    _checked("lang", languages, LANGUAGES)
-    for name, day in (("from", date_from), ("to", date_to)):
-        if day is not None and not EARLIEST <= day <= LATEST:
-            raise HTTPException(400, f"'{name}' must lie between {EARLIEST} and {LATEST}")
+    regions = _checked(report, "region", region, sorted(r.slug for r in config.regions))
+    sectors = _checked(report, "sector", sector, taxonomy.slugs("sectors"))
+    types = _checked(report, "type", type_, taxonomy.slugs("activity_types"))
+    phases = _checked(report, "phase", phase, taxonomy.slugs("phases"))
+    audiences = _checked(report, "audience", audience, taxonomy.slugs("audiences"))
+    attendances = _checked(report, "attendance", attendance, ATTENDANCE)
+    languages = _checked(report, "lang", lang, LANGUAGES)
+    if date_from is not None and not EARLIEST <= date_from <= LATEST:
+        report.report("from", f"'from' must lie between {EARLIEST} and {LATEST}")
+        date_from = None
+    if date_to is not None and not EARLIEST <= date_to <= LATEST:
+        report.report("to", f"'to' must lie between {EARLIEST} and {LATEST}")
+        date_to = None
     if date_from and date_to and date_to < date_from:
-        raise HTTPException(400, "'to' is before 'from'")
-    point = None
+        report.report("to", "'to' is before 'from'")
+        date_to = None
+    point: GeoPoint | None = None
     if near is not None and near.strip():
         try:
             point = parse_near(near)
         except NearError as exc:
-            raise HTTPException(400, str(exc)) from exc
+            report.report("near", str(exc))
     if km is not None and point is None:
-        raise HTTPException(400, "'km' needs 'near' (a postcode or lat,lon)")
+        report.report("km", "'km' needs 'near' (a postcode or lat,lon)")
+        km = None
+    if km is not None and not 0 < km <= MAX_KM:
+        report.report("km", f"'km' must lie between 0 and {MAX_KM:g}")
+        km = min(max(km, 1.0), MAX_KM)
     if plus_online and point is None:
-        raise HTTPException(400, "'plus_online' needs 'near' (a postcode or lat,lon)")
+        report.report("plus_online", "'plus_online' needs 'near' (a postcode or lat,lon)")
+        plus_online = False
     if sort == "distance" and point is None:
-        raise HTTPException(400, "sort=distance needs 'near' (a postcode or lat,lon)")
+        report.report("sort", "sort=distance needs 'near' (a postcode or lat,lon)")
+        sort = None
     if q is not None and len(q) > MAX_Q_LENGTH:
-        raise HTTPException(400, f"q is longer than {MAX_Q_LENGTH} characters")
+        report.report("q", f"q is longer than {MAX_Q_LENGTH} characters")
+        q = q[:MAX_Q_LENGTH]
     return EventFilters(
         q=q.strip() or None if q else None,
         date_from=date_from,
@@ -112,7 +157,7 @@ def build_filters(
         languages=languages,
         free=free,
         near=point,
-        km=km if km is not None else 25.0,
+        km=km if km is not None else DEFAULT_KM,
         plus_online=plus_online,
         sort=sort,
         page=page,

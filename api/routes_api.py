@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -15,11 +13,12 @@ from aggregator.config import AppConfig
 from aggregator.health import events_per_source
 from aggregator.localtime import local_iso
 from aggregator.models import HarvestRun, Source
-from aggregator.query import EventFilters, get_event, query_events
-from api.deps import ConfigDep, SessionDep, public_base_url
+from aggregator.query import EventFilters, StoreSnapshot
+from api.deps import ConfigDep, SessionDep, SnapshotDep, public_base_url
 from api.params import FiltersDep
 from feeds.event_json import event_to_json
 from feeds.jsonld import event_jsonld
+from feeds.registry import RenderContext, output_renderer
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -80,47 +79,41 @@ async def list_events(request: Request, filters: FiltersDep) -> Response:
     Example: ``/api/events?q=pabo&sector=po&near=6511%20AB&km=30&sort=distance``.
     """
     state = request.app.state
-    return await run_in_threadpool(_search, state.engine, state.config, filters)
+    near = filters.near is not None
+    context = RenderContext(base_url=public_base_url(request), with_distance=near)
+    return await run_in_threadpool(_search, state.engine, state.config, filters, context)
 
 
-def _search(engine: Engine, config: AppConfig, filters: EventFilters) -> Response:
+def _search(
+    engine: Engine, config: AppConfig, filters: EventFilters, context: RenderContext
+) -> Response:
     # the database work and the rendering in one threadpool call (one hop per request)
+    renderer = output_renderer("events")
     with Session(engine) as session:
-        page = query_events(session=session, filters=filters, regions=config.regions)
-    items = []
-    for event in page.items:
-        data = event_to_json(event, page.records.get(event.id, []), page.sources)
-        if filters.near is not None:
-            data["distance_km"] = page.distances.get(event.id)
-        items.append(data)
-    # The items are plain JSON already: rendering them directly (orjson) skips FastAPI's
-    # generic (and, for 200 items, costly) jsonable_encoder pass.
-    body = {"items": items, "total": page.total, "page": page.page, "per_page": page.per_page}
-    return Response(orjson.dumps(body), media_type="application/json")
+        page = StoreSnapshot(session).events(filters, config.regions)
+    return Response(renderer.render(page, context), media_type=renderer.media_type)
 
 
 @router.get("/events/{event_id}/jsonld", summary="One event as schema.org JSON-LD")
-def read_event_jsonld(event_id: str, request: Request, session: SessionDep) -> Response:
+def read_event_jsonld(event_id: str, request: Request, snapshot: SnapshotDep) -> Response:
     """The schema.org Event of one event (what its page embeds), provenance as isBasedOn."""
-    page = get_event(session=session, event_id=event_id)
+    page = snapshot.event(event_id)
     if page is None:
         raise HTTPException(404, f"no event with id {event_id!r}")
-    event = page.items[0]
-    data = event_jsonld(
-        event, page.records.get(event.id, []), page.sources, base_url=public_base_url(request)
-    )
-    return Response(json.dumps(data, ensure_ascii=False).encode(), media_type="application/ld+json")
+    renderer = output_renderer("jsonld")
+    body = renderer.render(page, RenderContext(base_url=public_base_url(request)))
+    return Response(body, media_type=renderer.media_type)
 
 
 @router.get("/events/{event_id}", summary="One event")
 def read_event(
-    event_id: str, request: Request, session: SessionDep, jsonld: bool = False
+    event_id: str, request: Request, snapshot: SnapshotDep, jsonld: bool = False
 ) -> dict[str, Any]:
     """One event by its stable id (removed events too, marked with ``removed_at``).
 
     With ``jsonld=true`` the schema.org Event is included under ``jsonld``.
     """
-    page = get_event(session=session, event_id=event_id)
+    page = snapshot.event(event_id)
     if page is None:
         raise HTTPException(404, f"no event with id {event_id!r}")
     event = page.items[0]

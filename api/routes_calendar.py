@@ -1,80 +1,57 @@
 """Subscriptions: /calendar.ics and /regions/{slug}.ics, and RSS/Atom/JSON feeds of events.
 
-Every format takes the filters of /api/events. Each response has an ETag computed before
-rendering (filters + the store's change marker), answers If-None-Match with 304, and is
-gzipped when the client accepts it.
+Every format takes the filters of /api/events (``api.params``). A route only says which
+events (the filters and the window of its format) and which registered renderer
+(``feeds.registry``) with what context; validation, ETag, 304, caching and gzip are
+``api.export_cache.Exports``, on one store snapshot per request.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from sqlalchemy import Engine
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from agenda.settings import Settings
 from aggregator.config import AppConfig
 from aggregator.localtime import LOCAL_TZ, local_midnight
-from aggregator.query import EventFilters, change_marker, publish_version, query_events
+from aggregator.query import EventFilters, StoreSnapshot
 from api.deps import public_base_url
-from api.export_cache import (
-    ExportCache,
-    etag_matches,
-    make_etag,
-    not_modified,
-    request_identity,
-    serve_export,
-)
+from api.export_cache import Exports, export_key
 from api.params import FiltersDep
-from feeds.ical_export import render_ics
-from feeds.syndication import (
-    FeedInfo,
-    FeedItem,
-    render_atom,
-    render_json_feed,
-    render_rss,
+from feeds.registry import (
+    CALENDAR_DESCRIPTION,
+    CALENDAR_NAME,
+    OutputRenderer,
+    RenderContext,
+    output_renderer,
 )
 
 router = APIRouter(tags=["calendar"])
-ICS_TYPE = "text/calendar; charset=utf-8"
 PAST_DAYS = 30  # past events stay this long in a calendar, so subscribers keep their history
 REMOVED_GRACE = timedelta(days=30)  # removed events stay as CANCELLED this long
-# Bump when a renderer's output changes, so that caches and clients see new ETags.
-RENDER_VERSION = "2"
-CALENDAR_NAME = "Overstap Agenda"
-CALENDAR_DESCRIPTION = "Activiteiten voor overstappers naar het onderwijs"
-
-FEED_FORMATS: dict[str, tuple[str, Callable[..., bytes]]] = {
-    "rss": ("application/rss+xml; charset=utf-8", render_rss),
-    "atom": ("application/atom+xml; charset=utf-8", render_atom),
-    "json": ("application/feed+json; charset=utf-8", render_json_feed),
-}
+# the feed routes' renderers (registered in feeds.registry) by the feed's file extension
+FEED_RENDERERS = {"rss": "rss", "atom": "atom", "json": "jsonfeed"}
 
 
 @dataclass(frozen=True, slots=True)
 class Exporter:
-    """What an export needs from the app: configuration, settings, cache and database."""
+    """What an export needs from the app: its configuration and its export serving."""
 
     config: AppConfig
-    settings: Settings
-    cache: ExportCache
-    engine: Engine
+    exports: Exports
 
 
 async def exporter(request: Request) -> Exporter:
-    """The app's exporter context (the export cache is made with the app).
+    """The app's exporter context (made with the app).
 
     Async, and the routes below do their database work in one threadpool call: a
     revalidation (304) is dominated by per-request overhead, so every hop counts.
     """
     state = request.app.state
-    return Exporter(state.config, state.settings, state.export_cache, state.engine)
+    return Exporter(state.config, state.exports)
 
 
 ExporterDep = Annotated[Exporter, Depends(exporter)]
@@ -97,123 +74,57 @@ def calendar_filters(filters: EventFilters, *, now: datetime) -> EventFilters:
     return replace(filters, removed_since=local_midnight(today - REMOVED_GRACE))
 
 
-def _filters_key(filters: EventFilters) -> list[tuple[str, object]]:
-    return sorted(asdict(filters).items())
+def feed_filters(filters: EventFilters, *, now: datetime) -> EventFilters:
+    """A feed's window: upcoming events (from today unless 'from' is given), no removed."""
+    if filters.date_from is None:
+        filters = replace(filters, date_from=now.astimezone(LOCAL_TZ).date())
+    return replace(filters, include_removed=False, removed_since=None)
 
 
-def export_key(filters: EventFilters, variant: tuple[object, ...]) -> str:
-    """What an export's ETag depends on apart from the store: renderer, variant, filters."""
-    return make_etag(RENDER_VERSION, variant, _filters_key(filters))
-
-
-def recent_not_modified(
-    request: Request, exporter: Exporter, filters: EventFilters, variant: tuple[object, ...]
-) -> Response | None:
-    """A 304 without a database read, when the store version was read moments ago
-    (``EXPORT_VERSION_MAX_AGE``) and the client holds the ETag computed at that version.
-
-    Runs on the event loop: no threadpool hop, no session. ``filters`` are the export's
-    final filters (``calendar_filters`` applied).
-    """
-    if "if-none-match" not in request.headers:
-        return None
-    max_age = exporter.settings.export_version_max_age
-    etag = exporter.cache.recent_etag(export_key(filters, variant), max_age)
-    if etag is None or not etag_matches(request, etag):
-        return None
-    return not_modified(etag)
-
-
-def export_etag(
-    *,
-    session: Session,
-    config: AppConfig,
-    cache: ExportCache,
-    filters: EventFilters,
-    variant: tuple[object, ...],
-    identity: tuple[object, ...] | None = None,
-) -> str:
-    """The ETag of an export, validated before anything is rendered.
-
-    At an unchanged store version the ETag computed last time is reused (one primary-key
-    read); otherwise the change marker of the matching events is recomputed. The version
-    is read first, so a write that lands meanwhile can only cause one more recomputation.
-    ``identity`` (``request_identity``) lets ``api.revalidation`` answer the next poll of
-    the same address before routing.
-    """
-    key = export_key(filters, variant)
-    if identity is not None:
-        cache.note_request(identity, key)
-    read_at = time.monotonic()
-    version = publish_version(session=session)
-    cache.saw_version(version, read_at=read_at)
-    etag = cache.validator(key, version)
-    if etag is None:
-        marker = change_marker(session=session, filters=filters, regions=config.regions)
-        etag = make_etag(key, marker)
-        cache.remember(key, version, etag)
-    return etag
-
-
-def _ics_not_modified(
-    request: Request, exporter: Exporter, filters: EventFilters, name: str
-) -> Response | None:
-    variant = ("ics", name, public_base_url(request))
-    return recent_not_modified(request, exporter, calendar_filters(filters, now=_today()), variant)
-
-
-def _serve_ics(
-    request: Request, exporter: Exporter, filters: EventFilters, name: str, description: str
-) -> Response:
-    with Session(exporter.engine) as session:
-        return _serve_ics_in(
-            request,
-            session=session,
-            config=exporter.config,
-            settings=exporter.settings,
-            cache=exporter.cache,
-            filters=filters,
-            name=name,
-            description=description,
-        )
-
-
-def _serve_ics_in(
+async def _export(
     request: Request,
+    exporter: Exporter,
     *,
-    session: Session,
-    config: AppConfig,
-    settings: Settings,
-    cache: ExportCache,
+    renderer: OutputRenderer,
     filters: EventFilters,
-    name: str,
-    description: str,
+    context: RenderContext,
+    paginate: bool,
 ) -> Response:
-    now = _today()
-    filters = calendar_filters(filters, now=now)
-    etag = export_etag(
-        session=session,
-        config=config,
-        cache=cache,
+    """One export: a 304 on the event loop when the version read moments ago still holds,
+    else validation on one store snapshot in one threadpool call, then the renderer."""
+    exports, regions = exporter.exports, exporter.config.regions
+    variant = (renderer.name, context.title, context.self_url or context.base_url)
+    key = export_key(filters, variant)
+    recent = exports.recent_not_modified(request, key)
+    if recent is not None:
+        return recent
+
+    def render(snapshot: StoreSnapshot) -> bytes:
+        return renderer.render(snapshot.events(filters, regions, paginate=paginate), context)
+
+    return await run_in_threadpool(
+        exports.serve,
+        request,
+        key=key,
         filters=filters,
-        variant=("ics", name, public_base_url(request)),
-        identity=request_identity(request.scope, now.date()),
+        media_type=renderer.media_type,
+        render=render,
+        day=_today().date(),
     )
 
-    def render() -> bytes:
-        page = query_events(
-            session=session, filters=filters, regions=config.regions, paginate=False
-        )
-        return render_ics(
-            page.items,
-            page.records,
-            page.sources,
-            calendar_name=name,
-            calendar_description=description,
-            base_url=public_base_url(request),
-        )
 
-    return serve_export(request, cache=cache, etag=etag, media_type=ICS_TYPE, render=render)
+async def _ics(
+    request: Request, exporter: Exporter, filters: EventFilters, name: str, description: str
+) -> Response:
+    context = RenderContext(base_url=public_base_url(request), title=name, description=description)
+    return await _export(
+        request,
+        exporter,
+        renderer=output_renderer("ics"),
+        filters=calendar_filters(filters, now=_today()),
+        context=context,
+        paginate=False,
+    )
 
 
 @router.get(
@@ -232,11 +143,7 @@ async def calendar_ics(request: Request, exporter: ExporterDep, filters: Filters
     Cancelled events, and events removed at their source in the last 30 days, are exported
     as STATUS:CANCELLED so that subscribed calendars drop them.
     """
-    return _ics_not_modified(request, exporter, filters, CALENDAR_NAME) or (
-        await run_in_threadpool(
-            _serve_ics, request, exporter, filters, CALENDAR_NAME, CALENDAR_DESCRIPTION
-        )
-    )
+    return await _ics(request, exporter, filters, CALENDAR_NAME, CALENDAR_DESCRIPTION)
 
 
 @router.get(
@@ -258,74 +165,22 @@ async def region_ics(
     region = exporter.config.regions.by_slug[slug]
     filters = replace(filters, region=slug)
     name = f"{CALENDAR_NAME} – {region.name}"
-    return _ics_not_modified(request, exporter, filters, name) or (
-        await run_in_threadpool(
-            _serve_ics,
-            request,
-            exporter,
-            filters,
-            name,
-            f"{CALENDAR_DESCRIPTION} in {region.name}",
-        )
-    )
+    return await _ics(request, exporter, filters, name, f"{CALENDAR_DESCRIPTION} in {region.name}")
 
 
-def _serve_feed(kind: str, request: Request, exporter: Exporter, filters: EventFilters) -> Response:
-    with Session(exporter.engine) as session:
-        return _serve_feed_in(
-            kind,
-            request,
-            session=session,
-            config=exporter.config,
-            settings=exporter.settings,
-            cache=exporter.cache,
-            filters=filters,
-        )
-
-
-def _serve_feed_in(
-    kind: str,
-    request: Request,
-    *,
-    session: Session,
-    config: AppConfig,
-    settings: Settings,
-    cache: ExportCache,
-    filters: EventFilters,
-) -> Response:
-    media_type, renderer = FEED_FORMATS[kind]
-    today = _today().date()
-    if filters.date_from is None:
-        filters = replace(filters, date_from=today)
-    filters = replace(filters, include_removed=False, removed_since=None)
+async def _feed(kind: str, request: Request, exporter: Exporter, filters: EventFilters) -> Response:
     base_url = public_base_url(request)
     feed_url = f"{base_url}{request.url.path}"
     if request.url.query:
         feed_url += f"?{request.url.query}"
-    etag = export_etag(
-        session=session,
-        config=config,
-        cache=cache,
-        filters=filters,
-        variant=(kind, feed_url),
-        identity=request_identity(request.scope, today),
+    return await _export(
+        request,
+        exporter,
+        renderer=output_renderer(FEED_RENDERERS[kind]),
+        filters=feed_filters(filters, now=_today()),
+        context=RenderContext(base_url=base_url, self_url=feed_url),
+        paginate=True,
     )
-
-    def render() -> bytes:
-        page = query_events(session=session, filters=filters, regions=config.regions)
-        newest = max((e.last_modified for e in page.items), default=None)
-        info = FeedInfo(
-            title=CALENDAR_NAME,
-            description=CALENDAR_DESCRIPTION,
-            home_url=f"{base_url}/",
-            feed_url=feed_url,
-            base_url=base_url,
-            updated=newest or datetime(2026, 1, 1, tzinfo=UTC),
-        )
-        items = [FeedItem(e, page.records.get(e.id, []), page.sources) for e in page.items]
-        return renderer(items, info=info)
-
-    return serve_export(request, cache=cache, etag=etag, media_type=media_type, render=render)
 
 
 _FEED_DOC = (
@@ -342,7 +197,8 @@ _FEED_DOC = (
     description=_FEED_DOC,
 )
 async def feed_rss(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
-    return await run_in_threadpool(_serve_feed, "rss", request, exporter, filters)
+    """The RSS 2.0 feed of the events matching the filters."""
+    return await _feed("rss", request, exporter, filters)
 
 
 @router.get(
@@ -353,7 +209,8 @@ async def feed_rss(request: Request, exporter: ExporterDep, filters: FiltersDep)
     description=_FEED_DOC,
 )
 async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
-    return await run_in_threadpool(_serve_feed, "atom", request, exporter, filters)
+    """The Atom feed of the events matching the filters."""
+    return await _feed("atom", request, exporter, filters)
 
 
 @router.get(
@@ -364,7 +221,8 @@ async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep
     description=_FEED_DOC,
 )
 async def feed_json(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
-    return await run_in_threadpool(_serve_feed, "json", request, exporter, filters)
+    """The JSON Feed of the events matching the filters."""
+    return await _feed("json", request, exporter, filters)
 
 
 # Calendar apps and link checkers also ask with HEAD (headers and ETag, no body; uvicorn

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import FormData
+from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.i18n import LANGS, long_date, normalise_lang, t
@@ -19,6 +20,9 @@ from api.i18n import LANGS, long_date, normalise_lang, t
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LANG_KEY = "agenda.lang"
+
+PageContextHook = Callable[[Request], dict[str, Any]]
+"""Adds to every page's context (the forms app adds the logged-in user and CSRF token)."""
 
 
 class LanguagePrefixMiddleware:
@@ -68,18 +72,32 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
+def add_templates(app: FastAPI, directory: Path) -> None:
+    """Let the pages find templates in ``directory`` too (an app mounted on the publisher
+    brings its own; they extend the publisher's ``base.html``)."""
+    templates: Jinja2Templates = app.state.templates
+    templates.env.loader = ChoiceLoader(
+        [FileSystemLoader(str(directory)), templates.env.loader]  # type: ignore[list-item]
+    )
+
+
+def add_page_context(app: FastAPI, hook: PageContextHook) -> None:
+    """Register ``hook``: what it returns goes into the context of every page."""
+    app.state.page_context.append(hook)
+
+
 def render(
     request: Request, template: str, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """Render a page with the shared context: language, strings, URLs, user and CSRF token."""
-    from api.auth import current_user
-
-    templates: Jinja2Templates = request.app.state.templates
+    """Render a page with the shared context: language, strings, URLs, configuration, and
+    what the registered page context hooks add (by default no user and no CSRF token)."""
+    state = request.app.state
+    templates: Jinja2Templates = state.templates
     lang = request_lang(request)
     other = "en" if lang == "nl" else "nl"
     here = request.url.path
     query = request.url.query
-    base = {
+    base: dict[str, Any] = {
         "request": request,
         "lang": lang,
         "other_lang": other,
@@ -87,12 +105,14 @@ def render(
         "switch_url": lang_url(other, here) + (f"?{query}" if query else ""),
         "t": lambda key, **p: t(key, lang, **p),
         "u": lambda path, **p: lang_url(lang, path, p),
-        "user": current_user(request),
-        "csrf_token": LazyToken(request),
-        "settings": request.app.state.settings,
-        "config": request.app.state.config,
-        "region_label": lambda slug: region_name(request.app.state.config, slug, lang),
+        "user": None,
+        "csrf_token": "",
+        "site": state.publish,
+        "config": state.config,
+        "region_label": lambda slug: region_name(state.config, slug, lang),
     }
+    for hook in state.page_context:
+        base.update(hook(request))
     base.update(context)
     return templates.TemplateResponse(request, template, base, status_code=status_code)
 
@@ -100,21 +120,6 @@ def render(
 def script_json(value: Any) -> str:
     """JSON to put inside a <script> element: no '<' can end the element early."""
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
-
-
-class LazyToken:
-    """The CSRF token, created only when a page prints it (pages without forms set no cookie)."""
-
-    def __init__(self, request: Request) -> None:
-        self._request = request
-
-    def __str__(self) -> str:
-        from api.auth import csrf_token
-
-        return csrf_token(self._request)
-
-    def __html__(self) -> str:
-        return str(self)  # URL-safe base64: nothing to escape
 
 
 def term_label(config: Any, field: str, slug: str | None, lang: str) -> str:
@@ -133,16 +138,3 @@ def region_name(config: Any, slug: str | None, lang: str) -> str:
         return slug or ""
     region = config.regions.by_slug[slug]
     return (region.name_en or region.name) if lang == "en" else region.name
-
-
-async def posted_form(request: Request) -> FormData:
-    """The posted form (read once; handlers stay synchronous)."""
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(posted_form)]
-
-
-def client_address(request: Request) -> str:
-    """The client's address as the server sees it (behind a proxy: uvicorn --proxy-headers)."""
-    return request.client.host if request.client else "unknown"

@@ -1,9 +1,6 @@
-"""Mount the web side onto the app: pages, accounts, submissions, moderation, embed, static."""
+"""Mount the web side of the publisher onto the app: pages, embed, static files, errors."""
 
 from __future__ import annotations
-
-import logging
-import secrets
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -11,17 +8,11 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agenda.settings import Settings
-from api import auth, embed, moderation, pages, submit, users
+from api import embed, pages
 from api.i18n import t
 from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates, render, request_lang
-
-log = logging.getLogger(__name__)
-SESSION_COOKIE = "agenda_session"
-
 
 # Paths whose errors stay JSON for every client (the API and the feeds).
 _MACHINE_PREFIXES = ("/api/", "/calendar.ics", "/regions/", "/feeds/", "/healthz", "/metrics")
@@ -66,26 +57,13 @@ async def _html_errors(request: Request, exc: StarletteHTTPException) -> Respons
     )
 
 
-def install_web(app: FastAPI, *, settings: Settings) -> None:
-    """Add the session and language middleware, the static files and the page routers."""
-    secret = settings.web_secret_key
-    if not secret:
-        log.warning("WEB_SECRET_KEY is not set: sessions end when the process restarts")
-        secret = secrets.token_urlsafe(32)
+def install_web(app: FastAPI) -> None:
+    """Add the language middleware, the templates, the static files and the page routers."""
     app.state.templates = make_templates()
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret,
-        session_cookie=SESSION_COOKIE,
-        max_age=12 * 3600,
-        same_site="lax",
-        https_only=settings.web_cookie_secure,
-    )
-    # added last, so it runs first: routing and the session see the path without /en
+    app.state.page_context = []
     app.add_middleware(LanguagePrefixMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_exception_handler(auth.LoginRequired, auth.login_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _html_errors)  # type: ignore[arg-type]
     app.add_middleware(SecurityHeadersMiddleware)
-    for module in (auth, submit, users, moderation, embed, pages):
+    for module in (embed, pages):
         app.include_router(module.router)

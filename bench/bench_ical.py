@@ -5,7 +5,7 @@ and weekly series with EXDATEs and moved occurrences, then measures in one run:
 
 * the floor: ``icalendar.Calendar.from_ical`` alone (no expansion, no records);
 * ``crawlers.ical.parse`` (tolerant per-component parse, zones, expansion in the window);
-* parse + the pipeline stages of ``aggregator.pipeline.build_stages`` with the bundled config.
+* parse + the pipeline stages of ``aggregator.pipeline.build_pipeline`` with the bundled config.
 
 Run with ``python -m bench bench_ical`` (or ``make bench``).
 """
@@ -21,7 +21,7 @@ from typing import Any
 import icalendar
 
 from aggregator.config import load_config
-from aggregator.pipeline import build_stages, run_pipeline
+from aggregator.pipeline import build_pipeline
 from config import bundled
 from crawlers.ical import parse
 from crawlers.records import Window
@@ -129,12 +129,12 @@ def main() -> None:
     body = generate_calendar(random.Random(42))
     config = load_config(bundled("sources.yaml"), bundled("regions.yaml"), bundled("taxonomy.yaml"))
     source = SourceConfig(id="bench", name="bench", kind="ics", url="bench.ics", region="landelijk")
-    stages = build_stages(config)
+    pipeline = build_pipeline(config)
     window = Window.around(NOW)
 
     def parse_and_pipeline() -> int:
         result = parse(body, source, now=NOW, window=window)
-        return sum(1 for p in run_pipeline(result.events, source, stages) if not p.dropped)
+        return sum(1 for p in pipeline.run(result.events, source) if not p.dropped)
 
     # interleaved rounds, best of each: slow phases of the machine hit all three alike
     floor_s = parse_s = total_s = float("inf")

@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.config import load_config
 from aggregator.db import make_engine
-from api.app import create_app
 from config import bundled
 
 

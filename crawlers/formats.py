@@ -69,7 +69,7 @@ def unsupported_format(body: bytes, *, expected: str) -> str:
     if text.startswith((b"{", b"[")):
         try:
             data = json.loads(body.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return f"unsupported format: broken JSON, not an {expected}"
         what = _json_kind(data) or "JSON"
         return f"unsupported format: {what}, not an {expected}"

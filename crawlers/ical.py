@@ -15,7 +15,10 @@ Limits: a series with more than ``window.max_occurrences`` occurrences inside th
 refused as a whole and reported as one ParseProblem (the rest of the feed goes on). Before
 expanding, an RRULE is also refused when dateutil would have to step through more periods
 from DTSTART to the end of the window than the step budget allows (say FREQ=SECONDLY
-from years ago): dateutil builds those lists in full, so that is checked up front.
+from years ago; a COUNT bounds the periods when no BY part drops any): dateutil builds
+those lists in full, so that is checked up front. Rules are first rewritten to mean what
+RFC 5545 says (``crawlers.ical_rules``); the repairs of the text are in
+``crawlers.ical_content``, time zones and DST gaps in ``crawlers.ical_zones``.
 """
 
 from __future__ import annotations

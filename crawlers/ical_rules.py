@@ -18,6 +18,9 @@ tests/test_ical_regressions.py and a candidate report for the library named):
 * ``BYDAY=3MO,WE,FR`` (numbered and plain weekdays mixed) in a MONTHLY or YEARLY rule means
   the third Monday and every Wednesday and Friday; dateutil keeps only days that are both,
   so nothing. The rule is split in two (same start, union of both). (python-dateutil)
+* A rule that can never occur ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30") makes dateutil step
+  up to the year 9999 (25 s DAILY, minutes MINUTELY): it is dropped, DTSTART stays (see
+  ``_never_occurs``). (python-dateutil)
 * ``COUNT`` with a DTSTART that the rule does not produce: RFC 5545 3.8.5.3, "the DTSTART
   property value always counts as the first occurrence"; recurring-ical-events adds DTSTART
   on top of COUNT occurrences of the rule, one too many. COUNT is lowered by one.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from itertools import islice
+from math import gcd
 from typing import Any
 
 import icalendar
@@ -70,10 +74,14 @@ def settle_rules(event: icalendar.Event) -> list[str]:
     Expands the rule from DTSTART, so it runs after the runaway check only.
     """
     rules = _rules(event)
-    if len(rules) != 1:
-        return []  # several RRULEs (RFC 2445) are left as they are
     dtstart = property_value(event, "DTSTART")
     start = _as_datetime(dtstart)
+    for rule in rules:
+        if _never_occurs(rule, start):
+            del event["RRULE"]
+            return [f"RRULE {rule.to_ical().decode()} can never occur: only DTSTART is read"]
+    if len(rules) != 1:
+        return []  # several RRULEs (RFC 2445) are left as they are
     rule = rules[0]
     notes: list[str] = []
     try:
@@ -166,6 +174,73 @@ def _split_mixed_byday(rule: vRecur, start: datetime, *, all_day: bool) -> list[
         for part in parts:
             part["UNTIL"] = [until]
     return parts
+
+
+def _never_occurs(rule: vRecur, start: datetime) -> bool:
+    """Whether no start of the rule can ever exist ("BYMONTH=2;BYMONTHDAY=30").
+
+    dateutil steps period by period up to the year 9999 looking for one (25 s for a DAILY
+    rule, minutes for MINUTELY), so such a rule would hang the reader. Two cheap proofs:
+    INTERVAL never reaches the weekdays, months or hours the rule asks for; or no day at
+    all satisfies its day filters, which a YEARLY rule with the same filters shows within
+    one 400-year Gregorian cycle (the calendar repeats after it) counted from near 9999.
+    A rule neither proof covers is left to dateutil (BYSETPOS, odd INTERVAL mixes).
+    """
+    try:
+        frequency = str(rule["FREQ"][0]).upper()
+        interval = int(rule.get("INTERVAL", [1])[0])
+        if _interval_misses(rule, frequency, max(1, interval), start):
+            return True
+        return not any(_yearly_probe(rule, frequency, days, start) for days in _byday_sets(rule))
+    except (*_RULE_ERRORS, AttributeError):
+        return False  # the expansion reports a rule dateutil cannot read
+
+
+def _interval_misses(rule: vRecur, frequency: str, interval: int, start: datetime) -> bool:
+    """Whether INTERVAL steps never land on the weekday, month or hour the rule filters."""
+    days = {str(day).upper()[-2:] for day in rule.get("BYDAY", [])}
+    if frequency == "DAILY" and interval % 7 == 0 and days:
+        return _WEEKDAYS[start.weekday()] not in days
+    units = {
+        "MONTHLY": ("BYMONTH", 12, start.month),
+        "HOURLY": ("BYHOUR", 24, start.hour),
+        "MINUTELY": ("BYMINUTE", 60, start.minute),
+        "SECONDLY": ("BYSECOND", 60, start.second),
+    }
+    if frequency not in units:
+        return False
+    part, cycle, first = units[frequency]
+    wanted = {int(value) for value in rule.get(part, [])}
+    step = gcd(interval, cycle)
+    return bool(wanted) and not any((value - first) % step == 0 for value in wanted)
+
+
+def _byday_sets(rule: vRecur) -> list[list[str]]:
+    """BYDAY as the probe reads it: numbered and plain weekdays apart (dateutil intersects)."""
+    days = [str(day).upper() for day in rule.get("BYDAY", [])]
+    numbered = [day for day in days if day not in _WEEKDAYS]
+    plain = [day for day in days if day in _WEEKDAYS]
+    return [group for group in (numbered, plain) if group] or [[]]
+
+
+def _yearly_probe(rule: vRecur, frequency: str, days: list[str], start: datetime) -> bool:
+    """Whether a YEARLY rule with the same day filters gives a day in one 400-year cycle."""
+    parts = {
+        key: list(rule[key])
+        for key in ("BYMONTH", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "WKST")
+        if rule.get(key)
+    }
+    if not parts and not days:
+        return True
+    if days:
+        if frequency not in {"MONTHLY", "YEARLY"}:
+            days = sorted({day[-2:] for day in days})  # dateutil ignores the number there
+        elif frequency == "MONTHLY" and "BYMONTH" not in parts:
+            parts["BYMONTH"] = list(range(1, 13))  # "3MO" of a month, not of the year
+        parts["BYDAY"] = days
+    probe = vRecur({"FREQ": ["YEARLY"], "COUNT": [1], **parts})
+    shifted = start.replace(year=start.year + 400 * ((9599 - start.year) // 400), tzinfo=None)
+    return next(iter(_dateutil(probe, shifted)), None) is not None
 
 
 def _count_from_dtstart(rule: vRecur, start: datetime) -> int | None:

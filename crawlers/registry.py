@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from crawlers import ical, schemaorg, selectors, syndication, tribe
 from crawlers.records import FeedError, ParseResult, Window
 from crawlers.source import SourceConfig
 
-Parser = Callable[..., ParseResult]
+
+class Parser(Protocol):
+    """The reader contract: one fetched document in, records out.
+
+    A parser is a pure function of its input: no network, no database, no clock (``now``
+    is given), no geocoding. A malformed record is reported in ``ParseResult.problems``
+    with its line and reason and the rest goes on; only an unreadable document raises
+    ``FeedError``. ``window`` bounds the expansion of recurring series.
+    """
+
+    def __call__(
+        self, body: bytes, source: SourceConfig, *, now: datetime, window: Window | None = None
+    ) -> ParseResult:
+        """Read ``body`` of ``source`` into records."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

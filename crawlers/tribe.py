@@ -24,7 +24,7 @@ def load_page(body: bytes) -> dict[str, Any]:
     """Decode one REST response; raise FeedError for anything that is not a tribe events page."""
     try:
         data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # [[[[... nested too deep
         if body.lstrip()[:1] in (b"{", b"["):
             raise FeedError(f"The Events Calendar response is not valid JSON: {exc}") from exc
         raise FeedError(unsupported_format(body, expected="Events Calendar REST response")) from exc

@@ -11,14 +11,13 @@ import yaml
 from sqlmodel import Session, select
 
 from aggregator.evaluation import read_labels, run_eval, source_for_label
-from aggregator.harvest import harvest
 from aggregator.models import Event, SourceRecord
 from aggregator.pipeline import build_pipeline
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
-from crawlers.records import Window
 from tests.cli import run_cli
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from tests.harvesting import harvest_once
 
 UA = "overstap-agenda-tests"
 
@@ -138,17 +137,8 @@ def test_pipeline_on_reversed_input_gives_the_same_events(
     )
     other = make_engine(database_copy())
     try:
-        with Fetcher(user_agent=UA, timeout=5) as fetcher:
-            for eng, config in ((engine, forward), (other, backward)):
-                harvest(
-                    engine=eng,
-                    config=config,
-                    fetcher=fetcher,
-                    pipeline=build_pipeline(config),
-                    crawl_options=CrawlOptions(user_agent=UA),
-                    now=SAMPLE_NOW,
-                    window=Window.around(SAMPLE_NOW),
-                )
+        for eng, config in ((engine, forward), (other, backward)):
+            harvest_once(eng, config)
         assert _snapshot(engine) == _snapshot(other)
         assert len(_snapshot(engine)) > 58  # series occurrences are events of their own
     finally:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.models import Event
-from api.app import create_app
 from feeds.jsonld import event_jsonld, jsonld_script
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import SPECS, build_event

@@ -14,30 +14,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from agenda.settings import Settings
-from aggregator.harvest import harvest
+from agenda.web import create_app
 from aggregator.models import Event, HarvestRun, SourceRecord
-from aggregator.pipeline import build_pipeline
-from api.app import create_app
-from crawlers.crawl import CrawlOptions
-from crawlers.fetch import Fetcher
-from crawlers.records import Window
 from tests.cli import run_cli
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
-
-UA = "overstap-agenda-tests"
+from tests.harvesting import harvest_once
 
 
 def _harvest(engine, config, now=SAMPLE_NOW):  # type: ignore[no-untyped-def]
-    with Fetcher(user_agent=UA, timeout=5) as fetcher:
-        return harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            pipeline=build_pipeline(config),
-            crawl_options=CrawlOptions(user_agent=UA),
-            now=now,
-            window=Window.around(now),
-        )
+    return harvest_once(engine, config, now=now)
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ from agenda import wiring
 from agenda.settings import Settings
 from aggregator.db import session_scope
 from aggregator.geocoder_online import OnlineGeocoder
-from aggregator.harvest import harvest
 from aggregator.models import Event, GeocodeCache
 from config import bundled
-from crawlers.fetch import Fetcher
-from crawlers.records import Window
-from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from tests.conftest import config_for, write_sources
+from tests.harvesting import harvest_once
 
 PDOK_DOC = {
     "response": {
@@ -99,16 +97,7 @@ def test_harvest_loads_and_saves_the_geocoder_answers(
         GEOCODER_PROVIDER="pdok", GEOCODER_URL=httpserver.url_for("/"), GEOCODER_MIN_DELAY=0
     )  # type: ignore[call-arg]
     pipeline = wiring.pipeline(settings, config)
-    with Fetcher(user_agent="overstap-agenda-tests", timeout=5) as fetcher:
-        [outcome] = harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            pipeline=pipeline,
-            crawl_options=wiring.crawl_options(settings),
-            now=SAMPLE_NOW,
-            window=Window.around(SAMPLE_NOW),
-        )
+    [outcome] = harvest_once(engine, config, pipeline=pipeline)
     assert outcome.outcome == "success", outcome.error
     with Session(engine) as session:
         [row] = session.exec(select(GeocodeCache)).all()

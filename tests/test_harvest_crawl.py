@@ -9,14 +9,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from aggregator.harvest import harvest
 from aggregator.models import HarvestRun, SourceRecord
-from aggregator.pipeline import build_pipeline
 from crawlers.crawl import CrawlOptions
-from crawlers.fetch import Fetcher
-from crawlers.records import Window
 from tests.cli import run_cli
-from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from tests.conftest import config_for, write_sources
+from tests.harvesting import harvest_once
 
 UA = "overstap-agenda-tests"
 CO_GV = "co-gelderse-vallei-agenda"
@@ -26,16 +23,7 @@ def _harvest(engine: Engine, config, tmp_path: Path):  # type: ignore[no-untyped
     options = CrawlOptions(
         user_agent=UA, delay=0, retries=0, backoff=0, timeout=5, cache_dir=str(tmp_path / "cache")
     )
-    with Fetcher(user_agent=UA, timeout=5) as fetcher:
-        outcomes = harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            pipeline=build_pipeline(config),
-            crawl_options=options,
-            now=SAMPLE_NOW,
-            window=Window.around(SAMPLE_NOW),
-        )
+    outcomes = harvest_once(engine, config, crawl_options=options)
     return {o.source_id: o for o in outcomes}
 
 
@@ -196,8 +184,8 @@ def _every_format_serves_the_demo(database_url: str) -> None:
     from fastapi.testclient import TestClient
 
     from agenda.settings import Settings
+    from agenda.web import create_app
     from aggregator.db import make_engine
-    from api.app import create_app
     from config import bundled
     from tests.conftest import config_for
 

@@ -12,16 +12,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.db import session_scope
-from aggregator.harvest import harvest
 from aggregator.health import source_health
 from aggregator.models import Event, SourceRecord
-from aggregator.pipeline import build_pipeline
-from api.app import create_app
-from crawlers.crawl import CrawlOptions
-from crawlers.fetch import Fetcher
-from crawlers.records import Window
-from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from tests.conftest import config_for, write_sources
+from tests.harvesting import harvest_once
 
 UA = "overstap-agenda-tests"
 
@@ -64,16 +60,7 @@ def test_every_view_counts_the_events_a_source_publishes(
             ],
         )
     )
-    with Fetcher(user_agent=UA, timeout=5) as fetcher:
-        harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            pipeline=build_pipeline(config),
-            crawl_options=CrawlOptions(user_agent=UA),
-            now=SAMPLE_NOW,
-            window=Window.around(SAMPLE_NOW),
-        )
+    harvest_once(engine, config)
     # one event of each source leaves the calendar without its record being removed:
     # one marked removed, one marked irrelevant (the two ways the old counts disagreed)
     with session_scope(engine) as session:

@@ -10,31 +10,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from aggregator.harvest import harvest
 from aggregator.models import Event, SourceRecord
-from aggregator.pipeline import build_pipeline
-from crawlers.crawl import CrawlOptions
-from crawlers.fetch import Fetcher
-from crawlers.records import Window
 from tests.conftest import AMS, SAMPLE_NOW, config_for, write_sources
+from tests.harvesting import harvest_once
 
 pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
 
-UA = "overstap-agenda-tests"
 UID = "@onderwijsregio-ua.example.org"
 
 
 def _harvest(engine, config, now=SAMPLE_NOW):  # type: ignore[no-untyped-def]
-    with Fetcher(user_agent=UA, timeout=5) as fetcher:
-        return harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            pipeline=build_pipeline(config),
-            crawl_options=CrawlOptions(user_agent=UA),
-            now=now,
-            window=Window.around(now),
-        )
+    return harvest_once(engine, config, now=now)
 
 
 def _records(engine) -> dict[str, SourceRecord]:  # type: ignore[no-untyped-def]

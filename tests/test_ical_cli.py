@@ -26,3 +26,12 @@ def test_file_without_usable_events_exits_1_with_one_reason(tmp_path: Path) -> N
     result = _parse(ICS / "multiple_vcalendar_blocks_one_file.ics", "2027-01-05", tmp_path)
     assert result.returncode == 1
     assert "none of the 2 VEVENT(s) can be read" in " ".join(result.stderr.split())
+
+
+def test_huge_duration_is_a_problem_line_not_a_traceback(tmp_path: Path) -> None:
+    result = _parse(ICS / "huge_duration.ics", "2027-03-01T00:00:00+01:00", tmp_path)
+    assert result.returncode == 0, result.stderr
+    [event] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert event["title"] == "Informatieavond"
+    assert "Traceback" not in result.stderr
+    assert "line 4 (uid huge-duration@overstappunt.example)" in result.stderr

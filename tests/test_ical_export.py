@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agenda.settings import Settings
+from agenda.web import create_app
+from aggregator import query
 from aggregator.models import Event, Source
-from api import routes_calendar
-from api.app import create_app
 from crawlers.ical import parse as parse_ics
 from crawlers.records import Window
 from crawlers.source import SourceConfig
@@ -262,8 +262,8 @@ def test_unchanged_calendar_is_validated_without_rendering(client, monkeypatch) 
     def forbidden(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("the 304 path must not load or render events")
 
-    monkeypatch.setattr("api.routes_calendar.query_events", forbidden)
-    monkeypatch.setattr("api.routes_calendar.render_ics", forbidden)
+    monkeypatch.setattr("aggregator.query.StoreSnapshot.events", forbidden)
+    monkeypatch.setattr("feeds.registry.render_ics", forbidden)
     assert (
         client.get("/calendar.ics", params=FROM, headers={"If-None-Match": etag}).status_code == 304
     )
@@ -395,13 +395,13 @@ def test_revalidation_reuses_a_version_read_moments_ago(engine, tmp_path, monkey
     path = "/regions/rijk-van-nijmegen.ics"
     etag = _etag(client, path)
     reads: list[int] = []
-    real = routes_calendar.publish_version
+    real = query.publish_version
 
     def counted(**kwargs):  # type: ignore[no-untyped-def]
         reads.append(1)
         return real(**kwargs)
 
-    monkeypatch.setattr("api.routes_calendar.publish_version", counted)
+    monkeypatch.setattr("aggregator.query.publish_version", counted)
     revalidate = {"If-None-Match": etag}
     assert client.get(path, params=FROM, headers=revalidate).status_code == 304
     assert reads == []  # answered from the version read by the GET just before
@@ -409,7 +409,7 @@ def test_revalidation_reuses_a_version_read_moments_ago(engine, tmp_path, monkey
     time.sleep(0.35)  # past EXPORT_VERSION_MAX_AGE the store is read again
     changed = client.get(path, params=FROM, headers=revalidate)
     assert changed.status_code == 200 and changed.headers["etag"] != etag
-    assert reads == [1]
+    assert reads == [1]  # one store snapshot per request: the version is read once
 
 
 @pytest.mark.both_backends

@@ -19,13 +19,14 @@ from sqlmodel import Session, select
 from werkzeug import Request, Response
 
 from aggregator.config import AppConfig
-from aggregator.harvest import HarvestOutcome, harvest
+from aggregator.harvest import HarvestOutcome
 from aggregator.models import Event, SourceRecord
 from aggregator.pipeline import build_pipeline
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher, FetchError, http_url
 from crawlers.records import FeedError, Window
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from tests.harvesting import harvest_once
 
 UA = "overstap-agenda-tests"
 
@@ -66,16 +67,7 @@ def _config(tmp_path: Path, url: str) -> AppConfig:
 
 
 def _harvest(engine: Engine, config: AppConfig, now=SAMPLE_NOW) -> HarvestOutcome:  # type: ignore[no-untyped-def]
-    with Fetcher(user_agent=UA, timeout=5) as fetcher:
-        [outcome] = harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            pipeline=build_pipeline(config),
-            crawl_options=CrawlOptions(user_agent=UA),
-            now=now,
-            window=Window.around(now),
-        )
+    [outcome] = harvest_once(engine, config, now=now)
     return outcome
 
 

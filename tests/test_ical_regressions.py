@@ -8,14 +8,19 @@ reversed order (RFC 5545 imposes no ordering) and must give the same records.
 
 from __future__ import annotations
 
+import json
+import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from crawlers.ical import parse
 from crawlers.records import ParseResult, RawEvent, Window
 from crawlers.source import SourceConfig
 from tests.test_ical_corpus import _reversed_components
+from tests.test_ical_export import JS_DIR, _ical_js_available
 
 ICS = Path(__file__).parent / "data" / "ics"
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -271,3 +276,49 @@ def test_huge_duration() -> None:
         "huge-duration-series@overstappunt.example",
         "huge-duration@overstappunt.example",
     ]
+
+
+@pytest.mark.parametrize(
+    ("slug", "window"),
+    [
+        ("monthly_byday_numbered_and_plain", WINDOW_2027),
+        ("until_floating_zoned_dtstart", WINDOW_2027),
+        (
+            "rrule_minutely_count",
+            Window(datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC)),
+        ),
+    ],
+)
+def test_mozilla_ical_js_expands_the_same_occurrences(slug: str, window: Window) -> None:
+    """Mozilla's ical.js (Thunderbird) as an independent expansion of the same files.
+
+    ical.js has no IANA zones: a TZID without VTIMEZONE is floating there, so wall times are
+    compared. Where ical.js itself differs from RFC 5545 it is not used as a check: a DST gap
+    in a VTIMEZONE (it takes the offset after the gap), COUNT with a DTSTART outside the rule
+    (it leaves DTSTART out), BYWEEKNO without BYDAY (nothing), RDATE periods (it throws).
+    """
+    problem = _ical_js_available()
+    if problem:
+        pytest.skip(problem)
+    completed = subprocess.run(
+        [
+            "node",
+            str(JS_DIR / "expand_ics.mjs"),
+            str(ICS / f"{slug}.ics"),
+            window.start.isoformat(),
+            window.end.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    expected = {
+        uid: [occurrence["start"] for occurrence in occurrences]
+        for uid, occurrences in json.loads(completed.stdout).items()
+    }
+    ours: dict[str, list[str]] = {}
+    for event in _read(slug, window).events:
+        wall = event.start.replace(tzinfo=None) if isinstance(event.start, datetime) else None
+        ours.setdefault(event.uid, []).append(f"{wall:%Y-%m-%dT%H:%M}Z" if wall else "")
+    assert ours == expected

@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.models import Event
-from api.app import create_app
 from tests.conftest import config_for, write_sources
 
 pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
@@ -38,8 +38,7 @@ def _refuse_routes(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("the request reached the export routes")
 
-    for name in ("_ics_not_modified", "_serve_ics", "_serve_feed"):
-        monkeypatch.setattr(f"api.routes_calendar.{name}", refuse)
+    monkeypatch.setattr("api.routes_calendar._export", refuse)
 
 
 @pytest.mark.parametrize("path", EXPORTS)

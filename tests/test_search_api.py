@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.distance import haversine_km
 from aggregator.fulltext import fts5_query, search_terms, tsquery
 from aggregator.models import Event, SourceRecord
 from aggregator.proximity import NearError, parse_near
-from api.app import create_app
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import Spec, build_event, event_id, keys
 

@@ -12,15 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from agenda.settings import Settings
+from agenda.web import create_app
 from aggregator.config import AppConfig
-from aggregator.harvest import harvest
-from aggregator.pipeline import build_pipeline
-from api.app import create_app
 from config import bundled
-from crawlers.crawl import CrawlOptions
-from crawlers.fetch import Fetcher
-from crawlers.records import Window
-from tests.conftest import SAMPLE_NOW, Seed, config_for, write_sources
+from tests.conftest import Seed, config_for, write_sources
+from tests.harvesting import harvest_once
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -53,16 +49,7 @@ def sample_config(tmp_path: Path, sample_dir: Path) -> AppConfig:
 
 def harvest_samples(engine: Engine, config: AppConfig) -> None:
     """Harvest the sample sources at SAMPLE_NOW."""
-    with Fetcher(user_agent="overstap-agenda-tests", timeout=5) as fetcher:
-        harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            pipeline=build_pipeline(config),
-            crawl_options=CrawlOptions(user_agent="overstap-agenda-tests"),
-            now=SAMPLE_NOW,
-            window=Window.around(SAMPLE_NOW),
-        )
+    harvest_once(engine, config)
 
 
 def web_settings(**overrides: object) -> Settings:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from agenda.web import create_app
 from aggregator.db import make_engine
 from aggregator.localtime import today_local
-from api.app import create_app
 from tests.conftest import DatabaseTemplates, config_for
 from tests.web.conftest import add_user, samples_seed, web_settings
 

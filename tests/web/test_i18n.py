@@ -7,13 +7,14 @@ from pathlib import Path
 
 from api.i18n import STRINGS, long_date, t
 
-API = Path(__file__).resolve().parents[2] / "api"
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = (ROOT / "api", ROOT / "forms")
 _KEY = re.compile(r"""\bt\(\s*['"]([a-z_0-9]+)['"]""")
 
 
 def test_every_used_key_exists() -> None:
     used: set[str] = set()
-    for path in [*API.glob("templates/*.html"), *API.glob("*.py")]:
+    for path in [p for d in PACKAGES for p in (*d.glob("templates/*.html"), *d.glob("*.py"))]:
         used |= set(_KEY.findall(path.read_text(encoding="utf-8")))
     assert used, "no keys found: the pattern is wrong"
     prefixes = {key for key in used if key.endswith("_")}  # t('f_' ~ name) and the like
@@ -23,7 +24,7 @@ def test_every_used_key_exists() -> None:
 
 def test_dynamic_key_families_are_complete() -> None:
     from aggregator.accounts import ROLES
-    from api.submit_form import FORM_ORDER
+    from forms.submit_form import FORM_ORDER
 
     error_fields = [*FORM_ORDER, "submitter_email", "reason", "url", "name", "kind"]
     families = {

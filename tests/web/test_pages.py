@@ -255,7 +255,7 @@ def test_plus_online_checkbox_widens_the_search_and_the_subscription(client) -> 
 def test_configured_public_address_wins_over_the_request(harvested, web_config) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from agenda.web import create_app
     from tests.web.conftest import web_settings
 
     settings = web_settings(AGENDA_BASE_URL="https://agenda.example.nl/")

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from agenda.web import create_app
 from aggregator.accounts import (
     AccountError,
     authenticate,
@@ -26,7 +27,6 @@ from aggregator.feed_proposals import (
 )
 from aggregator.models import Submission, User
 from aggregator.submissions import approved_feed_sources, with_approved_feeds
-from api.app import create_app
 from tests.cli import run_cli
 from tests.web.conftest import add_user, csrf_from, login, web_settings
 
@@ -148,24 +148,10 @@ def test_proposed_feed_must_fetch_and_parse(harvested, web_config, httpserver, s
     assert merged.source(entry["id"]).url == entry["url"]
     assert len(merged.sources) == len(web_config.sources) + 1
     # the next harvest (CLI or scheduler) reads the approved feed like a configured source
-    from aggregator.harvest import harvest
     from aggregator.models import SourceRecord
-    from aggregator.pipeline import build_pipeline
-    from crawlers.crawl import CrawlOptions
-    from crawlers.fetch import Fetcher
-    from crawlers.records import Window
-    from tests.conftest import SAMPLE_NOW
+    from tests.harvesting import harvest_once
 
-    with Fetcher(user_agent="overstap-agenda-tests", timeout=5) as fetcher:
-        outcomes = harvest(
-            engine=harvested,
-            config=web_config,
-            fetcher=fetcher,
-            pipeline=build_pipeline(web_config),
-            crawl_options=CrawlOptions(user_agent="overstap-agenda-tests"),
-            now=SAMPLE_NOW,
-            window=Window.around(SAMPLE_NOW),
-        )
+    outcomes = harvest_once(harvested, web_config)
     proposed = {o.source_id: o for o in outcomes}[entry["id"]]
     assert proposed.outcome == "success" and proposed.seen == 16
     with Session(harvested) as session:

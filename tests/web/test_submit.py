@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from agenda.web import create_app
 from aggregator.localtime import today_local
 from aggregator.models import RateLimitHit, Submission
-from api.app import create_app
 from tests.web.conftest import add_user, csrf_from, event_form, login, submit_event, web_settings
 
 

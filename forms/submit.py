@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -13,27 +13,28 @@ from sqlmodel import Session
 from aggregator.db import session_scope
 from aggregator.feed_proposals import (
     FeedError,
+    FeedProposal,
     FeedRefused,
     FetchError,
+    ProposalPolicy,
     proposable_kinds,
-    try_feed,
+    propose_feed,
 )
-from aggregator.localtime import LOCAL_TZ, today_local
+from aggregator.localtime import today_local
 from aggregator.models import Submission
 from aggregator.submissions import (
-    client_key,
-    create_submission,
-    rate_limited,
+    RateLimited,
     similar_events,
+    submit_event,
     update_by_submitter,
 )
-from api.auth import CsrfChecked, current_user
-from api.deps import ConfigDep, SessionDep, SettingsDep, public_base_url
+from api.deps import ConfigDep, SessionDep, public_base_url
 from api.i18n import t
 from api.pages import event_times
-from api.submit_form import EVENT_FIELDS, validate_email, validate_event, values_from_data
-from api.web import FormDep, client_address, lang_url, render, request_lang
-from crawlers.records import Window
+from api.web import lang_url, render, request_lang
+from forms.auth import CsrfChecked, current_user
+from forms.submit_form import EVENT_FIELDS, validate_email, validate_event, values_from_data
+from forms.web import FormDep, FormsOptionsDep, client_address
 
 router = APIRouter(include_in_schema=False)
 HONEYPOT = "homepage"
@@ -54,17 +55,6 @@ def _form_page(request: Request, **context: Any) -> Response:
     return render(request, "submit.html", status_code=status, **context)
 
 
-def _over_limit(request: Request, session: Session, now: datetime) -> bool:
-    settings = request.app.state.settings
-    return rate_limited(
-        session=session,
-        key=client_key(client_address(request), "submit"),
-        limit=settings.submit_rate_limit,
-        window=timedelta(minutes=settings.submit_rate_window_minutes),
-        now=now,
-    )
-
-
 @router.get("/submit")
 def submit_form(request: Request, region: str | None = None) -> Response:
     """The empty event form (a logged-in user's e-mail address filled in)."""
@@ -75,7 +65,9 @@ def submit_form(request: Request, region: str | None = None) -> Response:
 
 
 @router.post("/submit", dependencies=[CsrfChecked])
-def submit(request: Request, form: FormDep, config: ConfigDep, settings: SettingsDep) -> Response:
+def submit(
+    request: Request, form: FormDep, config: ConfigDep, options: FormsOptionsDep
+) -> Response:
     """Check and save a submitted event (pending, or published for a trusted submitter)."""
     lang = request_lang(request)
     if form.get(HONEYPOT):
@@ -100,32 +92,33 @@ def submit(request: Request, form: FormDep, config: ConfigDep, settings: Setting
             mode="new",
             status_code=400,
         )
-    now = datetime.now(UTC)
-    with session_scope(request.app.state.engine) as session:
-        if _over_limit(request, session, now):
-            return _form_page(
-                request,
-                values=checked.values,
+    try:
+        with session_scope(request.app.state.engine) as session:
+            submission = submit_event(
+                session=session,
+                data=checked.data,
                 email=email,
-                mode="new",
-                limit_error=t("rate_limited", lang),
-                status_code=429,
+                user=user,
+                client=client_address(request),
+                limit=options.submit_limit,
+                pipeline=request.app.state.pipeline,
+                now=datetime.now(UTC),
             )
-        submission = create_submission(
-            session=session,
-            data=checked.data,
-            region=checked.data["region"],
+            published = submission.status == "approved"
+            edit_path = lang_url(
+                lang, f"/submit/edit/{submission.id}", {"token": submission.edit_token}
+            )
+            event_id = submission.event_id
+    except RateLimited:
+        return _form_page(
+            request,
+            values=checked.values,
             email=email,
-            user=user,
-            pipeline=request.app.state.pipeline,
-            now=now,
+            mode="new",
+            limit_error=t("rate_limited", lang),
+            status_code=429,
         )
-        published = submission.status == "approved"
-        edit_url = (
-            f"{public_base_url(request)}"
-            f"{lang_url(lang, f'/submit/edit/{submission.id}', {'token': submission.edit_token})}"
-        )
-        event_id = submission.event_id
+    edit_url = f"{public_base_url(request)}{edit_path}"
     return render(
         request, "submit_done.html", published=published, edit_url=edit_url, event_id=event_id
     )
@@ -234,8 +227,8 @@ def feed_form(request: Request, region: str | None = None) -> Response:
 
 
 @router.post("/submit/feed", dependencies=[CsrfChecked])
-def propose_feed(
-    request: Request, form: FormDep, config: ConfigDep, settings: SettingsDep
+def submit_feed(
+    request: Request, form: FormDep, config: ConfigDep, options: FormsOptionsDep
 ) -> Response:
     """Test-read a proposed feed; when it parses, queue it for an editor."""
     lang = request_lang(request)
@@ -270,20 +263,22 @@ def propose_feed(
         errors["submitter_email"] = email_error
     if errors:
         return again(400, errors=errors)
-    now = datetime.now(UTC)
-    with session_scope(request.app.state.engine) as session:
-        if _over_limit(request, session, now):
-            return again(429, limit_error=t("rate_limited", lang))
     try:
-        check = try_feed(
-            values["url"],
-            values["kind"],
-            region=values["region"],
-            allow_private=settings.submit_allow_private_feeds,
-            user_agent=settings.harvest_user_agent,
-            now=now.astimezone(LOCAL_TZ),
-            window=Window.around(now, past_days=settings.harvest_past_days),
+        check = propose_feed(
+            engine=request.app.state.engine,
+            proposal=FeedProposal(email=email, **values),
+            client=client_address(request),
+            policy=ProposalPolicy(
+                rate=options.submit_limit,
+                allow_private=options.allow_private_feeds,
+                user_agent=options.user_agent,
+                past_days=options.past_days,
+            ),
+            pipeline=request.app.state.pipeline,
+            now=datetime.now(UTC),
         )
+    except RateLimited:
+        return again(429, limit_error=t("rate_limited", lang))
     except FeedRefused as exc:
         return again(400, errors={"url": t(exc.code, lang)})
     except FetchError as exc:
@@ -292,23 +287,4 @@ def propose_feed(
         return again(400, errors={"url": t("err_feed_parse", lang, reason=str(exc))})
     if check.events == 0:
         return again(400, errors={"url": t("err_feed_empty", lang)})
-    data = {
-        "url": check.url,
-        "name": values["name"],
-        "kind": check.kind,
-        "events": check.events,
-        "problems": check.problems,
-        "sample_titles": check.sample_titles,
-    }
-    with session_scope(request.app.state.engine) as session:
-        create_submission(
-            session=session,
-            data=data,
-            region=values["region"],
-            email=email,
-            user=None,
-            pipeline=request.app.state.pipeline,
-            now=now,
-            kind="source",
-        )
     return again(200, done=check.events)

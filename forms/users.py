@@ -6,12 +6,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from aggregator.accounts import ROLES, AccountError, create_user
+from aggregator.accounts import ROLES, AccountError, change_user, create_user
 from aggregator.db import session_scope
 from aggregator.models import User
-from api.auth import CsrfChecked, ModeratorDep
 from api.deps import ConfigDep
-from api.web import FormDep, lang_url, render, request_lang
+from api.web import lang_url, render, request_lang
+from forms.auth import CsrfChecked, ModeratorDep
+from forms.web import FormDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,19 +74,15 @@ def add_user(request: Request, user: ModeratorDep, form: FormDep, config: Config
 
 
 @router.post("/moderation/users/{user_id}", dependencies=[CsrfChecked])
-def change_user(user_id: int, request: Request, user: ModeratorDep, form: FormDep) -> Response:
+def change_account(user_id: int, request: Request, user: ModeratorDep, form: FormDep) -> Response:
     """Trust or distrust a submitter; block or unblock an account (not one's own)."""
     _admin(user)
     action = str(form.get("action") or "")
-    with session_scope(request.app.state.engine) as session:
-        target = session.get(User, user_id)
-        if target is None:
-            raise HTTPException(404, "no such account")
-        if action == "trust":
-            target.trusted = not target.trusted
-        elif action == "block" and target.id != user.id:
-            target.active = not target.active
-        else:
-            raise HTTPException(400, f"unknown action {action!r}")
-        session.add(target)
+    try:
+        with session_scope(request.app.state.engine) as session:
+            changed = change_user(session=session, admin=user, user_id=user_id, action=action)
+    except AccountError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    if changed is None:
+        raise HTTPException(404, "no such account")
     return RedirectResponse(lang_url(request_lang(request), "/moderation/users"), 303)

@@ -5,22 +5,22 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from aggregator.accounts import authenticate
+from aggregator.accounts import log_in
 from aggregator.db import session_scope
 from aggregator.models import User
-from aggregator.submissions import client_key, rate_limited
+from aggregator.submissions import RateLimit, RateLimited
 from api.i18n import t
-from api.web import client_address, lang_url, render, request_lang
+from api.web import lang_url, render, request_lang
+from forms.web import client_address
 
 router = APIRouter(include_in_schema=False)
-LOGIN_ATTEMPTS = 10  # per client address and window
-LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_LIMIT = RateLimit(limit=10, window=timedelta(minutes=15))  # per client address
 SESSION_USER = "user_id"
 SESSION_CSRF = "csrf"
 
@@ -46,6 +46,25 @@ async def check_csrf(request: Request) -> None:
 
 
 CsrfChecked = Depends(check_csrf)
+
+
+class LazyToken:
+    """The CSRF token, created only when a page prints it (pages without forms set no cookie)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:
+        return str(self)  # URL-safe base64: nothing to escape
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """What every page shows of the session: the logged-in user and the CSRF token
+    (registered with ``api.web.add_page_context`` when the forms app is installed)."""
+    return {"user": current_user(request), "csrf_token": LazyToken(request)}
 
 
 def current_user(request: Request) -> User | None:
@@ -114,16 +133,20 @@ def login(
 ) -> Response:
     """Check the credentials; on success start a fresh session (new CSRF token)."""
     lang = request_lang(request)
-    with session_scope(request.app.state.engine) as session:
-        limited = rate_limited(
-            session=session,
-            key=client_key(client_address(request), "login"),
-            limit=LOGIN_ATTEMPTS,
-            window=LOGIN_WINDOW,
-            now=datetime.now(UTC),
-        )
-        user = None if limited else authenticate(session=session, email=email, password=password)
-        user_id = user.id if user else None
+    limited = False
+    try:
+        with session_scope(request.app.state.engine) as session:
+            user = log_in(
+                session=session,
+                email=email,
+                password=password,
+                client=client_address(request),
+                limit=LOGIN_LIMIT,
+                now=datetime.now(UTC),
+            )
+            user_id = user.id if user else None
+    except RateLimited:
+        limited = True
     if limited:
         return render(
             request,

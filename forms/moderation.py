@@ -13,13 +13,14 @@ from aggregator.accounts import can_moderate
 from aggregator.db import session_scope
 from aggregator.localtime import today_local
 from aggregator.models import Submission, User
-from aggregator.submissions import PublishError, approve, queue, reject, similar_events
-from api.auth import CsrfChecked, ModeratorDep
+from aggregator.submissions import PublishError, moderate, queue, reject, similar_events
 from api.deps import ConfigDep
 from api.i18n import t
 from api.pages import event_times
-from api.submit_form import validate_event, values_from_data
-from api.web import FormDep, lang_url, render, request_lang
+from api.web import lang_url, render, request_lang
+from forms.auth import CsrfChecked, ModeratorDep
+from forms.submit_form import validate_event, values_from_data
+from forms.web import FormDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,8 +99,10 @@ def approve_submission(
     """Save the moderator's edits and publish the submission."""
     lang = request_lang(request)
     now = datetime.now(UTC)
+    save_only = form.get("action") == "save"
     with session_scope(request.app.state.engine) as session:
         submission = _allowed(session, submission_id, user)
+        data = None
         if submission.kind == "event":
             allowed = None if user.role == "admin" else {user.region or ""}
             checked = validate_event(
@@ -114,26 +117,22 @@ def approve_submission(
                     errors=checked.errors,
                     status_code=400,
                 )
-            submission.data = checked.data
-            submission.region = checked.data["region"]
-            if form.get("action") == "save":
-                submission.updated_at = now
-                session.add(submission)
-                return RedirectResponse(
-                    lang_url(lang, "/moderation", {"done": "saved"}), status_code=303
-                )
+            data = checked.data
         try:
-            approve(
+            moderate(
                 session=session,
                 submission=submission,
                 moderator=user,
                 pipeline=request.app.state.pipeline,
                 now=now,
+                data=data,
+                publish_now=not save_only or submission.kind != "event",
                 trust_submitter=form.get("trust") == "1",
             )
         except PublishError as exc:
             return _item_page(request, session, submission, errors={"title": str(exc)})
-    return RedirectResponse(lang_url(lang, "/moderation", {"done": "approved"}), status_code=303)
+    done = "saved" if save_only and submission.kind == "event" else "approved"
+    return RedirectResponse(lang_url(lang, "/moderation", {"done": done}), status_code=303)
 
 
 @router.post("/moderation/{submission_id}/reject", dependencies=[CsrfChecked])

@@ -1,0 +1,38 @@
+"""A harvest for tests: the default pipeline, a fetcher of its own, fixed "now"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from aggregator.config import AppConfig
+from aggregator.harvest import HarvestOutcome, harvest
+from aggregator.pipeline import Pipeline, build_pipeline
+from crawlers.crawl import CrawlOptions
+from crawlers.fetch import Fetcher
+from crawlers.records import Window
+from tests.conftest import SAMPLE_NOW
+
+UA = "overstap-agenda-tests"
+
+
+def harvest_once(
+    engine: Engine,
+    config: AppConfig,
+    *,
+    now: datetime = SAMPLE_NOW,
+    pipeline: Pipeline | None = None,
+    crawl_options: CrawlOptions | None = None,
+) -> list[HarvestOutcome]:
+    """Harvest every source of ``config`` once, in the default window around ``now``."""
+    with Fetcher(user_agent=UA, timeout=5) as fetcher:
+        return harvest(
+            engine=engine,
+            config=config,
+            fetcher=fetcher,
+            pipeline=pipeline or build_pipeline(config),
+            crawl_options=crawl_options or CrawlOptions(user_agent=UA),
+            now=now,
+            window=Window.around(now),
+        )
