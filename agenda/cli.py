@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
@@ -63,7 +65,7 @@ HorizonOpt = Annotated[int | None, typer.Option("--horizon-days", help="expand s
 
 
 def _usage_error(message: str) -> typer.Exit:
-    err.print(f"[red]usage error:[/red] {message}", highlight=False)
+    err.print(f"[red]usage error:[/red] {escape(str(message))}", highlight=False)
     return typer.Exit(Exit.USAGE)
 
 
@@ -71,7 +73,7 @@ def _load(settings: Settings) -> AppConfig:
     try:
         return wiring.load_app_config(settings)
     except ConfigError as exc:
-        err.print(f"[red]config error:[/red] {exc}", highlight=False)
+        err.print(f"[red]config error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(Exit.USAGE) from exc
 
 
@@ -79,7 +81,7 @@ def _pipeline(settings: Settings, config: AppConfig) -> Pipeline:
     try:
         return wiring.pipeline(settings, config)
     except UnknownStage as exc:
-        err.print(f"[red]config error:[/red] PIPELINE_STAGES: {exc}", highlight=False)
+        err.print(f"[red]config error:[/red] PIPELINE_STAGES: {escape(str(exc))}", highlight=False)
         raise typer.Exit(Exit.USAGE) from exc
 
 
@@ -129,14 +131,14 @@ def parse(
                 window=wiring.harvest_window(settings, moment, horizon_days),
             )
     except (FetchError, FeedError) as exc:
-        err.print(f"[red]{location}:[/red] {exc}", highlight=False)
+        err.print(f"[red]{escape(location)}:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(Exit.SOURCE_FAILED) from exc
     for problem in preview.problems:
-        err.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {escape(str(problem))}", highlight=False)
     for note in preview.notes:
-        err.print(f"note: {note}", highlight=False)
+        err.print(f"note: {escape(str(note))}", highlight=False)
     for skipped in preview.skipped:
-        err.print(f"skipped {skipped}", highlight=False)
+        err.print(f"skipped {escape(str(skipped))}", highlight=False)
     for event in preview.events:
         sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
 
@@ -148,6 +150,10 @@ def _engine(settings: Settings) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+# Source text is printed with its markup escaped: "[/x]" in a title must not crash a table.
+_COLOURS = {"success": "green", "unchanged": "cyan", "held": "yellow", "failed": "red"}
 
 
 def _summary(outcomes: list[HarvestOutcome]) -> Table:
@@ -164,16 +170,16 @@ def _summary(outcomes: list[HarvestOutcome]) -> Table:
             else "left",
         )
     for o in outcomes:
-        colour = {"success": "green", "unchanged": "cyan", "failed": "red"}[o.outcome]
+        colour = _COLOURS.get(o.outcome, "default")
         table.add_row(
-            o.source_id,
+            escape(o.source_id),
             f"[{colour}]{o.outcome}[/{colour}]",
             str(o.seen),
             str(o.new),
             str(o.updated),
             str(o.removed),
             str(o.skipped),
-            o.error or "",
+            escape(o.error or ""),
         )
     return table
 
@@ -201,6 +207,7 @@ def harvest(
     pipeline = _pipeline(settings, app_config)
     moment = _now(now)
     selected = [s for s in app_config.sources if not source or s.id in source]
+    _stop_on_sigterm()
     with (
         _engine(settings) as engine,
         Progress(console=err, transient=True) as progress,
@@ -228,11 +235,23 @@ def harvest(
         raise typer.Exit(Exit.SOURCE_FAILED)
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM raises SystemExit, so the harvest in progress records itself as interrupted
+    and its crawl child is stopped (by default SIGTERM ends Python without cleanup)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _progress_line(outcome: HarvestOutcome) -> str:
     if outcome.outcome == "failed":
-        return f"[red]{outcome.source_id}: failed:[/red] {outcome.error}"
+        return f"[red]{escape(outcome.source_id)}: failed:[/red] {escape(outcome.error or '')}"
+    if outcome.outcome == "held":
+        return f"[yellow]{escape(outcome.source_id)}:[/yellow] {escape(outcome.error or '')}"
     return (
-        f"{outcome.source_id}: {outcome.outcome} ({outcome.seen} seen, "
+        f"{escape(outcome.source_id)}: {outcome.outcome} ({outcome.seen} seen, "
         f"{outcome.new} new, {outcome.updated} updated, {outcome.removed} "
         f"removed, {outcome.skipped} skipped"
         + (f", {outcome.problems} unreadable" if outcome.problems else "")
@@ -290,6 +309,7 @@ def run(
             make_fetcher=lambda: wiring.make_fetcher(settings),
             make_window=lambda now: wiring.harvest_window(settings, now),
         )
+        _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()
         if due:
             err.print(f"First harvest done for {len(due)} source(s).")
@@ -301,7 +321,39 @@ def run(
                 port,
             )
         finally:
-            scheduler.shutdown()
+            grace = settings.harvest_shutdown_grace
+            if not scheduler.shutdown(grace=grace):
+                err.print(
+                    f"A harvest was still running after {grace:g} s (HARVEST_SHUTDOWN_GRACE):"
+                    " stopped; its run is closed as interrupted at the next start."
+                )
+                os._exit(Exit.SOURCE_FAILED)
+
+
+@app.command("mcp")
+def mcp_command(
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="public address for links in answers (default: AGENDA_BASE_URL, else "
+            "http://127.0.0.1:8000)",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the calendar to an AI assistant over MCP on stdin/stdout (read-only tools)."""
+    from api.assistant import FALLBACK_BASE_URL, build_assistant
+
+    settings = wiring.load_settings(config)
+    app_config = _load(settings)
+    with _engine(settings) as engine:
+        server = build_assistant(
+            config=app_config,
+            engine=engine,
+            base_url=base_url or settings.agenda_base_url or FALLBACK_BASE_URL,
+        )
+        server.run("stdio")
 
 
 @app.command()
@@ -319,13 +371,18 @@ def sources(config: ConfigOpt = None) -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(
-            row.id,
-            row.kind,
-            row.region,
-            str(row.events),
-            row.last_success or "never",
-            row.next_run or "now",
-            row.last_error or "",
+            *(
+                escape(str(value))
+                for value in (
+                    row.id,
+                    row.kind,
+                    row.region,
+                    row.events,
+                    row.last_success or "never",
+                    row.next_run or "now",
+                    row.last_error or "",
+                )
+            )
         )
     out.print(table)
 
@@ -360,10 +417,10 @@ def eval_command(
             crawl_options=wiring.crawl_options(settings),
         )
     for line in report.lines():
-        out.print(line, highlight=False, soft_wrap=True)
+        out.print(escape(line), highlight=False, soft_wrap=True)
     if verbose:
         for line in report.mistakes:
-            out.print(f"  {line}", highlight=False, soft_wrap=True)
+            out.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @db_app.command("upgrade")
@@ -406,7 +463,7 @@ def _add_user(
             )
     except AccountError as exc:
         raise _usage_error(str(exc)) from exc
-    err.print(f"Created {role} account {email.strip().lower()}.")
+    err.print(f"Created {role} account {escape(email.strip().lower())}.")
 
 
 @users_app.command("create-admin")

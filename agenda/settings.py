@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     geocoder_timeout: float = Field(default=10.0, alias="GEOCODER_TIMEOUT")
     geocoder_min_delay: float = Field(default=1.0, alias="GEOCODER_MIN_DELAY")
     # Scrapy crawls (kinds jsonld, tribe, selectors): whole-crawl limit, politeness, HTTP cache
+    # `agenda run` on SIGTERM: how long an in-flight harvest may take to finish
+    harvest_shutdown_grace: float = Field(default=60.0, ge=0, alias="HARVEST_SHUTDOWN_GRACE")
     harvest_crawl_timeout: float = Field(default=600.0, alias="HARVEST_CRAWL_TIMEOUT")
     harvest_crawl_delay: float = Field(default=1.0, alias="HARVEST_CRAWL_DELAY")
     harvest_crawl_concurrency: int = Field(default=2, alias="HARVEST_CRAWL_CONCURRENCY")
@@ -66,6 +68,12 @@ class Settings(BaseSettings):
     )
     web_tile_attribution: str = Field(
         default="© OpenStreetMap-bijdragers", alias="WEB_TILE_ATTRIBUTION"
+    )
+    # the open-data downloads (/data/events.jsonl, /data/events.csv): the licence every
+    # record carries (an SPDX id) and where it is written out
+    open_data_licence: str = Field(default="CC-BY-4.0", alias="OPEN_DATA_LICENCE")
+    open_data_licence_url: str = Field(
+        default="https://creativecommons.org/licenses/by/4.0/", alias="OPEN_DATA_LICENCE_URL"
     )
     submit_rate_limit: int = Field(default=5, alias="SUBMIT_RATE_LIMIT")
     submit_rate_window_minutes: int = Field(default=60, alias="SUBMIT_RATE_WINDOW_MINUTES")

@@ -48,6 +48,8 @@ def make_fetcher(settings: Settings) -> Fetcher:
         timeout=settings.harvest_timeout,
         max_bytes=settings.harvest_max_bytes,
         max_redirects=settings.harvest_max_redirects,
+        # approved feed proposals: loopback through the address guard only in tests
+        allow_private=settings.submit_allow_private_feeds,
     )
 
 

@@ -1,22 +1,20 @@
 """Check a feed URL that a region proposes as a new source: public address, fetches, parses.
 
-The address guard refuses non-http(s) schemes and any host that resolves to a private,
-loopback, link-local, multicast, reserved or unspecified address. It runs before the first
-request and again on every redirect hop (a guarding transport under the shared Fetcher).
-Tests that need a loopback server switch it off with ``allow_private=True``
-(the ``SUBMIT_ALLOW_PRIVATE_FEEDS`` setting, off by default).
+The scheme must be http(s) (webcal:// is read as https://). The address guard
+(:mod:`crawlers.guarded`) resolves the host once per connection, refuses private, loopback,
+link-local, multicast, reserved and unspecified addresses (mapped forms included) and
+connects to the address it checked; every redirect hop goes through it again. The same
+guard fetches an approved proposal at every harvest. Tests that need a loopback server
+switch the refusal off with ``allow_private=True`` (the ``SUBMIT_ALLOW_PRIVATE_FEEDS``
+setting, off by default).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import Engine
 
 from aggregator.db import session_scope
@@ -24,12 +22,18 @@ from aggregator.localtime import LOCAL_TZ
 from aggregator.pipeline import Pipeline
 from aggregator.submissions import RateLimit, check_rate, create_submission
 from crawlers.fetch import Fetcher, FetchError, http_url
+from crawlers.guarded import (
+    AddressGuard,
+    AddressRefused,
+    GuardedTransport,
+    Resolver,
+    is_public_address,
+    resolve_host,
+)
 from crawlers.read import read_source
 from crawlers.records import FeedError, Window
 from crawlers.registry import KINDS
 from crawlers.source import SourceConfig
-
-Resolver = Callable[[str], list[str]]
 
 
 class FeedRefused(Exception):
@@ -41,33 +45,12 @@ class FeedRefused(Exception):
         self.detail = detail
 
 
-def resolve_host(host: str) -> list[str]:
-    """Every address a host name resolves to (IPv4 and IPv6)."""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise FeedRefused("err_feed_unresolvable", str(exc)) from exc
-    return sorted({str(info[4][0]) for info in infos})
-
-
-def is_public_address(address: str) -> bool:
-    """Whether an IP address is globally routable (not private, loopback, link-local...)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
-    )
-
-
 def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve_host) -> str:
-    """Return the URL to fetch (webcal:// as https://), or raise FeedRefused."""
+    """Return the URL to fetch (webcal:// as https://), or raise FeedRefused.
+
+    With ``allow_private=False`` the host is resolved and checked too (an early answer for
+    the form; the fetch itself checks again, on the address it connects to).
+    """
     url = http_url(url.strip())
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -80,32 +63,9 @@ def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve_hos
 def check_host(host: str, *, resolver: Resolver = resolve_host) -> None:
     """Refuse a host when any of its addresses is not public."""
     try:
-        addresses = [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
-        addresses = resolver(host)
-    if not addresses:
-        raise FeedRefused("err_feed_unresolvable", host)
-    for address in addresses:
-        if not is_public_address(address):
-            raise FeedRefused("err_feed_private", f"{host} resolves to {address}")
-
-
-class GuardedTransport(httpx.BaseTransport):
-    """Check the host of every request, so a redirect cannot lead to an internal address."""
-
-    def __init__(self, *, resolver: Resolver = resolve_host) -> None:
-        self._inner = httpx.HTTPTransport()
-        self._resolver = resolver
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            check_host(request.url.host, resolver=self._resolver)
-        except FeedRefused as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
+        AddressGuard(resolver=resolver).addresses(host)
+    except AddressRefused as exc:
+        raise FeedRefused(exc.code, exc.detail) from exc
 
 
 @dataclass(slots=True)
@@ -138,16 +98,24 @@ def try_feed(
     resolver: Resolver = resolve_host,
 ) -> FeedCheck:
     """Fetch and parse a proposed feed. Raises FeedRefused, FetchError or FeedError."""
-    target = check_url(url, allow_private=allow_private, resolver=resolver)
+    # the scheme here; the host is resolved and checked once, by the guarded connection
+    target = check_url(url, allow_private=True)
     if kind not in KINDS:
         raise FeedRefused("err_choice", kind)
-    transport = None if allow_private else GuardedTransport(resolver=resolver)
     source = SourceConfig(id="proposal", name=url, kind=kind, url=target, region=region)  # type: ignore[arg-type]
     with Fetcher(
-        user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, transport=transport
+        user_agent=user_agent,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        guard=AddressGuard(resolver=resolver, allow_private=allow_private),
     ) as fetcher:
-        # no crawl options: a crawled kind is checked by reading its start page only
-        read = read_source(source, fetcher=fetcher, now=now, window=window, allow_truncated=True)
+        try:
+            # no crawl options: a crawled kind is checked by reading its start page only
+            read = read_source(
+                source, fetcher=fetcher, now=now, window=window, allow_truncated=True
+            )
+        except AddressRefused as exc:
+            raise FeedRefused(exc.code, exc.detail) from exc
     assert read.result is not None  # no validators, no previous fingerprint: always read
     parsed = read.result
     return FeedCheck(

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
+from aggregator.draft import EventDraft
 from aggregator.models import HarvestRun, Source
 from aggregator.pipeline import Pipeline
-from aggregator.store import store_drafts, sync_sources
+from aggregator.removal_guard import Hold, check_listing
+from aggregator.store import StoreCounts, store_drafts, sync_sources
 from aggregator.submissions import with_approved_feeds
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
@@ -33,7 +36,7 @@ class HarvestOutcome:
     """The result of harvesting one source, for progress lines and the summary table."""
 
     source_id: str
-    outcome: str  # success | unchanged | failed
+    outcome: str  # success | unchanged | held (removal guard) | failed | interrupted
     seen: int = 0
     new: int = 0
     updated: int = 0
@@ -72,17 +75,84 @@ def _finish_run(
         run.records_skipped = outcome.skipped
         run.error = outcome.error
         source.last_attempt_at = now
-        if outcome.outcome == "failed":
+        if outcome.outcome in ("failed", "interrupted"):
+            source.last_error = outcome.error
+            source.last_error_at = now
+        elif outcome.outcome == "held":  # read, but needs attention (removal guard)
+            source.last_success_at = now
             source.last_error = outcome.error
             source.last_error_at = now
         else:
             source.last_success_at = now
             source.last_error = None
-        if fetched is not None and outcome.outcome != "failed":
+        if fetched is not None and outcome.outcome in ("success", "unchanged"):
             source.etag = fetched.etag or source.etag
             source.http_last_modified = fetched.last_modified or source.http_last_modified
         session.add(run)
         session.add(source)
+
+
+INTERRUPTED = "interrupted: the harvest stopped before this run finished"
+
+
+def close_interrupted_runs(*, session: Session, source_id: str) -> int:
+    """Close the source's runs still marked running as ``interrupted``; return how many.
+
+    A source is harvested one run at a time, so when its next run starts, an earlier run
+    still "running" belongs to a process that was killed (``kill -9``, a crash, a power
+    cut) and will never finish it.
+    """
+    stale = session.exec(
+        select(HarvestRun).where(HarvestRun.source_id == source_id, HarvestRun.outcome == "running")
+    ).all()
+    for run in stale:
+        run.outcome = "interrupted"
+        run.error = INTERRUPTED
+        run.finished_at = datetime.now(UTC)
+        session.add(run)
+    return len(stale)
+
+
+def _fetcher_for(source: SourceConfig, fetcher: Fetcher) -> Fetcher:
+    """The shared fetcher, or its address-guarded sibling for a URL the operator did not write."""
+    return fetcher.guarded_fetcher() if source.guarded else fetcher
+
+
+def _store_listing(
+    *,
+    session: Session,
+    source: SourceConfig,
+    drafts: list[EventDraft],
+    partial: bool,
+    fingerprint: str | None,
+    now: datetime,
+    window: Window,
+    created_in_run: set[str] | None,
+) -> tuple[StoreCounts, Hold | None]:
+    """Store a read listing behind the removal guard; return the counts and any hold.
+
+    A partial crawl never removes; a listing that shrank too much is held (stored without
+    removals, its fingerprint not kept, so the next harvest reads it again and confirms).
+    """
+    hold = None
+    if not partial:
+        keys = [(d.raw.uid, d.raw.recurrence_id or "") for d in drafts]
+        hold = check_listing(session=session, source_id=source.id, keys=keys, window=window)
+    counts = store_drafts(
+        session=session,
+        source=source,
+        drafts=drafts,
+        now=now,
+        window=window,
+        created_in_run=created_in_run,
+        remove_vanished=not partial and hold is None,
+    )
+    if hold is None:
+        state = session.get(Source, source.id)
+        assert state is not None
+        state.content_fingerprint = fingerprint
+        session.add(state)
+    return counts, hold
 
 
 def harvest_source(
@@ -100,8 +170,11 @@ def harvest_source(
 
     ``crawlers.read.read_source`` fetches (or crawls) and parses; the pipeline's caches
     are loaded before its run and saved with the stored records.
+    A guarded source (an approved feed proposal) is fetched through the address guard,
+    one document, never crawled.
     """
     with session_scope(engine) as session:
+        close_interrupted_runs(session=session, source_id=source.id)
         run = HarvestRun(source_id=source.id, started_at=datetime.now(UTC))
         session.add(run)
         session.flush()
@@ -122,10 +195,10 @@ def harvest_source(
     try:
         read = read_source(
             source,
-            fetcher=fetcher,
+            fetcher=_fetcher_for(source, fetcher),
             now=now,
             window=window,
-            crawl_options=crawl_options,
+            crawl_options=None if source.guarded else crawl_options,
             validators=validators,
             previous_fingerprint=previous_fingerprint,
         )
@@ -148,20 +221,19 @@ def harvest_source(
                 drafts.append(processed.draft)
         outcome.skipped += parsed.skipped
         with session_scope(engine) as session:
-            counts = store_drafts(
+            counts, hold = _store_listing(
                 session=session,
                 source=source,
                 drafts=drafts,
+                partial=parsed.partial,
+                fingerprint=read.fingerprint,
                 now=now,
                 window=window,
                 created_in_run=created_in_run,
             )
-            state = session.get(Source, source.id)
-            assert state is not None
-            state.content_fingerprint = read.fingerprint
-            session.add(state)
             pipeline.save_caches(session=session)
-        outcome.outcome = "success"
+        outcome.outcome = "success" if hold is None else "held"
+        outcome.error = None if hold is None else hold.reason()
         outcome.seen, outcome.new = counts.seen, counts.new
         outcome.updated, outcome.removed = counts.updated, counts.removed
     except (FetchError, FeedError) as exc:
@@ -173,6 +245,10 @@ def harvest_source(
         log.exception("unexpected error harvesting %s", source.id)
         outcome.outcome = "failed"
         outcome.error = f"internal error: {type(exc).__name__}: {exc}"
+    except BaseException:  # SIGTERM (SystemExit) or Ctrl-C: record it, then stop
+        outcome.outcome = "interrupted"
+        outcome.error = INTERRUPTED
+        raise
     finally:
         _finish_run(engine, run_id, outcome, now=now, fetched=fetched)
     return outcome

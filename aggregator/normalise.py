@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlsplit
 
 import nh3
 
@@ -27,6 +28,34 @@ def clean_line(text: str | None) -> str:
         return ""
     text = html.unescape(html.unescape(text))
     return _SPACES.sub(" ", text.replace("\r", " ").replace("\n", " ")).strip()
+
+
+# What browsers drop from a URL before reading its scheme (WHATWG URL: leading C0 control
+# or space, and every tab or newline anywhere): "java\tscript:" is "javascript:" to them.
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(chr(code) for code in range(33))
+URL_FIELDS = ("url", "registration_url", "organizer_url")
+
+
+def safe_url(value: str | None) -> str | None:
+    """The URL when it is an absolute http(s) URL with a host, else None.
+
+    Every link we publish comes from here: ``javascript:``, ``data:``, ``vbscript:`` and any
+    other scheme (``mailto:`` included; there is no e-mail field in the event JSON yet) is
+    dropped, however it is spelled (case, entities, tabs, leading controls).
+    """
+    if not value:
+        return None
+    text = value.strip(_C0_AND_SPACE)
+    # the raw text and the text with entities decoded (as an HTML attribute is read)
+    for spelling in (text, html.unescape(text)):
+        try:
+            parts = urlsplit(_URL_IGNORED.sub("", spelling).lstrip(_C0_AND_SPACE))
+        except ValueError:
+            return None
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+    return text
 
 
 # Function words: a text is English when it has clearly more English than Dutch ones.
@@ -222,4 +251,6 @@ class Normaliser:
         if draft.organizer_name is None and source.organizer:
             draft.organizer_name = source.organizer
             draft.organizer_url = draft.organizer_url or source.organizer_url
+        for name in URL_FIELDS:
+            setattr(draft, name, safe_url(getattr(draft, name)))
         return draft

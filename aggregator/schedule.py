@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -55,11 +56,23 @@ class HarvestScheduler:
                 "misfire_grace_time": 3600,
             },
         )
+        self._running = 0  # harvests in flight, for a bounded shutdown
+        self._idle = threading.Condition()
         with session_scope(engine) as session:
             sync_sources(session=session, sources=config.sources)
 
     def harvest_one(self, source: SourceConfig) -> HarvestOutcome:
         """Harvest one source now (the job body)."""
+        with self._idle:
+            self._running += 1
+        try:
+            return self._harvest_one(source)
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _harvest_one(self, source: SourceConfig) -> HarvestOutcome:
         now = datetime.now(UTC)
         with self.make_fetcher() as fetcher:
             outcome = harvest_source(
@@ -130,7 +143,17 @@ class HarvestScheduler:
                 added.append(source.id)
         return added
 
-    def shutdown(self) -> None:
-        """Stop scheduling and wait for running harvests."""
-        if self._scheduler.running:
+    def shutdown(self, grace: float | None = None) -> bool:
+        """Stop scheduling; wait for running harvests, at most ``grace`` seconds if given.
+
+        Returns whether every harvest finished. One that did not is left to the caller
+        (``agenda run`` then exits; the next start closes its run as interrupted).
+        """
+        if not self._scheduler.running:
+            return True
+        if grace is None:
             self._scheduler.shutdown(wait=True)
+            return True
+        self._scheduler.shutdown(wait=False)
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout=grace)

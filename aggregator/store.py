@@ -34,6 +34,7 @@ from aggregator.dedup import (
 from aggregator.draft import EventDraft
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.models import Event, Source, SourceRecord
+from aggregator.normalise import safe_url
 from crawlers.records import Window
 from crawlers.source import SourceConfig
 
@@ -131,7 +132,7 @@ def _record_values(draft: EventDraft, fingerprint: str, now: datetime) -> dict[s
     modified = raw.last_modified if isinstance(raw.last_modified, datetime) else None
     return {
         "title": raw.title,
-        "url": raw.url,
+        "url": safe_url(raw.url),  # shown as the link to the source's page
         "content_hash": fingerprint,
         "sequence": raw.sequence,
         "source_last_modified": to_utc(modified) if modified and modified.tzinfo else None,
@@ -181,8 +182,12 @@ def store_drafts(
     now: datetime,
     window: Window,
     created_in_run: set[str] | None = None,
+    remove_vanished: bool = True,
 ) -> StoreCounts:
     """Insert or update one successful harvest of a source; mark vanished records removed.
+
+    ``remove_vanished=False`` (a partial crawl, a held listing: see
+    ``aggregator.removal_guard``) stores what was read and marks nothing removed.
 
     ``created_in_run`` collects the events created during one harvest run (all sources);
     such an event has not been published yet, so a later source joining it in the same
@@ -262,7 +267,7 @@ def store_drafts(
         if merged_into is not None:
             touched.add(merged_into)
     for key, record in existing.items():
-        if key in latest or record.removed_at is not None:
+        if key in latest or record.removed_at is not None or not remove_vanished:
             continue
         event = session.get(Event, record.event_id)
         if event is not None and event.start_at < window.start:

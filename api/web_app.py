@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
@@ -15,14 +17,51 @@ from api.i18n import t
 from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates, render, request_lang
 
 # Paths whose errors stay JSON for every client (the API and the feeds).
-_MACHINE_PREFIXES = ("/api/", "/calendar.ics", "/regions/", "/feeds/", "/healthz", "/metrics")
+_MACHINE_PREFIXES = (
+    "/api/",
+    "/calendar.ics",
+    "/regions/",
+    "/feeds/",
+    "/data/",
+    "/healthz",
+    "/metrics",
+)
+
+
+def content_security_policy(tile_url: str, *, frameable: bool) -> str:
+    """The CSP of every response: script only from our own files, never inline or foreign.
+
+    JSON data in ``<script type="application/json">`` is not script and needs no source.
+    Images may come from the map tile server (``WEB_TILE_URL``); styles may be inline
+    (Leaflet and the widget's shadow DOM set them). Only the iframe list may be framed
+    elsewhere.
+    """
+    parts = urlsplit(tile_url)
+    tiles = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    directives = [
+        "default-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        f"img-src 'self' data: {tiles}".rstrip(),
+        "style-src 'self' 'unsafe-inline'",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "frame-ancestors *" if frameable else "frame-ancestors 'self'",
+    ]
+    return "; ".join(directives)
 
 
 class SecurityHeadersMiddleware:
-    """Headers for every response; pages other than the iframe list may not be framed."""
+    """Headers for every response: the CSP; pages other than the iframe list may not be framed."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tile_url: str = "") -> None:
         self.app = app
+        self._policies = {
+            frameable: content_security_policy(tile_url, frameable=frameable)
+            for frameable in (False, True)
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,8 +74,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                if not frameable:
-                    headers.setdefault("Content-Security-Policy", "frame-ancestors 'self'")
+                headers.setdefault("Content-Security-Policy", self._policies[frameable])
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -64,6 +102,6 @@ def install_web(app: FastAPI) -> None:
     app.add_middleware(LanguagePrefixMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(StarletteHTTPException, _html_errors)  # type: ignore[arg-type]
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, tile_url=app.state.publish.tile_url)
     for module in (embed, pages):
         app.include_router(module.router)

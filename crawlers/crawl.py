@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -138,6 +140,7 @@ def crawl_source(
             "now": now.isoformat(),
             "since": window.start.date().isoformat(),
             "settings": scrapy_settings(options, source.id, output),
+            "parent": os.getpid(),
         }
         try:
             completed = subprocess.run(
@@ -148,6 +151,7 @@ def crawl_source(
                 timeout=options.crawl_timeout,
                 env={**os.environ, "PYTHONIOENCODING": "utf-8"},
                 check=False,
+                preexec_fn=_kill_me_with_parent(),
             )
         except subprocess.TimeoutExpired as exc:
             raise CrawlTimeout(f"crawl timed out after {options.crawl_timeout:g} s") from exc
@@ -180,6 +184,8 @@ def interpret(
     """Turn crawl items into a ParseResult; raise when the crawl counts as a failure."""
     result = ParseResult()
     stats = CrawlStats(start_url=start)
+    reached: set[str] = set()
+    unreached: set[str] = set()
     for item in items:
         kind = item.get("type")
         if kind == "fatal":
@@ -187,7 +193,10 @@ def interpret(
             if item.get("error") == FATAL_FETCH:
                 raise StartPageFailed(reason, status=item.get("status"))
             raise FeedError(reason)
-        if kind == "page":
+        if kind == "listed":
+            stats.listed.append(item)
+        elif kind == "page":
+            reached.update(item.get("reached") or [item.get("url")])
             stats.pages += 1
             stats.bytes += int(item.get("bytes") or 0)
             stats.matched += int(item.get("matched") or 0)
@@ -197,10 +206,22 @@ def interpret(
         elif kind == "event":
             result.events.append(raw_event_from_dict(item["event"]))
         elif kind == "problem":
+            if item.get("unreached"):
+                unreached.add(str(item["url"]))
             result.skipped += 1
             result.problems.append(ParseProblem(source.id, f"{item['url']}: {item['reason']}"))
     if not result.events and source.kind != "tribe":
         raise NothingFound(_empty_reason(source, stats, result))
+    missing = unreached | ({str(x["url"]) for x in stats.listed} - reached)
+    if missing:
+        result.partial = True
+        result.warnings.append(
+            ParseProblem(
+                source.id,
+                f"partial crawl: {len(missing)} page(s) named by the site were not read"
+                f" (first: {min(missing)}); nothing is marked removed",
+            )
+        )
     return result, stats
 
 
@@ -232,6 +253,31 @@ def raw_event_from_dict(data: dict[str, Any]) -> RawEvent:
     return RawEvent(**values)
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _kill_me_with_parent() -> Callable[[], None] | None:
+    """A pre-exec hook that asks the kernel to SIGKILL the child when its parent dies.
+
+    A ``kill -9`` of the harvest gives its crawl no chance to be stopped otherwise. Linux
+    only (``prctl(PR_SET_PDEATHSIG)``); None elsewhere. The library is loaded here, in the
+    parent, so the hook between fork and exec only makes one system call.
+    """
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def die_with_parent(parent: int | None) -> None:
+    """In the child: stop at once if the harvest that started it is already gone."""
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
 def main() -> None:
     """Child process: read the job from stdin, run the spider, write items to FEEDS."""
     import importlib
@@ -239,6 +285,7 @@ def main() -> None:
     from scrapy.crawler import CrawlerProcess
 
     job = json.loads(sys.stdin.read())
+    die_with_parent(job.get("parent"))
     spider_path = source_kind(job["kind"]).spider
     assert spider_path is not None  # crawl_source only starts crawls of crawled kinds
     module, _, name = spider_path.rpartition(".")

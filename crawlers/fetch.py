@@ -1,7 +1,10 @@
 """The one shared fetcher: paths, file://, http(s):// and webcal:// with bounded size and time.
 
 Sends conditional requests (ETag / If-Modified-Since) when it is given validators, accepts
-gzip, follows a bounded number of redirects, and never reads more than ``max_bytes``.
+gzip, follows a bounded number of redirects, and never reads more than ``max_bytes`` of
+decoded body (the content codings are undone here, piece by piece, so a compression bomb
+stops at the limit; see :mod:`crawlers.decoding`). Given ``guarded=True`` it fetches
+through the address guard (:mod:`crawlers.guarded`), for URLs the operator did not write.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from urllib.parse import unquote, urlparse
 
 import httpx
 
+from crawlers.decoding import DecodedTooLarge, UnsupportedEncoding, decode_stream
+from crawlers.guarded import AddressGuard, GuardedTransport
 from crawlers.records import FeedError
 
 
@@ -90,12 +95,23 @@ class Fetcher:
         max_redirects: int = 5,
         transport: httpx.BaseTransport | None = None,
         webcal_scheme: str = "https",
+        guard: AddressGuard | None = None,
+        allow_private: bool = False,
     ) -> None:
+        """With a ``guard``, fetch only http(s) addresses it allows (checked and pinned);
+        ``allow_private`` is for :meth:`guarded_fetcher` (SUBMIT_ALLOW_PRIVATE_FEEDS, tests)."""
+        self.user_agent = user_agent
+        self.max_redirects = max_redirects
         self.max_bytes = max_bytes
         # httpx's timeout bounds each connect/read; this bounds the whole download too, so a
         # server trickling bytes cannot hold a harvest for longer than ``timeout``.
         self.timeout = timeout
         self.webcal_scheme = webcal_scheme
+        self.guarded = guard is not None
+        self.allow_private = allow_private
+        self._guarded_sibling: Fetcher | None = None
+        if guard is not None:
+            transport = GuardedTransport(guard)
         self._client = httpx.Client(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(timeout),
@@ -107,6 +123,27 @@ class Fetcher:
     def close(self) -> None:
         """Release the HTTP connections."""
         self._client.close()
+        if self._guarded_sibling is not None:
+            self._guarded_sibling.close()
+
+    def guarded_fetcher(self) -> Fetcher:
+        """A fetcher with the same limits behind the address guard (kept for reuse).
+
+        For sources whose URL the operator did not write (approved feed proposals);
+        ``allow_private`` given to this fetcher (tests only) carries over.
+        """
+        if self.guarded:
+            return self
+        if self._guarded_sibling is None:
+            self._guarded_sibling = Fetcher(
+                user_agent=self.user_agent,
+                timeout=self.timeout,
+                max_bytes=self.max_bytes,
+                max_redirects=self.max_redirects,
+                webcal_scheme=self.webcal_scheme,
+                guard=AddressGuard(allow_private=self.allow_private),
+            )
+        return self._guarded_sibling
 
     def __enter__(self) -> Fetcher:
         return self
@@ -118,6 +155,8 @@ class Fetcher:
         """Fetch a location; a 304 gives ``not_modified=True`` and an empty body."""
         if is_remote(location):
             return self._fetch_http(http_url(location, self.webcal_scheme), validators)
+        if self.guarded:
+            raise FetchError(f"only http(s) addresses are fetched for this source: {location}")
         return self._read_file(location)
 
     def _read_file(self, location: str) -> FetchResult:
@@ -169,15 +208,12 @@ class Fetcher:
                         " (HARVEST_MAX_BYTES)"
                     )
                 chunks: list[bytes] = []
-                received = 0
-                for chunk in response.iter_bytes():
-                    received += len(chunk)
-                    if received > self.max_bytes:
-                        # counted after gzip decoding, so a compression bomb stops here too
-                        raise FeedError(
-                            f"response exceeds the limit of {self.max_bytes} bytes"
-                            " (HARVEST_MAX_BYTES)"
-                        )
+                decoded = decode_stream(
+                    response.iter_raw(),
+                    response.headers.get("content-encoding"),
+                    limit=self.max_bytes,
+                )
+                for chunk in decoded:
                     if time.monotonic() > deadline:
                         raise FetchError(f"timed out fetching {url} (over {self.timeout:g}s)")
                     chunks.append(chunk)
@@ -197,5 +233,10 @@ class Fetcher:
             raise FetchError(f"invalid URL {url}: {exc}") from exc
         except httpx.TransportError as exc:
             raise FetchError(f"cannot reach {url}: {exc}") from exc
-        except httpx.DecodingError as exc:
+        except DecodedTooLarge as exc:
+            raise FeedError(
+                f"response from {url} exceeds the limit of {self.max_bytes} bytes"
+                " (HARVEST_MAX_BYTES), counted after decoding"
+            ) from exc
+        except (httpx.DecodingError, UnsupportedEncoding) as exc:
             raise FeedError(f"response from {url} cannot be decoded: {exc}") from exc

@@ -94,6 +94,9 @@ class ParseResult:
     warnings: list[ParseProblem] = field(default_factory=list)
     # the body stops before its end (a broken-off download): what was read is only a part
     truncated: bool = False
+    # a crawl did not read every page it was led to: the events are a part, never a reason
+    # to mark stored events removed
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)

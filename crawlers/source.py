@@ -66,6 +66,9 @@ class SourceConfig(BaseModel):
     default_duration: timedelta | None = None
     timezone: str | None = None
     max_pages: int = Field(default=50, ge=1, le=1000)
+    # the URL did not come from the operator (an approved feed proposal): fetch it only
+    # through the address guard (crawlers.guarded), as one document, never crawled
+    guarded: bool = False
     # where the file was loaded from, to resolve relative urls
     base_dir: Path | None = Field(default=None, exclude=True)
 

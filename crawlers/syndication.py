@@ -93,7 +93,7 @@ def parse(
     if feed_tz and not source.timezone:
         with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
             tz = ZoneInfo(feed_tz)
-    result = ParseResult()
+    result = ParseResult(truncated=root_unclosed(body))
     overrides: set[tuple[str, datetime]] = set()
     series: list[RawEvent] = []
     for item in items:
@@ -116,6 +116,24 @@ def parse(
             continue  # replaced by an exception entry (gd:originalEvent)
         result.events.append(occurrence)
     return result
+
+
+_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_TAIL = 4096
+
+
+def root_unclosed(body: bytes) -> bool:
+    """Whether the document's root element is never closed: the body was cut off.
+
+    A dropped connection leaves an RSS or Atom body that feedparser still reads up to the
+    cut; storing that part would mark every later item removed (as a truncated iCal body).
+    """
+    head = re.sub(rb"<[?!][^>]*>", b"", body[:_TAIL])  # the prolog: declaration, comments
+    match = _ROOT.search(head)
+    if match is None:
+        return False
+    closing = re.compile(rb"</" + re.escape(match.group(1)) + rb"\s*>")
+    return closing.search(body[-_TAIL:]) is None
 
 
 def read_items(body: bytes) -> tuple[list[FeedItem], str | None, bool]:

@@ -24,9 +24,14 @@ def harvest_once(
     now: datetime = SAMPLE_NOW,
     pipeline: Pipeline | None = None,
     crawl_options: CrawlOptions | None = None,
+    allow_private: bool = False,
 ) -> list[HarvestOutcome]:
-    """Harvest every source of ``config`` once, in the default window around ``now``."""
-    with Fetcher(user_agent=UA, timeout=5) as fetcher:
+    """Harvest every source of ``config`` once, in the default window around ``now``.
+
+    ``allow_private`` lets approved feed proposals on loopback through the address guard
+    (SUBMIT_ALLOW_PRIVATE_FEEDS).
+    """
+    with Fetcher(user_agent=UA, timeout=5, allow_private=allow_private) as fetcher:
         return harvest(
             engine=engine,
             config=config,

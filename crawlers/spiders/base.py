@@ -67,8 +67,15 @@ class SourceSpider(scrapy.Spider):
             "status": response.status,
             "bytes": len(response.body),
             "start": bool(response.meta.get("start")),
+            # every URL this answer stands for: the one asked for and the redirects it took
+            "reached": [*response.meta.get("redirect_urls", []), response.url],
             **counts,
         }
+
+    @staticmethod
+    def listed_item(url: str) -> dict[str, Any]:
+        """A page a list names: the crawl is complete only when each one was read."""
+        return {"type": "listed", "url": url}
 
     @staticmethod
     def event_item(record: RawEvent) -> dict[str, Any]:
@@ -96,7 +103,7 @@ class SourceSpider(scrapy.Spider):
                 "status": status,
             }
         else:
-            yield self.problem_item(request.url, reason)
+            yield {**self.problem_item(request.url, reason), "unreached": True}
 
 
 def _failure_reason(failure: Failure, url: str) -> str:

@@ -61,6 +61,7 @@ class SchemaOrgSpider(SourceSpider):
                 if below(url, response.url)
             ]
         for url in details:
+            yield self.listed_item(url.split("#", 1)[0])
             yield from self._follow(url, self.parse_detail)
         for url in self._next_pages(response):
             yield from self._follow(url, self.parse_list)
@@ -81,7 +82,10 @@ class SchemaOrgSpider(SourceSpider):
             return
         self.seen.add(url)
         if not self.may_request():
-            yield self.problem_item(url, f"not fetched: over max_pages ({self.max_pages})")
+            yield {
+                **self.problem_item(url, f"not fetched: over max_pages ({self.max_pages})"),
+                "unreached": True,
+            }
             return
         yield self.page_request(url, callback=callback)
 

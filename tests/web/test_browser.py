@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,8 +71,6 @@ def live_server(
     web_sources: Path,
 ) -> Iterator[str]:
     """A real uvicorn server with the harvested samples and an admin account."""
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("live")
     config = config_for(web_sources)
     url = database_templates.copy("sqlite", tmp, "web-samples", samples_seed(web_sources))
@@ -80,14 +79,25 @@ def live_server(
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(settings=web_settings(AGENDA_BASE_URL=base), config=config, engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    with serving(app, port):
+        yield base
+    engine.dispose()
+
+
+@contextmanager
+def serving(app: object, port: int) -> Iterator[None]:
+    """Run an ASGI app under uvicorn in a thread on a loopback port for the block."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     _wait_for(port)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -74,6 +74,10 @@ def test_near_filter_by_coordinates_and_unknown_postcode(client) -> None:  # typ
     assert "We kennen de plaats of postcode &#39;1000 ZZ&#39; niet" in unknown
     by_postcode = client.get("/", params={"from": "2027-01-01", "near": "7513 AB", "km": "15"})
     assert set(_event_ids(by_postcode.text)) == ids  # Enschede by postcode, as by coordinates
+    by_name = client.get("/", params={"from": "2027-01-01", "near": "Enschede", "km": "15"})
+    assert set(_event_ids(by_name.text)) == ids  # and by its name
+    ambiguous = client.get("/", params={"near": "Bergen"}).text
+    assert "Bergen (Noord-Holland); Bergen (Limburg)" in ambiguous
 
 
 def test_map_gets_points_and_configured_tiles(client) -> None:  # type: ignore[no-untyped-def]
@@ -174,8 +178,10 @@ def test_browsers_get_html_errors_and_the_api_keeps_json(client) -> None:  # typ
 def test_security_headers_and_framing(client) -> None:  # type: ignore[no-untyped-def]
     page = client.get("/")
     assert page.headers["x-content-type-options"] == "nosniff"
-    assert page.headers["content-security-policy"] == "frame-ancestors 'self'"
-    assert "content-security-policy" not in client.get("/embed/list").headers
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in policy and "script-src 'self';" in policy
+    listing = client.get("/embed/list").headers["content-security-policy"]
+    assert "frame-ancestors *" in listing and "script-src 'self';" in listing
 
 
 def test_hostile_titles_cannot_break_out_of_script_elements(client, harvested) -> None:  # type: ignore[no-untyped-def]

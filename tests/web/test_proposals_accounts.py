@@ -27,6 +27,7 @@ from aggregator.feed_proposals import (
 )
 from aggregator.models import Submission, User
 from aggregator.submissions import approved_feed_sources, with_approved_feeds
+from crawlers.guarded import AddressRefused
 from tests.cli import run_cli
 from tests.web.conftest import add_user, csrf_from, login, web_settings
 
@@ -98,7 +99,7 @@ def test_check_url_accepts_public_hosts_and_turns_webcal_into_https() -> None:
 
 
 def test_guarded_transport_refuses_each_hop_to_an_internal_address() -> None:
-    with httpx.Client(transport=GuardedTransport()) as client, pytest.raises(httpx.ConnectError):
+    with httpx.Client(transport=GuardedTransport()) as client, pytest.raises(AddressRefused):
         client.get("http://127.0.0.1:9/agenda.ics")
 
 
@@ -151,7 +152,10 @@ def test_proposed_feed_must_fetch_and_parse(harvested, web_config, httpserver, s
     from aggregator.models import SourceRecord
     from tests.harvesting import harvest_once
 
-    outcomes = harvest_once(harvested, web_config)
+    # at every harvest the approved URL goes through the address guard again
+    refused = {o.source_id: o for o in harvest_once(harvested, web_config)}[entry["id"]]
+    assert refused.outcome == "failed" and "refused address" in (refused.error or "")
+    outcomes = harvest_once(harvested, web_config, allow_private=True)
     proposed = {o.source_id: o for o in outcomes}[entry["id"]]
     assert proposed.outcome == "success" and proposed.seen == 16
     with Session(harvested) as session:
@@ -236,6 +240,24 @@ def test_admin_adds_and_trusts_accounts_editors_may_not(client, harvested) -> No
     client.post(f"/moderation/users/{rap.id}", data={"csrf_token": token, "action": "trust"})
     with Session(harvested) as session:
         assert session.get(User, rap.id).trusted  # type: ignore[union-attr]
+        admin = session.exec(select(User).where(User.email == "admin@example.org")).one()
+    nowhere = client.post(
+        "/moderation/users",
+        data={
+            "csrf_token": token,
+            "email": "far@away.example",
+            "role": "editor",
+            "region": "atlantis",
+            "password": "long enough password",
+        },
+    )
+    assert nowhere.status_code == 400 and "unknown region" in nowhere.text
+    block = {"csrf_token": token, "action": "block"}
+    assert client.post(f"/moderation/users/{admin.id}", data=block).status_code == 400  # oneself
+    assert client.post("/moderation/users/999999", data=block).status_code == 404
+    client.post(f"/moderation/users/{rap.id}", data=block)
+    with Session(harvested) as session:
+        assert not session.get(User, rap.id).active  # type: ignore[union-attr]
     client.post("/logout", data={"csrf_token": token})
     login(client, "editor@twente.example")
     assert client.get("/moderation/users").status_code == 403
