@@ -2,6 +2,9 @@ VENV ?= .venv
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers for `make test` (auto: one per CPU core; 0 runs in this process);
+# loadgroup keeps the tests of one xdist_group (the browser module) on one worker
+TEST_WORKERS ?= auto
 
 .PHONY: setup run test test-browser chromium lint bench clean
 
@@ -23,8 +26,9 @@ run: setup
 ## (SQLite, and PostgreSQL when reachable)
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## chromium: install Debian's Chromium for the browser tests (as root; no browser download)
 chromium:

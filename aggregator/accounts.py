@@ -19,11 +19,25 @@ from aggregator.submissions import RateLimit, check_rate
 ROLES = ("admin", "editor", "submitter")
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# argon2-cffi's defaults: RFC 9106's second recommended profile (64 MiB, 3 passes, 4 lanes)
 _hasher = PasswordHasher()
 
 
 class AccountError(ValueError):
     """An account cannot be created as asked (bad e-mail, weak password, unknown role)."""
+
+
+def use_hash_parameters(*, time_cost: int, memory_cost: int, parallelism: int) -> None:
+    """Hash new passwords with these Argon2id costs (memory in KiB) from now on.
+
+    Production keeps argon2-cffi's defaults; the test suite sets the cheapest costs, since
+    a full-cost hash takes a good part of a second on a small machine. Existing hashes keep
+    verifying (their parameters are stored in them); a login with a hash made at other
+    costs rehashes it at these.
+    """
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    _dummy_hash.cache_clear()
 
 
 def hash_password(password: str) -> str:

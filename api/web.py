@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -57,8 +58,13 @@ def lang_url(lang: str, path: str, params: dict[str, Any] | None = None) -> str:
     return url
 
 
+@cache
 def make_templates() -> Jinja2Templates:
-    """The Jinja environment of the pages (autoescaping on, as for every .html template)."""
+    """The Jinja environment of the pages (autoescaping on, as for every .html template).
+
+    One per process: Jinja compiles each template once per environment, which costs about a
+    second for all pages, and the environment holds nothing that differs between apps.
+    """
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.globals["long_date"] = long_date
     templates.env.trim_blocks = True

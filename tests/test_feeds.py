@@ -8,21 +8,27 @@ from pathlib import Path
 import feedparser
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from agenda.settings import Settings
 from agenda.web import create_app
 from aggregator.models import Event
 from feeds.jsonld import event_jsonld, jsonld_script
 from tests.conftest import config_for, write_sources
-from tests.publishing_data import SPECS, build_event, seed
+from tests.publishing_data import SPECS, build_event
 
 FROM = {"from": "2027-01-01"}
 BASE = "https://agenda.example"
 
 
 @pytest.fixture
+def engine(published_engine: Engine) -> Engine:
+    """Every test here reads the stored events of tests/publishing_data.py."""
+    return published_engine
+
+
+@pytest.fixture
 def client(engine, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
-    seed(engine)
     config = config_for(write_sources(tmp_path / "sources.yaml", []))
     settings = Settings(AGENDA_BASE_URL=BASE)
     return TestClient(create_app(settings=settings, config=config, engine=engine))

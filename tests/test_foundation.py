@@ -16,6 +16,7 @@ from sqlmodel import Session, func, select
 from agenda.settings import Settings
 from agenda.web import create_app
 from aggregator.models import Event, HarvestRun, SourceRecord
+from tests.cli import run_cli
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
 from tests.harvesting import harvest_once
 
@@ -50,6 +51,7 @@ def ics_config(tmp_path: Path, sample_dir: Path):  # type: ignore[no-untyped-def
     return config_for(sources)
 
 
+@pytest.mark.both_backends
 def test_harvest_stores_events_and_runs(engine, ics_config) -> None:  # type: ignore[no-untyped-def]
     outcomes = _harvest(engine, ics_config)
     assert [o.outcome for o in outcomes] == ["success", "success"]
@@ -60,6 +62,7 @@ def test_harvest_stores_events_and_runs(engine, ics_config) -> None:  # type: ig
         assert {r.outcome for r in runs} == {"success"} and all(r.bytes for r in runs)
 
 
+@pytest.mark.both_backends
 def test_second_harvest_is_unchanged_and_changes_nothing(engine, ics_config) -> None:  # type: ignore[no-untyped-def]
     _harvest(engine, ics_config)
     with Session(engine) as session:
@@ -71,6 +74,7 @@ def test_second_harvest_is_unchanged_and_changes_nothing(engine, ics_config) -> 
     assert before == after
 
 
+@pytest.mark.both_backends
 def test_unreachable_source_fails_alone_and_keeps_events(engine, ics_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _harvest(engine, ics_config)
     (tmp_path / "ua.ics").unlink()
@@ -84,6 +88,7 @@ def test_unreachable_source_fails_alone_and_keeps_events(engine, ics_config, tmp
         assert live == 28
 
 
+@pytest.mark.both_backends
 def test_not_a_calendar_fails_with_clear_reason(engine, ics_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _harvest(engine, ics_config)
     (tmp_path / "ua.ics").write_text("<html><body>Onderhoud</body></html>")
@@ -132,18 +137,11 @@ def test_bad_requests_get_4xx_with_message(engine, ics_config, params) -> None: 
     assert response.json()["detail"]
 
 
-def _agenda(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    import os
-
+def _agenda(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script in a child process: the entry point itself."""
+    script = Path(sys.executable).with_name("agenda")
     return subprocess.run(
-        [sys.executable, "-m", "agenda.cli", *args],
-        cwd=cwd,
-        text=True,
-        capture_output=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
+        [str(script), *args], cwd=cwd, text=True, capture_output=True, timeout=120
     )
 
 
@@ -162,7 +160,7 @@ def test_cli_parse_prints_json_lines(sample_dir, tmp_path) -> None:  # type: ign
 
 
 def test_cli_config_errors_exit_2_naming_file_and_entry(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    missing = _agenda("harvest", "--config", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    missing = run_cli("harvest", "--config", str(tmp_path / "nope.yaml"), cwd=tmp_path)
     assert (
         missing.returncode == 2 and "nope.yaml" in missing.stderr and "not found" in missing.stderr
     )
@@ -170,7 +168,7 @@ def test_cli_config_errors_exit_2_naming_file_and_entry(tmp_path) -> None:  # ty
         tmp_path / "bad.yaml",
         [{"id": "x", "name": "X", "kind": "ics", "url": "x.ics", "region": "atlantis"}],
     )
-    result = _agenda("harvest", "--config", str(bad), cwd=tmp_path)
+    result = run_cli("harvest", "--config", str(bad), cwd=tmp_path)
     assert result.returncode == 2
     assert "bad.yaml" in result.stderr and "entry 1 (x)" in result.stderr
     assert "unknown region 'atlantis'" in result.stderr
@@ -198,7 +196,7 @@ def test_cli_harvest_exit_1_when_a_source_fails(tmp_path, sample_dir) -> None:  
         ],
     )
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
-    result = _agenda(
+    result = run_cli(
         "harvest",
         "--config",
         str(sources),

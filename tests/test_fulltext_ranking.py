@@ -8,6 +8,7 @@ order a plain sort of every match gives, on every page.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from aggregator.fulltext import SLOT_BITS
 from aggregator.models import Event
 from aggregator.query import EventFilters, query_events
 from config import bundled
+from tests.conftest import Seed
 from tests.publishing_data import AMS, Spec, event_id, seed, seed_at_revision
+
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
 
 REGIONS = load_config(
     bundled("sources.yaml"), bundled("regions.yaml"), bundled("taxonomy.yaml")
@@ -134,9 +138,11 @@ def _expected(specs: list[Spec], q: str, ranked: bool, day: date | None) -> list
 
 
 @pytest.mark.parametrize("day", [None, date(2027, 3, 1)])
-def test_every_page_matches_a_plain_sort_of_all_matches(engine: Engine, day: date | None) -> None:
+def test_every_page_matches_a_plain_sort_of_all_matches(
+    seeded_engine: Callable[[str, Seed], Engine], day: date | None
+) -> None:
     specs = _random_specs(400, seed_value=7)
-    seed(engine, specs)
+    engine = seeded_engine("ranking-400", lambda engine: seed(engine, specs))
     for q in QUERIES:
         for ranked in (True, False):
             expected = _expected(specs, q, ranked, day)

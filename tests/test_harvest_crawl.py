@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -14,6 +11,7 @@ from sqlmodel import Session, func, select
 
 from aggregator.models import HarvestRun, SourceRecord
 from crawlers.crawl import CrawlOptions
+from tests.cli import run_cli
 from tests.conftest import config_for, write_sources
 from tests.harvesting import harvest_once
 
@@ -150,19 +148,11 @@ def test_unsupported_format_fails_with_one_clear_message(engine: Engine, tmp_pat
 
 def test_cli_harvests_all_bundled_sources_in_one_run(tmp_path: Path) -> None:
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite'}",
         "HARVEST_CACHE_DIR": str(tmp_path / "cache"),
+        "AGENDA_CONFIG": None,
     }
-    env.pop("AGENDA_CONFIG", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "agenda.cli", "harvest", "--now", "2027-01-05T00:00:00+01:00"],
-        cwd=tmp_path,
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=300,
-    )
+    result = run_cli("harvest", "--now", "2027-01-05T00:00:00+01:00", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     output = " ".join(result.stderr.split())
     expected = {
@@ -217,21 +207,13 @@ def _every_format_serves_the_demo(database_url: str) -> None:
 
 
 def test_cli_parse_crawls_a_list_page(tmp_path: Path, sample_dir: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agenda.cli",
-            "parse",
-            str(sample_dir / "html/overstappunt/agenda.html"),
-            "--now",
-            "2027-01-05T00:00:00+01:00",
-        ],
+    result = run_cli(
+        "parse",
+        str(sample_dir / "html/overstappunt/agenda.html"),
+        "--now",
+        "2027-01-05T00:00:00+01:00",
         cwd=tmp_path,
-        text=True,
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, "HARVEST_CACHE_DIR": str(tmp_path / "cache")},
+        env={"HARVEST_CACHE_DIR": str(tmp_path / "cache")},
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 23
@@ -322,9 +304,7 @@ CORPUS = {
 }
 
 
-def test_every_corpus_file_is_harvested_through_its_reader(tmp_path: Path) -> None:
-    from aggregator.db import make_engine, upgrade
-
+def test_every_corpus_file_is_harvested_through_its_reader(engine: Engine, tmp_path: Path) -> None:
     data = Path(__file__).parent / "data"
     entries = [
         {
@@ -337,13 +317,7 @@ def test_every_corpus_file_is_harvested_through_its_reader(tmp_path: Path) -> No
         for n, (name, (kind, _, _)) in enumerate(CORPUS.items())
     ]
     config = config_for(write_sources(tmp_path / "sources.yaml", entries))
-    url = f"sqlite:///{tmp_path / 'corpus.sqlite'}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        outcomes = _harvest(engine, config, tmp_path)
-    finally:
-        engine.dispose()
+    outcomes = _harvest(engine, config, tmp_path)
     for n, (name, (_, outcome, expected)) in enumerate(CORPUS.items()):
         got = outcomes[f"corpus-{n}"]
         assert got.outcome == outcome, (name, got.error)

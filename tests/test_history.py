@@ -14,6 +14,8 @@ from aggregator.models import Event, SourceRecord
 from tests.conftest import AMS, SAMPLE_NOW, config_for, write_sources
 from tests.harvesting import harvest_once
 
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
+
 UID = "@onderwijsregio-ua.example.org"
 
 
@@ -191,13 +193,11 @@ def test_one_canonical_event_from_two_sources(engine, two_sources) -> None:  # t
     assert event.postcode == "9747 AS" and event.region == "groningen"
 
 
-def test_reversed_harvest_order_gives_the_same_events(engine, two_sources, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from aggregator.db import make_engine, upgrade
+def test_reversed_harvest_order_gives_the_same_events(engine, two_sources, database_copy) -> None:  # type: ignore[no-untyped-def]
+    from aggregator.db import make_engine
 
     _harvest(engine, two_sources(["national", "college"]))
-    url = f"sqlite:///{tmp_path / 'reversed.sqlite'}"
-    upgrade(url)
-    other = make_engine(url)
+    other = make_engine(database_copy())
     try:
         _harvest(other, two_sources(["college", "national"]))
         assert _clusters(engine) == _clusters(other)

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli import CliResult, run_cli
 
 ICS = Path(__file__).parent / "data" / "ics"
 
 
-def _parse(path: Path, now: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agenda.cli", "parse", str(path), "--now", now],
-        cwd=tmp_path,
-        text=True,
-        capture_output=True,
-        env=dict(os.environ),
-        timeout=120,
-    )
+def _parse(path: Path, now: str, tmp_path: Path) -> CliResult:
+    return run_cli("parse", str(path), "--now", now, cwd=tmp_path)
 
 
 def test_truncated_file_prints_what_it_recovered_and_where_it_broke(tmp_path: Path) -> None:

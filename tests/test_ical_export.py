@@ -12,6 +12,7 @@ from pathlib import Path
 import icalendar
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agenda.settings import Settings
@@ -23,7 +24,7 @@ from crawlers.records import Window
 from crawlers.source import SourceConfig
 from feeds.ical_export import CANCELLED_PREFIX, event_uid
 from tests.conftest import config_for, write_sources
-from tests.publishing_data import Spec, build_event, seed
+from tests.publishing_data import Spec, build_event
 from tests.validators.ical_checks import ical_js_problem
 
 JS_DIR = Path(__file__).parent / "js"
@@ -31,8 +32,13 @@ FROM = {"from": "2027-01-01"}
 
 
 @pytest.fixture
+def engine(published_engine: Engine) -> Engine:
+    """Every test here reads the stored events of tests/publishing_data.py."""
+    return published_engine
+
+
+@pytest.fixture
 def client(engine, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
-    seed(engine)
     config = config_for(write_sources(tmp_path / "sources.yaml", []))
     settings = Settings(AGENDA_BASE_URL="https://agenda.example")
     return TestClient(create_app(settings=settings, config=config, engine=engine))
@@ -169,6 +175,7 @@ def test_rfc5545_and_client_quirks(client) -> None:  # type: ignore[no-untyped-d
     assert "DTEND;VALUE=DATE:20270321" in groningen
 
 
+@pytest.mark.both_backends
 def test_uids_are_stable_and_sequence_follows_history(client, engine) -> None:  # type: ignore[no-untyped-def]
     first = vevents(client.get("/calendar.ics", params=FROM).content)
     with Session(engine) as session:
@@ -188,6 +195,7 @@ def test_uids_are_stable_and_sequence_follows_history(client, engine) -> None:  
     ].dt + timedelta(hours=1)
 
 
+@pytest.mark.both_backends
 def test_removed_events_are_cancelled_for_a_grace_period(client, engine) -> None:  # type: ignore[no-untyped-def]
     exported = vevents(client.get("/calendar.ics", params=FROM).content)
     removed = exported["ev-nijmegen-removed"]
@@ -291,6 +299,7 @@ def _change(engine, event_id: str, **values) -> None:  # type: ignore[no-untyped
         session.commit()
 
 
+@pytest.mark.both_backends
 def test_every_change_changes_the_etag(client, engine) -> None:  # type: ignore[no-untyped-def]
     paths = ["/calendar.ics", "/regions/rijk-van-nijmegen.ics", "/feeds/events.rss"]
     last = {path: _etag(client, path) for path in paths}
@@ -370,8 +379,8 @@ def test_export_parses_with_mozilla_ical_js(client, tmp_path) -> None:  # type: 
             assert "Bron: " in event["description"]
 
 
+@pytest.mark.both_backends
 def test_revalidation_reuses_a_version_read_moments_ago(engine, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    seed(engine)
     config = config_for(write_sources(tmp_path / "sources.yaml", []))
     settings = Settings(EXPORT_VERSION_MAX_AGE=0.3)
     client = TestClient(create_app(settings=settings, config=config, engine=engine))
@@ -395,8 +404,8 @@ def test_revalidation_reuses_a_version_read_moments_ago(engine, tmp_path, monkey
     assert reads == [1]  # one store snapshot per request: the version is read once
 
 
+@pytest.mark.both_backends
 def test_without_version_max_age_every_revalidation_reads_the_store(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    seed(engine)
     config = config_for(write_sources(tmp_path / "sources.yaml", []))
     settings = Settings(EXPORT_VERSION_MAX_AGE=0)
     client = TestClient(create_app(settings=settings, config=config, engine=engine))

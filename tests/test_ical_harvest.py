@@ -257,6 +257,7 @@ def _version(sequence: int, title: str, modified: str = "20270101T000000Z") -> b
     ).encode()
 
 
+@pytest.mark.both_backends
 def test_newer_version_replaces_and_older_never_overwrites(engine: Engine, tmp_path: Path) -> None:
     config = _file_config(tmp_path, _version(2, "Informatieavond"))
     assert _harvest(engine, config).new == 1
@@ -270,6 +271,7 @@ def test_newer_version_replaces_and_older_never_overwrites(engine: Engine, tmp_p
     assert _titles(engine) == ["Informatieavond (verplaatst)"]
 
 
+@pytest.mark.both_backends
 def test_truncated_download_fails_and_keeps_what_was_stored(engine: Engine, tmp_path: Path) -> None:
     config = _file_config(tmp_path, _feed())
     first = _harvest(engine, config)
@@ -280,6 +282,7 @@ def test_truncated_download_fails_and_keeps_what_was_stored(engine: Engine, tmp_
     assert first.new > 0 and _snapshot(engine) == before
 
 
+@pytest.mark.both_backends
 def test_every_corpus_file_harvests_into_the_database(engine: Engine, tmp_path: Path) -> None:
     """Each file in the window of its case in test_ical_corpus: stored as the reader read it."""
     from aggregator.db import session_scope

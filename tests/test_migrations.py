@@ -7,10 +7,13 @@ and after a downgrade to 0002 and back.
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import Engine, text
 
 from aggregator.db import alembic_config
+
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
 
 PUBLISH_TABLES = ("event", "source", "sourcerecord")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -20,7 +21,10 @@ from aggregator.query import (
     select_page,
 )
 from config import bundled
+from tests.conftest import Seed
 from tests.publishing_data import Spec, seed
+
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
 
 REGIONS = load_config(
     bundled("sources.yaml"), bundled("regions.yaml"), bundled("taxonomy.yaml")
@@ -47,9 +51,9 @@ def _specs(count: int) -> list[Spec]:
 
 @pytest.mark.parametrize("plus_online", [False, True])
 def test_probe_pages_equal_the_full_query(
-    engine: Engine, plus_online: bool, monkeypatch: pytest.MonkeyPatch
+    seeded_engine: Callable[[str, Seed], Engine], plus_online: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seed(engine, _specs(900))
+    engine = seeded_engine("near-probe-900", lambda engine: seed(engine, _specs(900)))
     # a prefix much shorter than the store, as with 100,000 events
     monkeypatch.setattr(query, "NEAR_PROBE_ROWS", (100, 400))
     with Session(engine) as session:

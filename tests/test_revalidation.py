@@ -15,14 +15,20 @@ from agenda.settings import Settings
 from agenda.web import create_app
 from aggregator.models import Event
 from tests.conftest import config_for, write_sources
-from tests.publishing_data import seed
+
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
 
 EXPORTS = ["/regions/rijk-van-nijmegen.ics", "/calendar.ics", "/feeds/events.rss"]
 FROM = {"from": "2027-01-01"}
 
 
+@pytest.fixture
+def engine(published_engine: Engine) -> Engine:
+    """Every test here reads the stored events of tests/publishing_data.py."""
+    return published_engine
+
+
 def _client(engine: Engine, tmp_path: Path, max_age: float = 5.0) -> TestClient:
-    seed(engine)
     config = config_for(write_sources(tmp_path / "sources.yaml", []))
     settings = Settings(EXPORT_VERSION_MAX_AGE=max_age)
     return TestClient(create_app(settings=settings, config=config, engine=engine))

@@ -8,6 +8,7 @@ from pathlib import Path
 import icalendar
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agenda.settings import Settings
@@ -17,7 +18,9 @@ from aggregator.fulltext import fts5_query, search_terms, tsquery
 from aggregator.models import Event, SourceRecord
 from aggregator.proximity import NearError, parse_near
 from tests.conftest import config_for, write_sources
-from tests.publishing_data import Spec, build_event, event_id, keys, seed
+from tests.publishing_data import Spec, build_event, event_id, keys
+
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
 
 LIVE = {
     "nijmegen-info",
@@ -33,8 +36,13 @@ LIVE = {
 
 
 @pytest.fixture
+def engine(published_engine: Engine) -> Engine:
+    """Every test here reads the stored events of tests/publishing_data.py."""
+    return published_engine
+
+
+@pytest.fixture
 def client(engine, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
-    seed(engine)
     config = config_for(write_sources(tmp_path / "sources.yaml", []))
     return TestClient(create_app(settings=Settings(), config=config, engine=engine))
 

@@ -16,6 +16,8 @@ from aggregator.query import EventFilters, publish_version, query_events
 from config import bundled
 from tests.publishing_data import seed, seed_at_revision
 
+pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from agenda.settings import Settings
 from agenda.web import create_app
 from aggregator.config import AppConfig
-from tests.conftest import config_for, write_sources
+from config import bundled
+from tests.conftest import Seed, config_for, write_sources
 from tests.harvesting import harvest_once
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -61,15 +62,29 @@ def web_settings(**overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def web_config(tmp_path: Path, sample_dir: Path) -> AppConfig:
-    return sample_config(tmp_path, sample_dir)
+@pytest.fixture(scope="session")
+def web_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample sources file of the web tests, in a folder of the session (read only)."""
+    folder = tmp_path_factory.mktemp("web-sources")
+    sample_config(folder, bundled("samples/nl-sample"))
+    return folder / "sources.yaml"
 
 
 @pytest.fixture
-def harvested(engine: Engine, web_config: AppConfig) -> Engine:
-    harvest_samples(engine, web_config)
-    return engine
+def web_config(web_sources: Path) -> AppConfig:
+    """The sample configuration (loaded per test: a test may change its copy)."""
+    return config_for(web_sources)
+
+
+def samples_seed(sources: Path) -> Seed:
+    """The seed of the ``web-samples`` template: a harvest of these sample sources."""
+    return lambda engine: harvest_samples(engine, config_for(sources))
+
+
+@pytest.fixture
+def harvested(seeded_engine: Callable[[str, Seed], Engine], web_sources: Path) -> Engine:
+    """This test's copy of a database holding the harvested samples (harvested once)."""
+    return seeded_engine("web-samples", samples_seed(web_sources))
 
 
 @pytest.fixture

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from agenda.web import create_app
-from aggregator.db import make_engine, upgrade
+from aggregator.db import make_engine
 from aggregator.localtime import today_local
-from tests.web.conftest import add_user, harvest_samples, sample_config, web_settings
+from tests.conftest import DatabaseTemplates, config_for
+from tests.web.conftest import add_user, samples_seed, web_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -38,6 +39,7 @@ ADMIN = ("admin@example.org", "correct horse battery")
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),  # one worker keeps the module's browser and server
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
@@ -63,16 +65,16 @@ def _wait_for(port: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    database_templates: DatabaseTemplates,
+    web_sources: Path,
+) -> Iterator[str]:
     """A real uvicorn server with the harvested samples and an admin account."""
-    from config import bundled
-
     tmp = tmp_path_factory.mktemp("live")
-    config = sample_config(tmp, bundled("samples/nl-sample"))
-    url = f"sqlite:///{tmp / 'agenda.sqlite'}"
-    upgrade(url)
+    config = config_for(web_sources)
+    url = database_templates.copy("sqlite", tmp, "web-samples", samples_seed(web_sources))
     engine = make_engine(url)
-    harvest_samples(engine, config)
     add_user(engine, ADMIN[0], "admin", password=ADMIN[1])
     port = _free_port()
     base = f"http://127.0.0.1:{port}"

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from agenda.web import create_app
-from aggregator.accounts import AccountError, create_user, hash_password, verify_password
+from aggregator.accounts import (
+    AccountError,
+    authenticate,
+    create_user,
+    hash_password,
+    verify_password,
+)
 from aggregator.db import make_engine, session_scope, upgrade
 from aggregator.feed_proposals import (
     FeedRefused,
@@ -24,6 +28,7 @@ from aggregator.feed_proposals import (
 from aggregator.models import Submission, User
 from aggregator.submissions import approved_feed_sources, with_approved_feeds
 from crawlers.guarded import AddressRefused
+from tests.cli import run_cli
 from tests.web.conftest import add_user, csrf_from, login, web_settings
 
 
@@ -173,17 +178,26 @@ def test_password_hashing_and_account_rules(engine) -> None:  # type: ignore[no-
         create_user(session=session, email="a@x.nl", password="long enough pw", role="admin")
 
 
+def test_login_rehashes_a_password_hashed_at_other_costs(engine) -> None:  # type: ignore[no-untyped-def]
+    # the suite hashes at the lowest costs (tests/conftest.py); hashes made at others still work
+    assert "$m=8,t=1,p=1$" in hash_password("correct horse battery")
+    other = PasswordHasher(time_cost=2, memory_cost=64, parallelism=2)
+    production = other.hash("correct horse battery")
+    with session_scope(engine) as session:
+        user = create_user(session=session, email="a@x.nl", password="x" * 12, role="admin")
+        user.password_hash = production
+    with session_scope(engine) as session:
+        assert authenticate(session=session, email="a@x.nl", password="wrong one") is None
+        user = authenticate(session=session, email="a@x.nl", password="correct horse battery")
+        assert user is not None and "$m=8,t=1,p=1$" in user.password_hash
+    with session_scope(engine) as session:
+        assert authenticate(session=session, email="A@x.nl", password="correct horse battery")
+
+
 def test_cli_create_admin_reads_password_from_environment(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    env = {**os.environ, "DATABASE_URL": url, "AGENDA_ADMIN_PASSWORD": "a very good secret"}
-    result = subprocess.run(
-        [sys.executable, "-m", "agenda.cli", "users", "create-admin", "Beheer@Example.org"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    env = {"DATABASE_URL": url, "AGENDA_ADMIN_PASSWORD": "a very good secret"}
+    result = run_cli("users", "create-admin", "Beheer@Example.org", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "Created admin account beheer@example.org" in " ".join(result.stderr.split())
     upgrade(url)
@@ -192,15 +206,8 @@ def test_cli_create_admin_reads_password_from_environment(tmp_path: Path) -> Non
         user = session.exec(select(User)).one()
         assert user.role == "admin" and verify_password(user.password_hash, "a very good secret")
     engine.dispose()
-    no_password = {k: v for k, v in env.items() if k != "AGENDA_ADMIN_PASSWORD"}
-    again = subprocess.run(
-        [sys.executable, "-m", "agenda.cli", "users", "create-admin", "x@example.org"],
-        env=no_password,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    no_password = {**env, "AGENDA_ADMIN_PASSWORD": None, "AGENDA_USER_PASSWORD": None}
+    again = run_cli("users", "create-admin", "x@example.org", cwd=tmp_path, env=no_password)
     assert again.returncode == 2 and "AGENDA_ADMIN_PASSWORD" in again.stderr
 
 

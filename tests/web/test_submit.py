@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import icalendar
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
@@ -95,6 +96,7 @@ def test_honeypot_submission_is_silently_dropped(client, harvested) -> None:  # 
     assert _pending(harvested) == []
 
 
+@pytest.mark.both_backends
 def test_rate_limit_per_client_address(harvested, web_config) -> None:  # type: ignore[no-untyped-def]
     app = create_app(
         settings=web_settings(SUBMIT_RATE_LIMIT=2), config=web_config, engine=harvested
@@ -279,6 +281,7 @@ def test_rejecting_a_published_event_takes_it_out_of_the_calendar(client, harves
     assert client.get(f"/api/events/{row.event_id}").json()["removed_at"]
 
 
+@pytest.mark.both_backends
 def test_login_attempts_are_rate_limited(client, harvested) -> None:  # type: ignore[no-untyped-def]
     add_user(harvested, "admin@example.org", "admin")
     token = csrf_from(client.get("/login").text)
