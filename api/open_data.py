@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from aggregator.config import AppConfig
 from aggregator.query import EventFilters, StoreSnapshot
+from api.api_models import error_responses
 from api.deps import public_base_url
 from api.params import FiltersDep
 from feeds.event_json import event_to_json
@@ -188,7 +189,18 @@ def _download(
     )
 
 
-@router.get("/events.jsonl", summary="Open data: every event as JSON Lines")
+@router.get(
+    "/events.jsonl",
+    summary="Open data: every event as JSON Lines",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "one canonical event a line",
+            "content": {"application/jsonl": {"schema": {"type": "string"}}},
+        },
+        **error_responses(400, 422),
+    },
+)
 def events_jsonl(request: Request, filters: FiltersDep) -> StreamingResponse:
     """Every stored event (or those matching the filters of /api/events), one canonical
     event a line with ``page_url``, ``licence`` and ``licence_url``; provenance in ``sources``.
@@ -202,7 +214,18 @@ def events_jsonl(request: Request, filters: FiltersDep) -> StreamingResponse:
     )
 
 
-@router.get("/events.csv", summary="Open data: every event as CSV")
+@router.get(
+    "/events.csv",
+    summary="Open data: every event as CSV",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "one event a row, with a header row",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **error_responses(400, 422),
+    },
+)
 def events_csv(request: Request, filters: FiltersDep) -> StreamingResponse:
     """The same records as the JSON Lines download, one row each: slug lists joined by
     ``;``, the sources (provenance) as a JSON array in ``sources``."""
