@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from aggregator.config import AppConfig
 from api import discovery, metrics, open_data, routes_api, routes_calendar
 from api.assistant import mount_assistant
+from api.docs import install_docs
 from api.export_cache import Exports, RevalidationShortcut
 from api.options import PublishOptions
 from api.web_app import install_web
@@ -40,6 +41,9 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
         description="National calendar of orientation activities for people switching into "
         "education work. Every list also exists as iCal (/calendar.ics) for subscriptions.",
         version="0.1.0",
+        # /docs and /redoc come from install_docs: local assets instead of a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.publish = options
     app.state.config = config
@@ -80,6 +84,7 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
     app.include_router(metrics.router)
     app.include_router(discovery.router)
     app.include_router(open_data.router)
+    install_docs(app)
     install_web(app)
     mount_assistant(app)
     return app
