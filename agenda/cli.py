@@ -229,6 +229,7 @@ def harvest(
             window=wiring.harvest_window(settings, moment, horizon_days),
             source_ids=source or None,
             on_done=done,
+            process_budget=settings.harvest_process_budget,
         )
     err.print(_summary(outcomes))
     if any(o.outcome == "failed" for o in outcomes):
@@ -308,6 +309,7 @@ def run(
             crawl_options=wiring.crawl_options(settings),
             make_fetcher=lambda: wiring.make_fetcher(settings),
             make_window=lambda now: wiring.harvest_window(settings, now),
+            process_budget=settings.harvest_process_budget,
         )
         _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()

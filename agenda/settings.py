@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     geocoder_timeout: float = Field(default=10.0, alias="GEOCODER_TIMEOUT")
     geocoder_min_delay: float = Field(default=1.0, alias="GEOCODER_MIN_DELAY")
     # Scrapy crawls (kinds jsonld, tribe, selectors): whole-crawl limit, politeness, HTTP cache
+    # wall time the pipeline stages may spend on one source (aggregator.budget)
+    harvest_process_budget: float = Field(default=120.0, gt=0, alias="HARVEST_PROCESS_BUDGET")
     # `agenda run` on SIGTERM: how long an in-flight harvest may take to finish
     harvest_shutdown_grace: float = Field(default=60.0, ge=0, alias="HARVEST_SHUTDOWN_GRACE")
     harvest_crawl_timeout: float = Field(default=600.0, alias="HARVEST_CRAWL_TIMEOUT")
