@@ -9,14 +9,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from aggregator.budget import FIELD_LIMITS, Budget, bound_fields
-from aggregator.harvest import harvest
-from aggregator.pipeline import build_pipeline
-from crawlers.crawl import CrawlOptions
-from crawlers.fetch import Fetcher
-from crawlers.records import RawEvent, Window
-from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from crawlers.records import RawEvent
+from tests.conftest import config_for, write_sources
 from tests.faultserver import ics_feed
-from tests.harvesting import UA
+from tests.harvesting import harvest_once
 
 
 def _raw(**fields: object) -> RawEvent:
@@ -45,18 +41,8 @@ def test_a_spent_budget_keeps_what_was_processed_and_removes_nothing(
     entry = {"id": "slow", "name": "Slow", "kind": "ics", "url": "feed.ics", "region": "twente"}
     config = config_for(write_sources(tmp_path / "sources.yaml", [entry]))
 
-    def run(seconds: float, now=SAMPLE_NOW):  # type: ignore[no-untyped-def]
-        with Fetcher(user_agent=UA, timeout=5) as fetcher:
-            [outcome] = harvest(
-                engine=engine,
-                config=config,
-                fetcher=fetcher,
-                pipeline=build_pipeline(config),
-                crawl_options=CrawlOptions(user_agent=UA),
-                now=now,
-                window=Window.around(now),
-                process_budget=seconds,
-            )
+    def run(seconds: float):  # type: ignore[no-untyped-def]
+        [outcome] = harvest_once(engine, config, process_budget=seconds)
         return outcome
 
     first = run(120.0)
