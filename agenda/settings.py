@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     agenda_regions: Path = Field(default=bundled("regions.yaml"), alias="AGENDA_REGIONS")
     agenda_taxonomy: Path = Field(default=bundled("taxonomy.yaml"), alias="AGENDA_TAXONOMY")
     agenda_base_url: str | None = Field(default=None, alias="AGENDA_BASE_URL")
+    # proxies whose X-Forwarded-For is believed (comma-separated addresses); none by default
+    agenda_trusted_proxies: str = Field(default="", alias="AGENDA_TRUSTED_PROXIES")
 
     harvest_timeout: float = Field(default=30.0, alias="HARVEST_TIMEOUT")
     harvest_max_bytes: int = Field(default=20 * 1024 * 1024, alias="HARVEST_MAX_BYTES")
