@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from sqlmodel import Session, select
 from aggregator.db import session_scope
 from aggregator.models import User
 from aggregator.submissions import RateLimit, check_rate
+from config import bundled
 
 ROLES = ("admin", "editor", "submitter")
 MIN_PASSWORD_LENGTH = 10
@@ -24,6 +26,39 @@ _hasher = PasswordHasher()
 
 class AccountError(ValueError):
     """An account cannot be created as asked (bad e-mail, weak password, unknown role)."""
+
+
+MIN_DISTINCT_CHARACTERS = 5
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The 20,000 common passwords bundled from Django (``config/common-passwords.txt.gz``,
+    BSD-3-Clause, see ``config/common-passwords.LICENSE``), lower-cased."""
+    with gzip.open(bundled("common-passwords.txt.gz"), "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def check_password(password: str, *, email: str = "") -> None:
+    """Raise AccountError unless the password is long, varied and not a common one.
+
+    At least ``MIN_PASSWORD_LENGTH`` characters, ``MIN_DISTINCT_CHARACTERS`` different
+    ones ("aaaaaaaaaa" and "1212121212" are refused), not in the common-password list
+    (compared case-insensitively, also without trailing digits) and not the e-mail address.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        raise AccountError(
+            f"the password needs at least {MIN_DISTINCT_CHARACTERS} different characters"
+        )
+    folded = password.strip().lower()
+    common = common_passwords()
+    if folded in common or folded.rstrip("0123456789!") in common:
+        raise AccountError("the password is one of the most common passwords")
+    name = normalise_email(email).split("@", 1)[0]
+    if email and (folded == normalise_email(email) or (len(name) >= 4 and name in folded)):
+        raise AccountError("the password may not contain the e-mail address")
 
 
 def hash_password(password: str) -> str:
@@ -61,8 +96,7 @@ def create_user(
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if role == "editor" and not region:
         raise AccountError("a region editor needs a region")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password, email=email)
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise AccountError(f"an account for {email} already exists")
     user = User(
