@@ -130,9 +130,15 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
 def log_in(
     *, session: Session, email: str, password: str, client: str, limit: RateLimit, now: datetime
 ) -> User | None:
-    """``authenticate`` within the client's limit of login attempts (RateLimited when over;
-    the attempt is not checked then)."""
+    """``authenticate`` within the limit of login attempts, counted per client address and
+    per account (RateLimited when over either; the attempt is not checked then).
+
+    Per address stops one client guessing many accounts; per account stops many
+    addresses (a botnet, or one client behind changing proxies) guessing one password.
+    """
     check_rate(session=session, client=client, action="login", limit=limit, now=now)
+    account = normalise_email(email)
+    check_rate(session=session, client=account, action="login-account", limit=limit, now=now)
     return authenticate(session=session, email=email, password=password)
 
 

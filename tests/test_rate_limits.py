@@ -33,3 +33,29 @@ def test_parallel_attempts_pass_exactly_the_limit(engine: Engine) -> None:
     with ThreadPoolExecutor(max_workers=ATTEMPTS) as pool:
         passed = list(pool.map(attempt, range(ATTEMPTS)))
     assert passed.count(True) == LIMIT.limit
+
+
+def test_login_attempts_are_limited_per_account_across_addresses(engine: Engine) -> None:
+    from aggregator.accounts import create_user, log_in
+
+    now = datetime(2027, 1, 5, tzinfo=UTC)
+    with session_scope(engine) as session:
+        create_user(
+            session=session, email="ed@example.org", password="correct horse battery", role="admin"
+        )
+    answers = []
+    for i in range(LIMIT.limit + 2):  # every attempt from another address
+        try:
+            with session_scope(engine) as session:
+                user = log_in(
+                    session=session,
+                    email="Ed@Example.org",
+                    password="wrong guess number one",
+                    client=f"198.51.100.{i}",
+                    limit=LIMIT,
+                    now=now,
+                )
+            answers.append("refused" if user is None else "in")
+        except RateLimited:
+            answers.append("limited")
+    assert answers == ["refused"] * LIMIT.limit + ["limited", "limited"]
