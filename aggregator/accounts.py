@@ -142,6 +142,14 @@ def log_in(
     return authenticate(session=session, email=email, password=password)
 
 
+def end_sessions(*, session: Session, user_id: int) -> None:
+    """Invalidate every session cookie of a user (logout; a changed password would too)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_version += 1
+        session.add(user)
+
+
 def can_moderate(user: User, region: str) -> bool:
     """Admins moderate every region; an editor only their own."""
     if user.role == "admin":
