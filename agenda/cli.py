@@ -346,6 +346,32 @@ def run(
                 os._exit(Exit.SOURCE_FAILED)
 
 
+@app.command("mcp")
+def mcp_command(
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="public address for links in answers (default: AGENDA_BASE_URL, else "
+            "http://127.0.0.1:8000)",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the calendar to an AI assistant over MCP on stdin/stdout (read-only tools)."""
+    from api.assistant import FALLBACK_BASE_URL, build_assistant
+
+    settings = wiring.load_settings(config)
+    app_config = _load(settings)
+    with _engine(settings) as engine:
+        server = build_assistant(
+            config=app_config,
+            engine=engine,
+            base_url=base_url or settings.agenda_base_url or FALLBACK_BASE_URL,
+        )
+        server.run("stdio")
+
+
 @app.command()
 def sources(config: ConfigOpt = None) -> None:
     """List sources with health: last success, last error, events, next run."""

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     web_tile_attribution: str = Field(
         default="© OpenStreetMap-bijdragers", alias="WEB_TILE_ATTRIBUTION"
     )
+    # the open-data downloads (/data/events.jsonl, /data/events.csv): the licence every
+    # record carries (an SPDX id) and where it is written out
+    open_data_licence: str = Field(default="CC-BY-4.0", alias="OPEN_DATA_LICENCE")
+    open_data_licence_url: str = Field(
+        default="https://creativecommons.org/licenses/by/4.0/", alias="OPEN_DATA_LICENCE_URL"
+    )
     submit_rate_limit: int = Field(default=5, alias="SUBMIT_RATE_LIMIT")
     submit_rate_window_minutes: int = Field(default=60, alias="SUBMIT_RATE_WINDOW_MINUTES")
     # proposed feed URLs on private, loopback or link-local addresses are refused unless set

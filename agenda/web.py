@@ -28,6 +28,8 @@ def publish_options(settings: Settings) -> PublishOptions:
         export_version_max_age=settings.export_version_max_age,
         tile_url=settings.web_tile_url,
         tile_attribution=settings.web_tile_attribution,
+        open_data_licence=settings.open_data_licence,
+        open_data_licence_url=settings.open_data_licence_url,
     )
 
 

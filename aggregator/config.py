@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from crawlers.source import SLUG_PATTERN, SourceConfig
 
@@ -82,6 +82,7 @@ class TaxonomyTerm(BaseModel):
     nl: str
     en: str
     keywords: list[str] = Field(default_factory=list)
+    # keywords that count in the title only (in a description they name something else)
     title_keywords: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     # the term applies only when one of these also occurs (e.g. "open dag" of a training)
@@ -97,6 +98,22 @@ class PhaseRule(BaseModel):
     keywords: list[str]
     phases: list[str]
     activity_types: list[str] = Field(default_factory=list)
+
+
+class ImpliedRule(BaseModel):
+    """Values a kind of event implies beyond the words for the values themselves.
+
+    When title or description has one of ``keywords``, ``values`` are added to the field
+    ("an open day is for students too"); with ``only_when_empty`` they only fill a field
+    that neither the text nor the source named ("a job fair is for every sector").
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[str]
+    values: list[str]
+    only_when_empty: bool = False
+    title_only: bool = False  # the keywords count in the title only
 
 
 class Taxonomy(BaseModel):
@@ -117,6 +134,20 @@ class Taxonomy(BaseModel):
     unspecified: dict[str, list[str]] = Field(default_factory=dict)
     # the activity type an online-only event of a type becomes (voorlichting -> webinar)
     online_activity: dict[str, str] = Field(default_factory=dict)
+    # sectors / audiences implied by the kind of event (see ImpliedRule)
+    implied: dict[str, list[ImpliedRule]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _implied_values_are_known(self) -> Taxonomy:
+        for field, rules in self.implied.items():
+            if field not in ("sectors", "audiences"):
+                raise ValueError(f"implied: {field!r} is not sectors or audiences")
+            known = set(self.slugs(field))
+            for rule in rules:
+                unknown = sorted(set(rule.values) - known)
+                if unknown:
+                    raise ValueError(f"implied {field}: unknown values {unknown}")
+        return self
 
     def slugs(self, field: str) -> list[str]:
         """Return the slugs of one field (activity_types, sectors, phases, audiences)."""

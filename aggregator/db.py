@@ -78,6 +78,10 @@ def _ping_idle(dbapi_connection: Any, record: Any, idle_after: float) -> None:
     try:
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        # the ping began a transaction (psycopg is not in autocommit): end it, or setting
+        # an isolation level on this checkout (StoreSnapshot) fails "connection in
+        # transaction status INTRANS"
+        dbapi_connection.rollback()
     except Exception as exc:  # any driver error: the connection is no use
         raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
 

@@ -109,6 +109,7 @@ class EvalReport:
     relevance: PairScore = field(default_factory=PairScore)
     fields: dict[str, Ratio] = field(default_factory=dict)
     municipality: Ratio = field(default_factory=Ratio)
+    overig: Ratio = field(default_factory=Ratio)  # relevant records typed "overig"
     dedup: PairScore = field(default_factory=PairScore)
     dedup_from_labels: PairScore = field(default_factory=PairScore)
     activity_type_from_titles: Ratio = field(default_factory=Ratio)
@@ -134,6 +135,8 @@ class EvalReport:
         )
         for name, ratio in self.fields.items():
             yield f"{name} accuracy: {pct(ratio.value)} ({ratio.hits}/{ratio.total})"
+        o = self.overig
+        yield f"relevant events typed overig: {pct(o.value)} ({o.hits}/{o.total})"
         m = self.municipality
         yield f"municipality accuracy: {pct(m.value)} ({m.hits}/{m.total})"
         for title, d in (
@@ -240,6 +243,7 @@ def evaluate_store(
         matched.append((label, record))
         if not label["relevant"]:
             continue
+        report.overig.add(record.fields.get("activity_type") == "overig")
         for name in TAXONOMY_FIELDS:
             ok = _as_list(record.fields.get(name)) == _as_list(label.get(name))
             report.fields.setdefault(name, Ratio()).add(ok)

@@ -30,6 +30,7 @@ _FEATURE_RANK = {"PPLC": 4, "PPLG": 4, "PPLA": 4, "PPLA2": 3, "ADM2": 3, "PPL": 
 _NON_KEY = re.compile(r"[^a-z0-9' ]+")
 
 
+@lru_cache(maxsize=65536)
 def fold(name: str) -> str:
     """The lookup key of a name: lowercase ASCII, one apostrophe style, hyphens as spaces."""
     text = unicodedata.normalize("NFKD", name)
@@ -41,13 +42,21 @@ def fold(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Municipality:
-    """A CBS gemeente."""
+    """A CBS gemeente: its code, CBS name ("Bergen (NH.)") and public display name
+    ("Bergen (Noord-Holland)"), and a display coordinate (its largest place)."""
 
     code: str
     name: str
     province: str
     lat: float
     lon: float
+    display_name: str = ""
+    population: int = 0  # of its largest place
+
+    @property
+    def public_name(self) -> str:
+        """The name to show on a public page (the CBS name when no display name is set)."""
+        return self.display_name or self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +107,17 @@ class Gazetteer:
         self.postcodes: dict[str, PostcodeArea] = {}
         self._names: dict[str, list[Place]] = {}
         self._alternates: dict[str, list[Place]] = {}
+        self._places: list[Place] = []
         with (directory / "municipalities.csv").open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 m = Municipality(
-                    row["code"], row["name"], row["province"], float(row["lat"]), float(row["lon"])
+                    row["code"],
+                    row["name"],
+                    row["province"],
+                    float(row["lat"]),
+                    float(row["lon"]),
+                    display_name=row.get("display_name") or row["name"],
+                    population=int(row.get("population") or 0),
                 )
                 self.municipalities[m.code] = m
         with (directory / "pc4.csv").open(encoding="utf-8") as fh:
@@ -123,13 +139,15 @@ class Gazetteer:
                     int(row["population"] or 0),
                     row["feature"],
                 )
+                self._places.append(place)
                 self._names.setdefault(fold(place.name), []).append(place)
                 for alternate in filter(None, row["alternates"].split("|")):
                     self._alternates.setdefault(fold(alternate), []).append(place)
         for m in self.municipalities.values():
             # a gemeente name is a place name too ("Smallingerland", "Hengelo (O.)")
-            as_place = Place(m.name, m.code, m.lat, m.lon, 0, "ADM2")
-            for key in {fold(m.name), fold(re.sub(r"\s*\(.*?\)", "", m.name))}:
+            as_place = Place(m.name, m.code, m.lat, m.lon, m.population, "ADM2")
+            bare = re.sub(r"\s*\(.*?\)", "", m.name)
+            for key in {fold(m.name), fold(bare), fold(m.public_name)}:
                 self._names.setdefault(key, []).append(as_place)
         extra = yaml.safe_load((directory / "aliases.yaml").read_text(encoding="utf-8")) or {}
         self.not_places: frozenset[str] = frozenset(fold(w) for w in extra.get("not_places", []))
@@ -146,8 +164,21 @@ class Gazetteer:
     def _resolve_alias(self, target: str) -> list[Place]:
         if target in self.municipalities:
             m = self.municipalities[target]
-            return [Place(m.name, m.code, m.lat, m.lon, 0, "ADM2")]
+            return [Place(m.name, m.code, m.lat, m.lon, m.population, "ADM2")]
         return list(self._names.get(fold(target), []))
+
+    def all_places(self) -> Iterable[Place]:
+        """Every place of places.csv (not the gemeenten or aliases)."""
+        yield from self._places
+
+    def place_names(self) -> Iterable[str]:
+        """Every primary place name and gemeente name, as written (for masking in texts)."""
+        seen: set[str] = set()
+        for places in self._names.values():
+            for place in places:
+                if place.name not in seen:
+                    seen.add(place.name)
+                    yield place.name
 
     def municipality(self, code: str | None) -> Municipality | None:
         """The gemeente with this CBS code."""
@@ -168,6 +199,25 @@ class Gazetteer:
         if not candidates:
             return None
         return max(candidates, key=lambda p: p.rank(prefer))
+
+    def local_name(self, place: Place) -> str:
+        """The name to show for a place: its gemeente's public name when GeoNames' primary
+        name is a foreign one of the same place ("The Hague" -> "Den Haag")."""
+        gemeente = self.municipalities.get(place.gemeente_code)
+        if gemeente is None or place.feature == "ADM2":
+            return gemeente.public_name if gemeente else place.name
+        local = re.sub(r"\s*\(.*?\)\s*$", "", gemeente.public_name)
+        if fold(local) != fold(place.name) and place in self._alternates.get(fold(local), []):
+            return local
+        return place.name
+
+    def candidates(self, name: str) -> list[Place]:
+        """Every place a name (or its folded key) may mean: primary names and aliases, else
+        GeoNames' alternate spellings; none for a region or province name."""
+        key = fold(name)
+        if not key or key in self._blocked:
+            return []
+        return list(self._names.get(key) or self._alternates.get(key) or [])
 
     def is_known(self, name: str) -> bool:
         """Whether a name is a place name (primary or alias)."""
@@ -202,3 +252,10 @@ class Gazetteer:
 def load_gazetteer(directory: Path | None = None) -> Gazetteer:
     """The bundled gazetteer (loaded once per process)."""
     return Gazetteer(directory or bundled("geo"))
+
+
+def public_municipality_name(code: str | None, cbs_name: str | None = None) -> str | None:
+    """The public name of a gemeente for a page or feed ("Bergen (Noord-Holland)",
+    "Middelburg", "Den Haag"), by CBS code; the CBS name when the code is unknown."""
+    gemeente = load_gazetteer().municipality(code)
+    return gemeente.public_name if gemeente is not None else cbs_name

@@ -1,18 +1,23 @@
 """Geocode stage: place the event in a postcode area, a municipality and a region (offline).
 
-What counts as a location, strongest first:
+What counts as a location, strongest first (an address before any loose word):
 
 1. a postcode (PC6 anywhere in the location fields, PC4 when a place name follows it or
-   it stands alone; in the description only a PC6 followed by a known place);
-2. the record's own city field;
-3. the parts of the LOCATION / address text, last part first ("Brink 9, 9401 HS Assen"):
+   it stands alone);
+2. an address line in the location fields: "street number[,] [postcode] city"
+   ("Kapittelweg 33, 6525 EN Nijmegen", "Laan van Meerdervoort 55, Den Haag");
+3. the record's own city field;
+4. the parts of the LOCATION / address text, last part first ("Brink 9, 9401 HS Assen"):
    a part that is a place name, "in <Place>", or a capitalised place word in it that is
    not a common word ("Praktijkschool Houten", but not "De Bonte Hoek");
-4. for events that are not online only: "in <Place>" or "(<Place>)" in the title, or a
-   place name closing it ("Meeloopdag speciaal onderwijs in Bennekom"); then a
-   "Waar: ..." line or "in <Place>" in the description;
-5. the record's own coordinates, snapped to the nearest PC4 centre within 3 km;
-6. an optional online geocoder (off by default; see ``aggregator.geocoder_online``).
+5. for events that are not online only, an address in the description: a PC6 followed
+   by a known place, else an address line as in 2 (a "Postbus" line is the organiser's
+   mail address and never counts);
+6. only when no address exists, words in running text: "in <Place>" or "(<Place>)" in
+   the title, or a place name closing it ("Meeloopdag speciaal onderwijs in Bennekom");
+   then a "Waar: ..." line or "in <Place>" in the description;
+7. the record's own coordinates, snapped to the nearest PC4 centre within 3 km;
+8. an optional online geocoder (off by default; see ``aggregator.geocoder_online``).
 
 Ambiguous names are ranked by the source's region first, then feature code and population.
 The region is the home region of the municipality, else ``landelijk`` for an online event
@@ -22,8 +27,9 @@ of a national source, else the source's region.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from aggregator.config import Regions
 from aggregator.draft import EventDraft
@@ -44,6 +50,23 @@ _PAREN = re.compile(r"\(([^()]{2,40})\)")
 _WORD = re.compile(r"(?:'s[- ])?[A-ZÀ-Ý][\w'’À-ÿ.-]*")
 _SPLIT_PARTS = re.compile(r"[,;|\n]+|\s[–—-]\s")
 _COUNTRY = re.compile(r"\b(nederland|netherlands|the netherlands|nl)\b\.?$", re.IGNORECASE)
+# "Laan van Meerdervoort 55a, 2517 AB Den Haag": a street of one to five words (the first
+# capitalised), a house number with an optional letter or range, an optional PC6, a place.
+_ADDRESS = re.compile(
+    r"(?<![\w'’])(?P<street>(?:'[st]\s)?[A-ZÀ-Ý][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,4}?)"
+    r"[ \t]+(?P<number>[1-9]\d{0,4}(?:[A-Za-z]{1,3}\b|[ \t]?[-/][ \t]?[A-Za-z0-9]{1,4}\b"
+    r"|[ \t][A-Z]\b)?)"
+    r"[ \t]*(?P<sep>,|\n|[ \t])[ \t\n]*"
+    r"(?:(?P<pc4>[1-9]\d{3})[ \t\u00a0]?(?P<letters>[A-Z]{2})\b[ \t]*,?[ \t]*)?"
+    r"(?P<city>(?:'s[- ]|’s[- ])?[A-ZÀ-Ý][\w'’À-ÿ-]*)"
+)
+# a house number after a space: where an address line can end its street
+_NUMBER = re.compile(r"(?<=[ \t])[1-9]\d{0,4}(?!\d)")
+_STREET_SPAN, _CITY_SPAN = 120, 80  # characters before and after a number an address spans
+# at most this many candidates (words, "in <Place>", numbers) of one text are tried: a
+# place is named early, and a huge text must not cost a lookup per word
+MAX_CANDIDATES = 200
+_PO_BOX = re.compile(r"^(?:postbus|antwoordnummer|p\.?\s?o\.?\s?box)$", re.IGNORECASE)
 _ARTICLES = frozenset({"De", "Het", "Den", "'t", "’t", "Ter", "Te"})
 # a place found by scanning words must be a real town (not a hamlet that shares a word)
 _MIN_SCAN_POPULATION = 1000
@@ -63,19 +86,19 @@ class GeoHit:
     how: str = ""
 
 
-def _place_hit(place: Place, how: str) -> GeoHit:
-    return GeoHit(place.gemeente_code, place.lat, place.lon, city=place.name, how=how)
-
-
 class Locator:
     """Find the place of an event in its text fields, with the gazetteer only."""
 
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gaz = gazetteer
 
+    def _place_hit(self, place: Place, how: str) -> GeoHit:
+        city = self.gaz.local_name(place)
+        return GeoHit(place.gemeente_code, place.lat, place.lon, city=city, how=how)
+
     def _scan_words(self, text: str, prefer: frozenset[str]) -> Place | None:
         """The best capitalised place word (or 2-3 word name) in a text, not a common word."""
-        words = _WORD.findall(text)
+        words = [m.group(0) for m in islice(_WORD.finditer(text), MAX_CANDIDATES)]
         best: Place | None = None
         for size in (3, 2, 1):
             for i in range(len(words) - size + 1):
@@ -99,7 +122,7 @@ class Locator:
         return None
 
     def _in_pattern(self, text: str, prefer: frozenset[str]) -> Place | None:
-        for match in _IN_PLACE.finditer(text):
+        for match in islice(_IN_PLACE.finditer(text), MAX_CANDIDATES):
             words = match.group(1).split()
             for size in range(len(words), 0, -1):
                 if size == 1 and fold(words[0]) in self.gaz.not_places:
@@ -107,6 +130,54 @@ class Locator:
                 place = self.gaz.lookup(" ".join(words[:size]), prefer=prefer)
                 if place is not None:
                     return place
+        return None
+
+    def _place_after(self, text: str, gemeente: str | None = None) -> Place | None:
+        """The place named at the start of a text ("Den Haag, ...", "Bergen op Zoom")."""
+        words = text.strip(" ,\t\n").split()
+        for size in (4, 3, 2, 1):
+            if len(words) < size:
+                continue
+            name = " ".join(words[:size]).rstrip(".,;:)")
+            if size == 1 and fold(name) in self.gaz.not_places and gemeente is None:
+                continue
+            prefer = frozenset({gemeente}) if gemeente else frozenset()
+            place = self.gaz.lookup(name, prefer=prefer)
+            if place is not None and (gemeente is None or place.gemeente_code == gemeente):
+                return place
+        return None
+
+    @staticmethod
+    def _address_matches(text: str) -> Iterator[re.Match[str]]:
+        """Address-shaped matches around the first house numbers of a text, in order.
+
+        Only a window around each of the first ``MAX_CANDIDATES`` numbers is searched, so a
+        long text without numbers costs one scan and a text of numbers a bounded amount."""
+        seen = -1
+        for number in islice(_NUMBER.finditer(text), MAX_CANDIDATES):
+            start = max(seen + 1, number.start() - _STREET_SPAN)
+            window = text[start : number.end() + _CITY_SPAN]
+            for match in _ADDRESS.finditer(window):
+                seen = start + match.start()
+                yield match
+
+    def address(self, text: str) -> GeoHit | None:
+        """The place of the first "street number[,] [postcode] city" line of a text."""
+        for match in self._address_matches(text):
+            street = match.group("street").split()
+            if _PO_BOX.match(street[0]) or not any(ch.isalpha() for ch in street[-1]):
+                continue
+            if not match.group("pc4") and match.group("sep") not in (",", "\n"):
+                continue  # "Open dag 2027 Utrecht" is no address; "Spui 70, Den Haag" is
+            tail = text[match.start("city") :]
+            if match.group("pc4"):
+                area = self.gaz.postcodes.get(match.group("pc4"))
+                if area is not None:
+                    postcode = f"{match.group('pc4')} {match.group('letters')}"
+                    return self._from_area(postcode, area, tail)
+            place = self._place_after(tail)
+            if place is not None:
+                return self._place_hit(place, "address")
         return None
 
     def _postcode(self, fields: list[str], description: str) -> GeoHit | None:
@@ -119,19 +190,19 @@ class Locator:
                 named = follower is not None and self.gaz.is_known(follower.group(0))
                 if is_pc6 or named or whole == hit.postcode:
                     return self._from_area(hit.postcode, hit.area, after)
-        for hit in self.gaz.find_postcodes(description):
-            follower = _WORD.match(description[hit.end :].strip(" ,"))
-            if follower is not None and self.gaz.is_known(follower.group(0)):
+        for hit in islice(self.gaz.find_postcodes(description), MAX_CANDIDATES):
+            line_start = description.rfind("\n", 0, hit.end) + 1
+            if _PO_BOX.search(description[line_start : hit.end].split(" ")[0] or ""):
+                continue  # "Postbus 123, 2500 AA Den Haag": the organiser's mail address
+            if self._place_after(description[hit.end :]) is not None:
                 return self._from_area(hit.postcode, hit.area, description[hit.end :])
         return None
 
     def _from_area(self, postcode: str, area: PostcodeArea, after: str) -> GeoHit:
         city = area.place
-        follower = _WORD.match(after.strip(" ,"))
-        if follower is not None:
-            place = self.gaz.lookup(follower.group(0), prefer=frozenset({area.gemeente_code}))
-            if place is not None and place.gemeente_code == area.gemeente_code:
-                city = place.name
+        place = self._place_after(after, area.gemeente_code)
+        if place is not None:
+            city = self.gaz.local_name(place)
         return GeoHit(area.gemeente_code, area.lat, area.lon, city, postcode, "postcode")
 
     def _location_parts(self, text: str, prefer: frozenset[str]) -> Place | None:
@@ -176,31 +247,40 @@ class Locator:
     def locate(self, draft: EventDraft, prefer: frozenset[str]) -> GeoHit | None:
         """The best location for a draft, or None when its text names no place."""
         fields = [f for f in (draft.postcode, draft.address, draft.location_name, draft.city) if f]
-        hit = self._postcode(fields, draft.description if draft.attendance != "online" else "")
+        physical = draft.attendance != "online"
+        hit = self._postcode(fields, "")
         if hit is not None:
             return hit
+        for text in (draft.address, draft.location_name):
+            hit = self.address(text) if text else None
+            if hit is not None:
+                return hit
         if draft.city:
             place = self.gaz.lookup(draft.city, prefer=prefer) or self._location_parts(
                 draft.city, prefer
             )
             if place is not None:
-                return _place_hit(place, "city")
+                return self._place_hit(place, "city")
         for text in (draft.address, draft.location_name):
             if text:
                 place = self._location_parts(text, prefer)
                 if place is not None:
-                    return _place_hit(place, "location")
-        if draft.attendance != "online":
+                    return self._place_hit(place, "location")
+        if physical and draft.description:
+            hit = self._postcode([], draft.description) or self.address(draft.description)
+            if hit is not None:
+                return hit
+        if physical:
             place = self._title(draft.title, prefer)
             if place is not None:
-                return _place_hit(place, "title")
-        if draft.attendance != "online" and draft.description:
+                return self._place_hit(place, "title")
+        if physical and draft.description:
             where = _WHERE.search(draft.description)
             place = (self._location_parts(where.group(1), prefer) if where else None) or (
                 self._in_pattern(draft.description, prefer)
             )
             if place is not None:
-                return _place_hit(place, "description")
+                return self._place_hit(place, "description")
         if draft.lat is not None and draft.lon is not None:
             area = self.gaz.nearest_postcode(draft.lat, draft.lon)
             if area is not None:

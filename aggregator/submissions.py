@@ -253,7 +253,8 @@ def moderate(
     """A moderator's decision on a submission: take their edits (``data``, already
     checked), then either only save them (``publish_now=False``) or approve and publish.
 
-    Raises PublishError when a stage refuses the event (nothing is published then).
+    Raises PublishError when a stage refuses the event: nothing is published then, and the
+    submission stays as it was (pending), with the stage's reason.
     """
     if data is not None:
         submission.data = data
@@ -262,14 +263,22 @@ def moderate(
         submission.updated_at = now
         session.add(submission)
         return
-    approve(
-        session=session,
-        submission=submission,
-        moderator=moderator,
-        pipeline=pipeline,
-        now=now,
-        trust_submitter=trust_submitter,
-    )
+    decided = (submission.status, submission.decided_by, submission.decided_at)
+    try:
+        approve(
+            session=session,
+            submission=submission,
+            moderator=moderator,
+            pipeline=pipeline,
+            now=now,
+            trust_submitter=trust_submitter,
+        )
+    except PublishError as exc:
+        # not approved after all: it stays in the queue, with the stage's reason
+        submission.status, submission.decided_by, submission.decided_at = decided
+        submission.reason = exc.reason
+        session.add(submission)
+        raise
 
 
 def reject(

@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 from aggregator.config import AppConfig
-from api import metrics, routes_api, routes_calendar
+from api import discovery, metrics, open_data, routes_api, routes_calendar
+from api.assistant import mount_assistant
 from api.export_cache import Exports, RevalidationShortcut
 from api.options import PublishOptions
 from api.web_app import install_web
@@ -77,5 +78,8 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
     app.include_router(routes_api.router)
     app.include_router(routes_calendar.router)
     app.include_router(metrics.router)
+    app.include_router(discovery.router)
+    app.include_router(open_data.router)
     install_web(app)
+    mount_assistant(app)
     return app

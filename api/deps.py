@@ -31,16 +31,9 @@ def get_config(request: Request) -> AppConfig:
     return config
 
 
-def get_options(request: Request) -> PublishOptions:
-    """The publisher's options (built by the composition root)."""
-    options: PublishOptions = request.app.state.publish
-    return options
-
-
 SessionDep = Annotated[Session, Depends(get_session)]
 SnapshotDep = Annotated[StoreSnapshot, Depends(get_snapshot)]
 ConfigDep = Annotated[AppConfig, Depends(get_config)]
-OptionsDep = Annotated[PublishOptions, Depends(get_options)]
 
 
 def public_base_url(request: Request) -> str:
@@ -49,5 +42,6 @@ def public_base_url(request: Request) -> str:
     ``AGENDA_BASE_URL`` when set (behind a proxy or on a public domain), else the address
     this request came in on, so links work wherever the service is started.
     """
-    configured = request.app.state.publish.base_url
+    options: PublishOptions = request.app.state.publish
+    configured = options.base_url
     return (configured or str(request.base_url)).rstrip("/")

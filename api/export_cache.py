@@ -38,7 +38,7 @@ from aggregator.query import EventFilters, StoreSnapshot
 CACHE_CONTROL = "public, max-age=300"
 GZIP_MIN_BYTES = 1024
 # Bump when a renderer's output changes, so that caches and clients see new ETags.
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +160,26 @@ def request_identity(scope: Scope, day: date) -> tuple[object, ...]:
     )
 
 
+GZIP_TAG = "-gzip"
+
+
+def representation_etag(etag: str, *, gzipped: bool) -> str:
+    """The ETag of one representation: the gzipped body is another byte sequence than the
+    identity one, so it has its own strong ETag (RFC 9110 8.8.3), ``"...-gzip"``."""
+    return f'{etag[:-1]}{GZIP_TAG}"' if gzipped else etag
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """True when the client accepts a gzipped body."""
+    return "gzip" in (accept_encoding or "")
+
+
 def if_none_match_names(header: str | None, etag: str) -> bool:
-    """True when an If-None-Match value names this ETag (or ``*``); weak ones compare too."""
+    """True when an If-None-Match value names this ETag, in either representation (or
+    ``*``); weak ones compare too."""
     if not header:
         return False
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    tags = {t.strip().removeprefix("W/").replace(f'{GZIP_TAG}"', '"') for t in header.split(",")}
     return etag in tags or "*" in tags
 
 
@@ -180,9 +195,12 @@ def export_headers(etag: str, extra_headers: dict[str, str] | None = None) -> di
     return headers
 
 
-def not_modified(etag: str) -> Response:
-    """The 304 of an export (its headers, no body)."""
-    return Response(status_code=304, headers=export_headers(etag))
+def not_modified(etag: str, *, gzipped: bool = False) -> Response:
+    """The 304 of an export (its headers, no body; the ETag of the representation the
+    client would get)."""
+    return Response(
+        status_code=304, headers=export_headers(representation_etag(etag, gzipped=gzipped))
+    )
 
 
 def export_key(filters: EventFilters, variant: tuple[object, ...]) -> str:
@@ -213,7 +231,7 @@ class Exports:
         etag = self.cache.recent_etag(key, self.max_age)
         if etag is None or not etag_matches(request, etag):
             return None
-        return not_modified(etag)
+        return not_modified(etag, gzipped=accepts_gzip(request.headers.get("accept-encoding")))
 
     def etag(
         self,
@@ -258,14 +276,15 @@ class Exports:
             etag = self.etag(
                 snapshot, key=key, filters=filters, identity=request_identity(request.scope, day)
             )
-            headers = export_headers(etag)
+            gzip = accepts_gzip(request.headers.get("accept-encoding"))
             if etag_matches(request, etag):
-                return Response(status_code=304, headers=headers)
+                return not_modified(etag, gzipped=gzip)
             item = self.cache.get(etag) or self.cache.put(etag, render(snapshot))
-        if item.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        if item.gzipped is not None and gzip:
+            headers = export_headers(representation_etag(etag, gzipped=True))
             headers["Content-Encoding"] = "gzip"
             return Response(item.gzipped, media_type=media_type, headers=headers)
-        return Response(item.body, media_type=media_type, headers=headers)
+        return Response(item.body, media_type=media_type, headers=export_headers(etag))
 
 
 class RevalidationShortcut:
@@ -298,7 +317,8 @@ class RevalidationShortcut:
         await self.app(scope, receive, send)
 
     def _not_modified(self, scope: Scope) -> Response | None:
-        if_none_match = Headers(scope=scope).get("if-none-match")
+        headers = Headers(scope=scope)
+        if_none_match = headers.get("if-none-match")
         if not if_none_match:
             return None
         cache = self.exports.cache
@@ -306,4 +326,4 @@ class RevalidationShortcut:
         etag = cache.recent_etag(key, self.exports.max_age) if key is not None else None
         if etag is None or not if_none_match_names(if_none_match, etag):
             return None
-        return not_modified(etag)
+        return not_modified(etag, gzipped=accepts_gzip(headers.get("accept-encoding")))

@@ -38,7 +38,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field_type": ("Soort activiteit", "Type of activity"),
     "field_from": ("Vanaf", "From"),
     "field_to": ("Tot en met", "Until"),
-    "field_near": ("In de buurt van (postcode)", "Near (postcode)"),
+    "field_near": ("In de buurt van (plaats of postcode)", "Near (place or postcode)"),
     "choose": ("Kies…", "Choose…"),
     "map_no_tiles": (
         "De kaartachtergrond kan nu niet laden; de stippen tonen waar de activiteiten zijn.",
@@ -64,9 +64,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "near_unknown": (
         "We kennen de plaats of postcode '{near}' niet; de afstand is niet gebruikt."
-        " Geef een postcode (6511 AB) of coördinaten (51.84,5.86).",
+        " Geef een plaats (Nijmegen), een postcode (6511 AB) of coördinaten (51.84,5.86).",
         "We do not know the place or postcode '{near}'; distance was not applied."
-        " Give a postcode (6511 AB) or coordinates (51.84,5.86).",
+        " Give a place (Nijmegen), a postcode (6511 AB) or coordinates (51.84,5.86).",
+    ),
+    "near_ambiguous": (
+        "Er zijn meer plaatsen die '{near}' heten: {candidates}. Kies er één; de afstand is"
+        " niet gebruikt.",
+        "Several places are called '{near}': {candidates}. Pick one; distance was not applied.",
     ),
     "map_title": ("Kaart van de resultaten", "Map of the results"),
     "map_note": (

@@ -23,3 +23,6 @@ class PublishOptions:
     export_version_max_age: float
     tile_url: str
     tile_attribution: str
+    # the licence every open-data record carries (an SPDX id) and where it is written out
+    open_data_licence: str = "CC-BY-4.0"
+    open_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"

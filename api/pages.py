@@ -15,12 +15,16 @@ from fastapi.responses import Response
 
 from aggregator.localtime import LOCAL_TZ, today_local
 from aggregator.models import Event
+from aggregator.proximity import AmbiguousNear, NearError, parse_near
 from aggregator.query import EventFilters, EventPage, StoreSnapshot
 from api.deps import ConfigDep, SnapshotDep, public_base_url
 from api.i18n import long_date, t
 from api.params import DEFAULT_KM, EARLIEST, LATEST, MAX_KM, FilterProblem, build_filters
+from api.routes_api import region_label
 from api.web import region_name, render, request_lang, script_json, term_label
+from feeds.item_list import item_list_jsonld
 from feeds.jsonld import event_jsonld
+from feeds.location import location_text, place_lines
 from feeds.registry import RenderContext, output_renderer
 
 router = APIRouter(include_in_schema=False)
@@ -125,6 +129,17 @@ def _one(value: str) -> list[str] | None:
     return [value] if value else None
 
 
+def _near_notice(near: str, lang: str) -> str:
+    """The notice for a near value that cannot be used: the candidates of an ambiguous name."""
+    try:
+        parse_near(near)
+    except AmbiguousNear as exc:
+        return t("near_ambiguous", lang, near=near, candidates="; ".join(exc.candidates))
+    except NearError:
+        pass
+    return t("near_unknown", lang, near=near)
+
+
 def search_filters(config: Any, form: SearchForm, lang: str, *, per_page: int) -> EventFilters:
     """The search form's filters (``api.params``, leniently: what cannot be used is left
     out; an unknown place becomes a notice). Upcoming events unless 'from' is given."""
@@ -151,7 +166,7 @@ def search_filters(config: Any, form: SearchForm, lang: str, *, per_page: int) -
         problems=problems,
     )
     if any(problem.name == "near" for problem in problems):
-        form.notices.append(t("near_unknown", lang, near=form.near))
+        form.notices.append(_near_notice(form.near, lang))
     for problem in problems:
         if problem.name in ("from", "to"):  # a day the query cannot hold: left out, said why
             value = form.date_from if problem.name == "from" else form.date_to
@@ -232,7 +247,16 @@ def search_page(
         pages=pages,
         map_points=script_json(map_points),
         ics_query=urlencode(ics_params),
+        item_list=_item_list(request, shown, t("search_title", lang)),
     )
+
+
+def _item_list(request: Request, events: list[Event], name: str) -> str | None:
+    """The schema.org ItemList of the events a list page shows (none when it shows none)."""
+    if not events:
+        return None
+    base = public_base_url(request)
+    return script_json(item_list_jsonld((e.id for e in events), base_url=base, name=name))
 
 
 @router.get("/events/{event_id}.ics")
@@ -242,7 +266,9 @@ def event_ics(event_id: str, request: Request, snapshot: SnapshotDep) -> Respons
     if page is None:
         raise HTTPException(404, f"no event with id {event_id!r}")
     renderer = output_renderer("ics")
-    context = RenderContext(base_url=public_base_url(request), description=page.items[0].title)
+    context = RenderContext(
+        base_url=public_base_url(request), description=page.items[0].title, subscription=False
+    )
     return Response(
         renderer.render(page, context),
         media_type=renderer.media_type,
@@ -256,7 +282,7 @@ def _utc_stamp(value: datetime) -> str:
 
 def calendar_links(event: Event, *, page_url: str) -> dict[str, str]:
     """'Add to calendar' links for Google Calendar and Outlook on the web."""
-    place = ", ".join(p for p in (event.location_name, event.address, event.city) if p)
+    place = location_text(event)
     details = (event.description or "")[:1000] + f"\n\n{page_url}"
     if event.all_day and event.start_date:
         end_day = event.end_date or event.start_date + timedelta(days=1)
@@ -294,28 +320,6 @@ def calendar_links(event: Event, *, page_url: str) -> dict[str, str]:
     return {"google": google, "outlook": outlook}
 
 
-def place_lines(event: Event) -> list[str]:
-    """Venue, address and 'postcode city' as lines, leaving out what an earlier line says.
-
-    Many feeds put the whole address in the location name; repeating it reads badly.
-    """
-
-    def squash(text: str) -> str:
-        return "".join(text.lower().split())
-
-    lines: list[str] = []
-    postcode_city = " ".join(p for p in (event.postcode, event.city) if p)
-    for part in (event.location_name, event.address, postcode_city):
-        if not part:
-            continue
-        said = squash(" ".join(lines))
-        pieces = [p for p in (event.postcode, event.city) if p] if part == postcode_city else [part]
-        if all(squash(piece) in said for piece in pieces):
-            continue
-        lines.append(part)
-    return lines
-
-
 @router.get("/events/{event_id}")
 def event_page(
     event_id: str, request: Request, snapshot: SnapshotDep, config: ConfigDep
@@ -338,10 +342,26 @@ def event_page(
         }
         for r in records
     ]
-    jsonld = script_json(event_jsonld(event, records, page.sources, base_url=base))
+    # A removed event's page says so and answers 410 Gone, without structured data, so
+    # that search engines drop it instead of listing it as a live event.
+    removed = event.removed_at is not None
+    jsonld = (
+        None
+        if removed
+        else script_json(
+            event_jsonld(
+                event,
+                records,
+                page.sources,
+                base_url=base,
+                region_label=region_label(config, event.region),
+            )
+        )
+    )
     return render(
         request,
         "event.html",
+        status_code=410 if removed else 200,
         event=event,
         card=event_card(event, config, lang),
         when=event_times(event, lang)["text"],
@@ -387,15 +407,17 @@ def region_page(slug: str, request: Request, snapshot: SnapshotDep, config: Conf
     filters = build_filters(config, date_from=today_local(), region=[slug], per_page=100)
     page = snapshot.events(filters, config.regions)
     cards = [event_card(e, config, lang) for e in page.items]
+    name = region_name(config, slug, lang)
     https_url = f"{public_base_url(request)}/regions/{slug}.ics"
     webcal_url = re.sub(r"^https?://", "webcal://", https_url)
     return render(
         request,
         "region.html",
         slug=slug,
-        name=region_name(config, slug, lang),
+        name=name,
         groups=group_by_day(cards, lang),
         total=page.total,
         https_url=https_url,
         webcal_url=webcal_url,
+        item_list=_item_list(request, page.items, t("region_title", lang, region=name)),
     )

@@ -222,8 +222,10 @@ async def event_filters(
     near: Annotated[
         str | None,
         Query(
-            description="a postcode (PC4 '6511' or PC6 '6511 AB') or 'lat,lon'",
-            max_length=40,
+            description="a postcode (PC4 '6511' or PC6 '6511 AB'), a place name ('Nijmegen', "
+            "'Den Bosch', 'Bergen NH') or 'lat,lon'; an ambiguous name is a 400 listing the "
+            "candidates",
+            max_length=60,
             examples=["6511 AB"],
         ),
     ] = None,

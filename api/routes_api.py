@@ -14,9 +14,11 @@ from aggregator.health import events_per_source
 from aggregator.localtime import local_iso
 from aggregator.models import HarvestRun, Source
 from aggregator.query import EventFilters, StoreSnapshot
+from api.api_models import RegionOut, SourceHealth, TaxonomyOut, error_responses
 from api.deps import ConfigDep, SessionDep, SnapshotDep, public_base_url
 from api.params import FiltersDep
 from feeds.event_json import event_to_json
+from feeds.event_model import EventDetail, EventList
 from feeds.jsonld import event_jsonld
 from feeds.registry import RenderContext, output_renderer
 
@@ -28,22 +30,53 @@ _SEARCH_EXAMPLE = {
         {
             "id": "3f1c0b7e9a2d4c5b6a71",
             "title": "Informatieavond zij-instroom basisonderwijs",
+            "description": "Hoe word je leraar in het basisonderwijs?",
             "start": "2027-03-12T19:00:00+01:00",
             "end": "2027-03-12T21:00:00+01:00",
             "all_day": False,
             "status": "confirmed",
+            "removed": False,
+            "removed_at": None,
+            "attendance": "offline",
+            "location": {
+                "name": "Hogeschool van Arnhem en Nijmegen",
+                "address": "Kapittelweg 33",
+                "postcode": "6525 EN",
+                "city": "Nijmegen",
+                "municipality": "Nijmegen",
+                "lat": 51.8226,
+                "lon": 5.8681,
+            },
             "region": "rijk-van-nijmegen",
+            "url": "https://example.org/agenda/informatieavond",
+            "registration_url": None,
+            "organizer": {
+                "name": "RAP Rijk van Nijmegen",
+                "url": "https://example.org/rap",
+                "email": None,
+            },
+            "activity_type": "voorlichting",
             "sectors": ["po"],
-            "distance_km": 3.4,
+            "phases": ["orienteren"],
+            "audiences": ["zij-instromers"],
+            "language": "nl",
+            "is_free": True,
             "sources": [
                 {
                     "source": "rap-nijmegen",
                     "name": "RAP Nijmegen agenda",
                     "url": "https://example.org/agenda/informatieavond",
+                    "uid": "informatieavond-2027@example.org",
+                    "recurrence_id": None,
+                    "title": "Informatieavond zij-instroom",
                     "harvested_at": "2027-03-01T06:00:00+01:00",
                     "last_success": "2027-03-01T06:00:00+01:00",
                 }
             ],
+            "first_seen": "2027-02-01T06:00:00+01:00",
+            "last_modified": "2027-03-01T06:00:00+01:00",
+            "sequence": 0,
+            "distance_km": 3.4,
         }
     ],
     "total": 1,
@@ -55,17 +88,10 @@ _SEARCH_EXAMPLE = {
 @router.get(
     "/events",
     summary="Search events",
+    response_model=EventList,
     responses={
         200: {"content": {"application/json": {"example": _SEARCH_EXAMPLE}}},
-        400: {
-            "description": "an unknown or inconsistent filter value",
-            "content": {
-                "application/json": {
-                    "example": {"detail": "unknown sector 'xx'; known values: po, vo, mbo"}
-                }
-            },
-        },
-        422: {"description": "a parameter of the wrong type or out of range"},
+        **error_responses(400, 422),
     },
 )
 async def list_events(request: Request, filters: FiltersDep) -> Response:
@@ -73,14 +99,17 @@ async def list_events(request: Request, filters: FiltersDep) -> Response:
 
     Values OR within a filter (``sector=po&sector=vo`` or ``sector=po,vo``) and filters AND
     together. ``q`` searches title, description, place and organiser (every word as a
-    prefix); ``near`` with ``km`` adds ``distance_km`` to each item. Order: ``sort=date``
+    prefix); ``near`` (a postcode, a place name or lat,lon) with ``km`` adds ``distance_km``
+    to each item and the resolved place as ``near``. Order: ``sort=date``
     (default), ``relevance`` (default when ``q`` is given: title hits first, the soonest
     first within them) or ``distance``.
     Example: ``/api/events?q=pabo&sector=po&near=6511%20AB&km=30&sort=distance``.
     """
     state = request.app.state
-    near = filters.near is not None
-    context = RenderContext(base_url=public_base_url(request), with_distance=near)
+    near = filters.near.as_json() if filters.near is not None else None
+    context = RenderContext(
+        base_url=public_base_url(request), with_distance=near is not None, near=near
+    )
     return await run_in_threadpool(_search, state.engine, state.config, filters, context)
 
 
@@ -94,22 +123,48 @@ def _search(
     return Response(renderer.render(page, context), media_type=renderer.media_type)
 
 
-@router.get("/events/{event_id}/jsonld", summary="One event as schema.org JSON-LD")
-def read_event_jsonld(event_id: str, request: Request, snapshot: SnapshotDep) -> Response:
-    """The schema.org Event of one event (what its page embeds), provenance as isBasedOn."""
+@router.get(
+    "/events/{event_id}/jsonld",
+    summary="One event as schema.org JSON-LD",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "a schema.org Event",
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+        },
+        **error_responses(404, 422, c404="no event with this id"),
+    },
+)
+def read_event_jsonld(
+    event_id: str, request: Request, snapshot: SnapshotDep, config: ConfigDep
+) -> Response:
+    """The schema.org Event of one event (what its page embeds)."""
     page = snapshot.event(event_id)
     if page is None:
         raise HTTPException(404, f"no event with id {event_id!r}")
     renderer = output_renderer("jsonld")
-    body = renderer.render(page, RenderContext(base_url=public_base_url(request)))
+    context = RenderContext(
+        base_url=public_base_url(request),
+        region_label=region_label(config, page.items[0].region),
+    )
+    body = renderer.render(page, context)
     return Response(body, media_type=renderer.media_type)
 
 
-@router.get("/events/{event_id}", summary="One event")
+@router.get(
+    "/events/{event_id}",
+    summary="One event",
+    response_model=EventDetail,
+    responses=error_responses(404, 422, c404="no event with this id"),
+)
 def read_event(
-    event_id: str, request: Request, snapshot: SnapshotDep, jsonld: bool = False
+    event_id: str,
+    request: Request,
+    snapshot: SnapshotDep,
+    config: ConfigDep,
+    jsonld: bool = False,
 ) -> dict[str, Any]:
-    """One event by its stable id (removed events too, marked with ``removed_at``).
+    """One event by its stable id (removed events too: ``removed`` and ``removed_at``).
 
     With ``jsonld=true`` the schema.org Event is included under ``jsonld``.
     """
@@ -119,15 +174,24 @@ def read_event(
     event = page.items[0]
     records = page.records.get(event.id, [])
     data = event_to_json(event, records, page.sources)
-    data["removed_at"] = local_iso(event.removed_at)
     if jsonld:
         data["jsonld"] = event_jsonld(
-            event, records, page.sources, base_url=public_base_url(request)
+            event,
+            records,
+            page.sources,
+            base_url=public_base_url(request),
+            region_label=region_label(config, event.region),
         )
     return data
 
 
-@router.get("/regions", summary="Regions")
+def region_label(config: AppConfig, slug: str | None) -> str | None:
+    """The name of a region (for JSON-LD), or None for an unknown slug."""
+    region = config.regions.by_slug.get(slug) if slug else None
+    return region.name if region else None
+
+
+@router.get("/regions", summary="Regions", response_model=list[RegionOut])
 def list_regions(config: ConfigDep) -> list[dict[str, Any]]:
     """All regions with their member municipalities (CBS codes) and included regions."""
     return [
@@ -142,7 +206,7 @@ def list_regions(config: ConfigDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/taxonomy", summary="Taxonomy")
+@router.get("/taxonomy", summary="Taxonomy", response_model=TaxonomyOut)
 def read_taxonomy(config: ConfigDep) -> dict[str, Any]:
     """Activity types, sectors, phases and audiences with Dutch and English labels."""
     tax = config.taxonomy
@@ -152,7 +216,7 @@ def read_taxonomy(config: ConfigDep) -> dict[str, Any]:
     }
 
 
-@router.get("/sources", summary="Sources and their health")
+@router.get("/sources", summary="Sources and their health", response_model=list[SourceHealth])
 def list_sources(session: SessionDep) -> list[dict[str, Any]]:
     """Every source with its last success, last error and number of live events."""
     counts = events_per_source(session=session)

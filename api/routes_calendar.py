@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from aggregator.config import AppConfig
 from aggregator.localtime import LOCAL_TZ, local_midnight
 from aggregator.query import EventFilters, StoreSnapshot
+from api.api_models import error_responses
 from api.deps import public_base_url
 from api.export_cache import Exports, export_key
 from api.params import FiltersDep
@@ -132,8 +133,12 @@ async def _ics(
     summary="iCal subscription with any filter",
     response_class=Response,
     responses={
-        200: {"content": {"text/calendar": {}}, "description": "an RFC 5545 calendar"},
+        200: {
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "description": "an RFC 5545 calendar",
+        },
         304: {"description": "unchanged since the ETag given in If-None-Match"},
+        **error_responses(400, 422),
     },
 )
 async def calendar_ics(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
@@ -151,9 +156,12 @@ async def calendar_ics(request: Request, exporter: ExporterDep, filters: Filters
     summary="iCal subscription for one region",
     response_class=Response,
     responses={
-        200: {"content": {"text/calendar": {}}, "description": "an RFC 5545 calendar"},
+        200: {
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "description": "an RFC 5545 calendar",
+        },
         304: {"description": "unchanged since the ETag given in If-None-Match"},
-        404: {"description": "unknown region"},
+        **error_responses(400, 404, 422, c404="unknown region"),
     },
 )
 async def region_ics(
@@ -193,7 +201,14 @@ _FEED_DOC = (
     "/feeds/events.rss",
     summary="RSS 2.0 feed of events",
     response_class=Response,
-    responses={200: {"content": {"application/rss+xml": {}}}},
+    responses={
+        200: {
+            "content": {"application/rss+xml": {"schema": {"type": "string"}}},
+            "description": "the feed",
+        },
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+        **error_responses(400, 422),
+    },
     description=_FEED_DOC,
 )
 async def feed_rss(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
@@ -205,7 +220,14 @@ async def feed_rss(request: Request, exporter: ExporterDep, filters: FiltersDep)
     "/feeds/events.atom",
     summary="Atom feed of events",
     response_class=Response,
-    responses={200: {"content": {"application/atom+xml": {}}}},
+    responses={
+        200: {
+            "content": {"application/atom+xml": {"schema": {"type": "string"}}},
+            "description": "the feed",
+        },
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+        **error_responses(400, 422),
+    },
     description=_FEED_DOC,
 )
 async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:
@@ -217,7 +239,14 @@ async def feed_atom(request: Request, exporter: ExporterDep, filters: FiltersDep
     "/feeds/events.json",
     summary="JSON Feed 1.1 of events",
     response_class=Response,
-    responses={200: {"content": {"application/feed+json": {}}}},
+    responses={
+        200: {
+            "content": {"application/feed+json": {"schema": {"type": "object"}}},
+            "description": "the feed",
+        },
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
+        **error_responses(400, 422),
+    },
     description=_FEED_DOC,
 )
 async def feed_json(request: Request, exporter: ExporterDep, filters: FiltersDep) -> Response:

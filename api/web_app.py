@@ -17,7 +17,15 @@ from api.i18n import t
 from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates, render, request_lang
 
 # Paths whose errors stay JSON for every client (the API and the feeds).
-_MACHINE_PREFIXES = ("/api/", "/calendar.ics", "/regions/", "/feeds/", "/healthz", "/metrics")
+_MACHINE_PREFIXES = (
+    "/api/",
+    "/calendar.ics",
+    "/regions/",
+    "/feeds/",
+    "/data/",
+    "/healthz",
+    "/metrics",
+)
 
 
 def content_security_policy(tile_url: str, *, frameable: bool) -> str:

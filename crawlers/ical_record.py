@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,8 +29,12 @@ def _portable(value: Any) -> Any:
     Such zones (custom TZIDs like Lotus Notes' "Eastern") recompute their rules on every
     offset lookup; records are compared and serialised many times downstream.
     """
-    if isinstance(value, datetime) and not isinstance(value.tzinfo, ZoneInfo | timezone | None):
-        return value.replace(tzinfo=timezone(value.utcoffset()))  # type: ignore[arg-type]
+    if isinstance(value, datetime) and (
+        value.fold or not isinstance(value.tzinfo, ZoneInfo | timezone | None)
+    ):
+        # also the second 02:30 of the night clocks go back (fold=1): compared with a time
+        # in the same zone, Python would ignore the fold and find them equal
+        return value.replace(tzinfo=timezone(value.utcoffset()), fold=0)  # type: ignore[arg-type]
     return value
 
 
@@ -47,7 +52,13 @@ def _end(start: date, occurrence_end: date, source: SourceConfig, *, has_end: bo
         if has_end and not isinstance(occurrence_end, datetime) and occurrence_end > start:
             return occurrence_end
         return start + timedelta(days=1)
-    if has_end and isinstance(occurrence_end, datetime) and occurrence_end > start:
+    # compared as instants: in one zone Python compares wall times and ignores ``fold``
+    # (02:30 CET after the clocks went back would not be later than 02:30 CEST)
+    if (
+        has_end
+        and isinstance(occurrence_end, datetime)
+        and occurrence_end.astimezone(UTC) > start.astimezone(UTC)
+    ):
         return occurrence_end
     if not has_end and source.default_duration:
         return start + source.default_duration
@@ -60,6 +71,23 @@ def _text(component: icalendar.Event, name: str) -> str | None:
         value = value[0] if value else None
     text = str(value).strip() if value is not None else ""
     return text or None
+
+
+_TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
+
+
+def _x_text(component: icalendar.Event, name: str) -> str | None:
+    """An X- property as TEXT, its escapes decoded (RFC 5545 3.3.11): 3.8.8.2 makes TEXT the
+    default type of X- properties, but icalendar hands them back undecoded (``\\n``)."""
+    value = component.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    raw = value.to_ical() if hasattr(value, "to_ical") else str(value)
+    raw = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    text = _TEXT_ESCAPE.sub(lambda m: "\n" if m[1] in "nN" else m[1], raw)
+    return text.strip() or None
 
 
 def _categories(component: icalendar.Event) -> list[str]:
@@ -94,13 +122,18 @@ def _organizer(component: icalendar.Event) -> tuple[str | None, str | None]:
     return name, address if ":" in address else None
 
 
-def _existing_span(start: date, end: date) -> tuple[date, date]:
-    """Start and end with a start in a DST gap moved forward, the duration kept."""
+def _existing_span(start: date, end: date, duration: timedelta | None) -> tuple[date, date]:
+    """Start and end as they exist in their zone (a time in a DST gap moved forward).
+
+    With ``duration`` (the exact length of a series' master), the end is that long after
+    the start, also across a DST change: RFC 5545 gives every instance the master's exact
+    duration, where recurring-ical-events adds it to the wall time (a 02:30-03:30
+    occurrence on the night clocks go back would last two hours).
+    """
     moved = existing_time(start)
-    if moved is start:
-        return start, existing_time(end)
-    duration = end.replace(tzinfo=None) - start.replace(tzinfo=None)  # type: ignore[call-arg]
-    return moved, (moved.astimezone(UTC) + duration).astimezone(moved.tzinfo)  # type: ignore[attr-defined]
+    if duration is None or not isinstance(moved, datetime):
+        return moved, existing_time(end)
+    return moved, (moved.astimezone(UTC) + duration).astimezone(moved.tzinfo)
 
 
 def to_record(
@@ -112,6 +145,7 @@ def to_record(
     is_series: bool,
     has_end: bool | None = None,
     original_start: date | None = None,
+    duration: timedelta | None = None,
 ) -> RawEvent:
     """The record of one occurrence starting at ``start``.
 
@@ -119,10 +153,11 @@ def to_record(
     whether the source gave an end at all decides if it is used (see ``_end``; ``has_end``
     says so for an RDATE period). Only occurrences of a series carry a ``recurrence_id``:
     their original start (the component's RECURRENCE-ID unless ``original_start`` is given).
+    ``duration`` is the exact length of an occurrence computed from its series' master.
     """
     if has_end is None:
         has_end = NO_END not in component
-    start, occurrence_end = _existing_span(start, occurrence_end)
+    start, occurrence_end = _existing_span(start, occurrence_end, duration)
     start = _portable(start)
     end = _portable(_end(start, occurrence_end, source, has_end=has_end))
     recurrence_id = None
@@ -147,7 +182,7 @@ def to_record(
         start=start,
         end=end,
         description=_text(component, "DESCRIPTION"),
-        description_html=_text(component, "X-ALT-DESC"),
+        description_html=_x_text(component, "X-ALT-DESC"),
         url=_text(component, "URL"),
         location=_text(component, "LOCATION"),
         lat=lat,

@@ -180,11 +180,19 @@ def _expand_series(
             for start, end in _rdates(c.event)
             if end is not None
         }
+        modified = {
+            recurrence_key(property_value(c.event, "RECURRENCE-ID"))
+            for c in by_uid[uid]
+            if "RECURRENCE-ID" in c.event
+        }
+        exact = _exact_duration(by_uid[uid])
         emitted: set[str] = set()
         for occurrence in occurrences:
             component = occurrence.as_component(False)
             key = recurrence_key(occurrence.start)
             emitted.add(key)
+            original = component.get("RECURRENCE-ID")
+            from_master = original is not None and recurrence_key(original.dt) not in modified
             result.events.append(
                 to_record(
                     component,
@@ -193,10 +201,35 @@ def _expand_series(
                     source,
                     is_series=uid in recurring,
                     has_end=True if key in periods else None,
+                    duration=exact if from_master and key not in periods else None,
                 )
             )
         if all("RECURRENCE-ID" in c.event for c in by_uid[uid]):
             _orphan_rdates(by_uid[uid], emitted, source, window, result)
+
+
+def _exact_duration(components: list[ParsedEvent]) -> timedelta | None:
+    """The exact length of the series' master (DTEND - DTSTART as instants), if it has one.
+
+    None for a DATE master, a DURATION in days or weeks (nominal: RFC 5545 3.3.6 counts
+    those in local days) and series with RANGE=THISANDFUTURE overrides (their own length).
+    """
+    masters = [c.event for c in components if "RECURRENCE-ID" not in c.event]
+    if len(masters) != 1 or any(
+        "RANGE" in getattr(c.event.get("RECURRENCE-ID"), "params", {}) for c in components
+    ):
+        return None
+    master = masters[0]
+    start = property_value(master, "DTSTART")
+    if not isinstance(start, datetime) or NO_END in master:
+        return None
+    if "DTEND" in master:
+        end = property_value(master, "DTEND")
+        if not isinstance(end, datetime):
+            return None
+        return end.astimezone(UTC) - start.astimezone(UTC)
+    duration = property_value(master, "DURATION")
+    return duration if isinstance(duration, timedelta) and not duration.days else None
 
 
 def _rdates(event: icalendar.Event) -> list[tuple[Any, Any]]:

@@ -6,12 +6,18 @@ from typing import Any
 
 from aggregator.localtime import local_iso
 from aggregator.models import Event, Source, SourceRecord
+from feeds.jsonld import organizer_email, organizer_web
 
 
 def event_to_json(
     event: Event, records: list[SourceRecord], sources: dict[str, Source]
 ) -> dict[str, Any]:
-    """Render one event in the canonical shape (unknown values are null or [])."""
+    """Render one event in the canonical shape (unknown values are null or []).
+
+    ``status`` is what the organiser says (confirmed, tentative, cancelled); ``removed``
+    says that the event is no longer in any of its sources' calendars (since
+    ``removed_at``), which subscribers see as a cancellation.
+    """
     if event.all_day:
         start: str | None = event.start_date.isoformat() if event.start_date else None
         end = event.end_date.isoformat() if event.end_date else None
@@ -39,7 +45,11 @@ def event_to_json(
         }
     organizer = None
     if event.organizer_name or event.organizer_url:
-        organizer = {"name": event.organizer_name, "url": event.organizer_url}
+        organizer = {
+            "name": event.organizer_name,
+            "url": organizer_web(event),
+            "email": organizer_email(event),
+        }
     return {
         "id": event.id,
         "title": event.title,
@@ -48,6 +58,8 @@ def event_to_json(
         "end": end,
         "all_day": event.all_day,
         "status": event.status,
+        "removed": event.removed_at is not None,
+        "removed_at": local_iso(event.removed_at),
         "attendance": event.attendance,
         "location": location,
         "region": event.region,

@@ -19,7 +19,8 @@ import icalendar
 from aggregator.localtime import LOCAL_TZ
 from aggregator.models import Event, Source, SourceRecord
 from crawlers.html_text import html_to_text
-from feeds.jsonld import event_page_url
+from feeds.jsonld import event_page_url, organizer_email, organizer_web
+from feeds.location import location_text
 
 PRODID = "-//Overstap Agenda//Nationale activiteitenkalender//NL"
 UID_DOMAIN = "overstap-agenda"
@@ -112,8 +113,8 @@ def event_description(event: Event, records: list[SourceRecord], sources: dict[s
         parts.append(f"Aanmelden: {event.registration_url}")
     if event.organizer_name:
         organiser = event.organizer_name
-        if event.organizer_url and not event.organizer_url.startswith("mailto:"):
-            organiser += f" ({event.organizer_url})"
+        if web := organizer_web(event):
+            organiser += f" ({web})"
         parts.append(f"Organisator: {organiser}")
     parts.append(provenance_line(records, sources))
     return "\n\n".join(p for p in parts if p)
@@ -154,17 +155,7 @@ def event_to_vevent(
             icalendar.vText(event.description_html),
             parameters={"FMTTYPE": "text/html"},
         )
-    location = ", ".join(
-        p
-        for p in (
-            event.location_name,
-            event.address,
-            " ".join(x for x in (event.postcode, event.city) if x),
-        )
-        if p
-    )
-    if not location and event.attendance == "online":
-        location = "Online"
+    location = location_text(event)
     if location:
         vevent.add("LOCATION", location)
     if event.lat is not None and event.lon is not None:
@@ -176,9 +167,10 @@ def event_to_vevent(
         "CANCELLED" if cancelled else {"tentative": "TENTATIVE"}.get(event.status, "CONFIRMED"),
     )
     vevent.add("TRANSP", "TRANSPARENT")
-    if event.organizer_name and event.organizer_url and event.organizer_url.startswith("mailto:"):
-        organizer = icalendar.vCalAddress(event.organizer_url)
-        organizer.params["CN"] = icalendar.vText(event.organizer_name)
+    if email := organizer_email(event):
+        organizer = icalendar.vCalAddress(f"mailto:{email}")
+        if event.organizer_name:
+            organizer.params["CN"] = icalendar.vText(event.organizer_name)
         vevent.add("ORGANIZER", organizer)
     categories = [*filter(None, [event.activity_type]), *event.sectors]
     if categories:
@@ -195,20 +187,28 @@ def render_ics(
     calendar_description: str,
     base_url: str,
     refresh: timedelta = timedelta(hours=6),
+    subscription: bool = True,
 ) -> bytes:
-    """Render a whole calendar (VCALENDAR with VTIMEZONE and one VEVENT per event)."""
+    """Render a whole calendar (VCALENDAR with VTIMEZONE and one VEVENT per event).
+
+    No METHOD: a published calendar is not an iTIP message, and METHOD:PUBLISH would oblige
+    every VEVENT to carry an ORGANIZER (RFC 5546 3.2.1), which most of ours do not have.
+    A ``subscription`` carries its name, description and refresh interval (X-WR-CALNAME,
+    RFC 7986 NAME and REFRESH-INTERVAL ...); a one-event download (``subscription=False``)
+    carries none of them, so that opening it adds the event instead of a new calendar.
+    """
     calendar = icalendar.Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
     calendar.add("CALSCALE", "GREGORIAN")
-    calendar.add("METHOD", "PUBLISH")
-    calendar.add("X-WR-CALNAME", calendar_name)
-    calendar.add("X-WR-CALDESC", calendar_description)
-    calendar.add("NAME", calendar_name)  # RFC 7986
-    calendar.add("DESCRIPTION", calendar_description)
-    calendar.add("X-WR-TIMEZONE", "Europe/Amsterdam")
-    calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
-    calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(refresh))
+    if subscription:
+        calendar.add("X-WR-CALNAME", calendar_name)
+        calendar.add("X-WR-CALDESC", calendar_description)
+        calendar.add("NAME", calendar_name)  # RFC 7986
+        calendar.add("DESCRIPTION", calendar_description)
+        calendar.add("X-WR-TIMEZONE", "Europe/Amsterdam")
+        calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
+        calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(refresh))
     calendar.add_component(amsterdam_vtimezone())
     for event in events:
         calendar.add_component(

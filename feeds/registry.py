@@ -20,7 +20,14 @@ from aggregator.query import EventPage
 from feeds.event_json import event_to_json
 from feeds.ical_export import render_ics
 from feeds.jsonld import event_jsonld
-from feeds.syndication import FeedInfo, FeedItem, render_atom, render_json_feed, render_rss
+from feeds.syndication import (
+    FeedInfo,
+    FeedItem,
+    paging_links,
+    render_atom,
+    render_json_feed,
+    render_rss,
+)
 
 CALENDAR_NAME = "Overstap Agenda"
 CALENDAR_DESCRIPTION = "Activiteiten voor overstappers naar het onderwijs"
@@ -34,8 +41,12 @@ class RenderContext:
 
     ``base_url`` is the site's public address (links to event pages); ``title`` and
     ``description`` name the calendar or feed; ``self_url`` is the output's own address
-    (feeds link to themselves); ``with_distance`` adds each event's ``distance_km`` (a
-    search ``near`` a place).
+    (feeds link to themselves and, with another ``page``, to their neighbours);
+    ``with_distance`` adds each event's ``distance_km`` (a search ``near`` a place) and
+    ``near`` the resolved place to the JSON API's page;
+    ``subscription`` is false for a one-event iCal download (no calendar name or refresh
+    interval); ``region_label`` names the region of a one-event JSON-LD (its place when the
+    source names none).
     """
 
     base_url: str
@@ -43,6 +54,9 @@ class RenderContext:
     description: str = CALENDAR_DESCRIPTION
     self_url: str = ""
     with_distance: bool = False
+    near: dict[str, object] | None = None  # what a search's near value resolved to
+    subscription: bool = True
+    region_label: str | None = None
 
 
 Render = Callable[[EventPage, RenderContext], bytes]
@@ -96,6 +110,7 @@ def ics(page: EventPage, context: RenderContext) -> bytes:
         calendar_name=context.title,
         calendar_description=context.description,
         base_url=context.base_url,
+        subscription=context.subscription,
     )
 
 
@@ -108,6 +123,7 @@ def _feed(page: EventPage, context: RenderContext) -> tuple[list[FeedItem], Feed
         feed_url=context.self_url,
         base_url=context.base_url,
         updated=newest or EMPTY_FEED_UPDATED,
+        **paging_links(context.self_url, page=page.page, per_page=page.per_page, total=page.total),
     )
     items = [FeedItem(e, page.records.get(e.id, []), page.sources) for e in page.items]
     return items, info
@@ -145,17 +161,28 @@ def events(page: EventPage, context: RenderContext) -> bytes:
         items.append(data)
     # The items are plain JSON already: orjson renders them directly, skipping FastAPI's
     # generic (and, for 200 items, costly) jsonable_encoder pass.
-    body = {"items": items, "total": page.total, "page": page.page, "per_page": page.per_page}
+    body: dict[str, object] = {
+        "items": items,
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+    }
+    if context.near is not None:
+        body["near"] = context.near
     return orjson.dumps(body)
 
 
 @register_output_renderer("jsonld", "application/ld+json")
 def jsonld(page: EventPage, context: RenderContext) -> bytes:
-    """The schema.org Event of the page's (first) event, provenance as isBasedOn."""
+    """The schema.org Event of the page's (first) event."""
     if not page.items:
         raise ValueError("JSON-LD renders one event; the page is empty")
     event = page.items[0]
     data = event_jsonld(
-        event, page.records.get(event.id, []), page.sources, base_url=context.base_url
+        event,
+        page.records.get(event.id, []),
+        page.sources,
+        base_url=context.base_url,
+        region_label=context.region_label,
     )
     return json.dumps(data, ensure_ascii=False).encode()

@@ -1,26 +1,34 @@
 """RSS 2.0, Atom 1.0 and JSON Feed 1.1: pure renderers from events to bytes.
 
 Items are the events themselves (ordered as given: upcoming first). Each item links to the
-event page, carries a plain-text summary (when, where, what, "Bron:") and, in RSS, the
-RSS event module (``ev:startdate`` ...); JSON Feed items carry the canonical event JSON in
-the ``_overstap_agenda`` extension, provenance included.
+event page and carries the summary (when, where, what, "Bron:") as HTML paragraphs (RSS
+``description``, Atom ``content``, JSON Feed ``content_html``) and as plain text. Event
+times are machine-readable in every format: the RSS event module (``ev:startdate``,
+``ev:enddate``, inclusive for all-day events) in RSS and Atom, and the ``_event``
+extension object in JSON Feed, whose items also carry the canonical event JSON
+(``_overstap_agenda``). A page of a longer list links its neighbours (RFC 5005 ``first``,
+``previous``, ``next``, ``last``; JSON Feed ``next_url``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
 from aggregator.localtime import LOCAL_TZ, local_iso
 from aggregator.models import Event, Source, SourceRecord
 from feeds.event_json import event_to_json
 from feeds.ical_export import event_summary, plain_text, provenance_line
-from feeds.jsonld import event_page_url
+from feeds.jsonld import event_page_url, event_start, event_status, inclusive_end
+from feeds.location import location_text, where_text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 EV_NS = "http://purl.org/rss/1.0/modules/event/"
@@ -55,6 +63,20 @@ class FeedInfo:
     feed_url: str
     base_url: str
     updated: datetime
+    first_url: str | None = None
+    previous_url: str | None = None
+    next_url: str | None = None
+    last_url: str | None = None
+
+    def page_links(self) -> list[tuple[str, str]]:
+        """The RFC 5005 paging links of this page: (relation, URL)."""
+        pairs = (
+            ("first", self.first_url),
+            ("previous", self.previous_url),
+            ("next", self.next_url),
+            ("last", self.last_url),
+        )
+        return [(rel, url) for rel, url in pairs if url]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +106,28 @@ def when_text(event: Event) -> str:
     return text
 
 
-def where_text(event: Event) -> str:
-    """The place in one line, or 'Online'."""
-    place = ", ".join(p for p in (event.location_name, event.address, event.city) if p)
-    if event.attendance == "online":
-        return "Online"
-    if event.attendance == "mixed":
-        return f"{place} en online" if place else "Online en op locatie"
-    return place
+def paging_links(self_url: str, *, page: int, per_page: int, total: int) -> dict[str, str | None]:
+    """RFC 5005 paged-feed links of one page (``first_url``, ``previous_url``, ``next_url``,
+    ``last_url``): the feed's own URL with another ``page``; None where there is none."""
+    if not self_url or per_page < 1:
+        return {}
+    last = max(1, -(-total // per_page))
+    parts = urlsplit(self_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+
+    def url(number: int) -> str:
+        return urlunsplit(parts._replace(query=urlencode([*query, ("page", str(number))])))
+
+    return {
+        "first_url": url(1) if last > 1 else None,
+        "previous_url": url(page - 1) if 1 < page <= last else None,
+        "next_url": url(page + 1) if page < last else None,
+        "last_url": url(last) if last > 1 else None,
+    }
 
 
-def item_text(item: FeedItem) -> str:
-    """The plain-text summary of an item: when, where, what, registration and 'Bron:'."""
+def item_parts(item: FeedItem) -> list[str]:
+    """The paragraphs of an item's summary: when, where, what, registration and 'Bron:'."""
     event = item.event
     parts = [when_text(event)]
     if where := where_text(event):
@@ -108,7 +140,67 @@ def item_text(item: FeedItem) -> str:
         parts.append(f"Aanmelden: {event.registration_url}")
     if bron := provenance_line(item.records, item.sources):
         parts.append(bron)
-    return "\n\n".join(parts)
+    return [p for p in parts if p]
+
+
+def item_text(item: FeedItem) -> str:
+    """The plain-text summary of an item, paragraphs separated by blank lines."""
+    return "\n\n".join(item_parts(item))
+
+
+def item_html(item: FeedItem) -> str:
+    """The summary of an item as HTML paragraphs (line breaks kept within a paragraph)."""
+    paragraphs = []
+    for part in item_parts(item):
+        lines = [html.escape(line.strip(), quote=False) for line in part.split("\n")]
+        text = "<br>".join(line for line in lines if line)
+        if text:
+            paragraphs.append(f"<p>{text}</p>")
+    return "".join(paragraphs)
+
+
+def entry_updated(event: Event) -> str:
+    """An entry's atom:updated: when the event last changed, in UTC (RFC 3339).
+
+    A harvest stamps every event it changes with one instant, and the W3C validator warns
+    when entries of a feed share an atom:updated (DuplicateUpdated). The fraction of the
+    second is therefore taken from the event's id: stable across requests and feeds,
+    different between events, and never moving the time out of the second it changed in.
+    """
+    changed = event.last_modified.astimezone(UTC).replace(microsecond=0)
+    fraction = int(hashlib.sha256(event.id.encode()).hexdigest()[:12], 16) % 10**9
+    return f"{changed:%Y-%m-%dT%H:%M:%S}.{fraction:09d}Z"
+
+
+def _event_elements(parent: ET.Element, event: Event) -> None:
+    """The RSS event module's elements (also valid as foreign markup in Atom)."""
+    ET.SubElement(parent, f"{{{EV_NS}}}startdate").text = event_start(event)
+    if end := inclusive_end(event):
+        ET.SubElement(parent, f"{{{EV_NS}}}enddate").text = end
+    if where := location_text(event):
+        ET.SubElement(parent, f"{{{EV_NS}}}location").text = where
+    if event.organizer_name:
+        ET.SubElement(parent, f"{{{EV_NS}}}organizer").text = event.organizer_name
+    if event.activity_type:
+        ET.SubElement(parent, f"{{{EV_NS}}}type").text = event.activity_type
+
+
+def _feed_source(item: FeedItem) -> tuple[str, str] | None:
+    """(name, feed URL) of the first source of an item that is itself an RSS or Atom feed.
+
+    RSS 2.0's ``<source url>`` names "the RSS channel that the item came from": an iCal
+    calendar or an HTML page is no such channel, so those items carry no ``<source>``
+    (their sources are in the description's 'Bron:' line).
+    """
+    for record in item.records:
+        source = item.sources.get(record.source_id)
+        if (
+            source is not None
+            and source.kind in ("rss", "atom")
+            and source.url.startswith(("http://", "https://"))
+        ):
+            return source.name, source.url
+    return None
 
 
 def item_id(event: Event) -> str:
@@ -132,44 +224,30 @@ def render_rss(items: Sequence[FeedItem], *, info: FeedInfo) -> bytes:
         f"{{{ATOM_NS}}}link",
         {"href": info.feed_url, "rel": "self", "type": "application/rss+xml"},
     )
+    for rel, url in info.page_links():
+        ET.SubElement(
+            channel, f"{{{ATOM_NS}}}link", {"href": url, "rel": rel, "type": "application/rss+xml"}
+        )
     for item in items:
         event = item.event
         element = ET.SubElement(channel, "item")
         ET.SubElement(element, "title").text = event_summary(event)
         ET.SubElement(element, "link").text = event_page_url(event.id, base_url=info.base_url)
-        ET.SubElement(element, "description").text = item_text(item)
+        ET.SubElement(element, "description").text = item_html(item)
         ET.SubElement(element, "guid", {"isPermaLink": "false"}).text = item_id(event)
         ET.SubElement(element, "pubDate").text = format_datetime(event.first_seen, usegmt=True)
         for category in [*filter(None, [event.activity_type]), *event.sectors]:
             ET.SubElement(element, "category").text = category
-        start, end = _start_end(event)
-        ET.SubElement(element, f"{{{EV_NS}}}startdate").text = start
-        if end:
-            ET.SubElement(element, f"{{{EV_NS}}}enddate").text = end
-        if where := where_text(event):
-            ET.SubElement(element, f"{{{EV_NS}}}location").text = where
-        if event.organizer_name:
-            ET.SubElement(element, f"{{{EV_NS}}}organizer").text = event.organizer_name
-        for record in item.records:
-            if record.url:
-                source = item.sources.get(record.source_id)
-                name = source.name if source else record.source_id
-                ET.SubElement(element, "source", {"url": record.url}).text = name
-                break  # RSS 2.0 allows one <source> an item
+        if source := _feed_source(item):
+            ET.SubElement(element, "source", {"url": source[1]}).text = source[0]
+        _event_elements(element, event)
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
-
-
-def _start_end(event: Event) -> tuple[str, str | None]:
-    if event.all_day and event.start_date:
-        return event.start_date.isoformat(), (
-            event.end_date.isoformat() if event.end_date else None
-        )
-    return local_iso(event.start_at) or "", local_iso(event.end_at)
 
 
 def render_atom(items: Sequence[FeedItem], *, info: FeedInfo) -> bytes:
     """Atom 1.0 (RFC 4287): one entry an event, updated when the event last changed."""
     ET.register_namespace("", ATOM_NS)
+    ET.register_namespace("ev", EV_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
@@ -181,9 +259,11 @@ def render_atom(items: Sequence[FeedItem], *, info: FeedInfo) -> bytes:
     sub(feed, "id", f"{ID_AUTHORITY}:feed:{info.feed_url.split('://', 1)[-1]}")
     sub(feed, "title", info.title)
     sub(feed, "subtitle", info.description)
-    sub(feed, "updated", info.updated.isoformat())
+    sub(feed, "updated", info.updated.astimezone(UTC).isoformat())
     sub(feed, "link", href=info.feed_url, rel="self", type="application/atom+xml")
     sub(feed, "link", href=info.home_url, rel="alternate", type="text/html")
+    for rel, url in info.page_links():
+        sub(feed, "link", href=url, rel=rel, type="application/atom+xml")
     author = sub(feed, "author")
     sub(author, "name", "Overstap Agenda")
     sub(author, "uri", info.base_url)
@@ -192,8 +272,8 @@ def render_atom(items: Sequence[FeedItem], *, info: FeedInfo) -> bytes:
         entry = sub(feed, "entry")
         sub(entry, "id", item_id(event))
         sub(entry, "title", event_summary(event))
-        sub(entry, "updated", event.last_modified.isoformat())
-        sub(entry, "published", event.first_seen.isoformat())
+        sub(entry, "updated", entry_updated(event))
+        sub(entry, "published", event.first_seen.astimezone(UTC).isoformat())
         sub(
             entry,
             "link",
@@ -202,11 +282,12 @@ def render_atom(items: Sequence[FeedItem], *, info: FeedInfo) -> bytes:
             type="text/html",
         )
         sub(entry, "summary", item_text(item), type="text")
+        sub(entry, "content", item_html(item), type="html")
         for category in [*filter(None, [event.activity_type]), *event.sectors]:
             sub(entry, "category", term=category)
-        for record in item.records:
-            if record.url:
-                sub(entry, "link", href=record.url, rel="via")
+        for url in dict.fromkeys(r.url for r in item.records if r.url):
+            sub(entry, "link", href=url, rel="via")
+        _event_elements(entry, event)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
@@ -222,19 +303,43 @@ def render_json_feed(items: Sequence[FeedItem], *, info: FeedInfo) -> bytes:
         "authors": [{"name": "Overstap Agenda", "url": info.base_url}],
         "items": [],
     }
+    if info.next_url:
+        feed["next_url"] = info.next_url
     for item in items:
         event = item.event
         entry: dict[str, Any] = {
             "id": item_id(event),
             "url": event_page_url(event.id, base_url=info.base_url),
             "title": event_summary(event),
+            "content_html": item_html(item),
             "content_text": item_text(item),
             "date_published": local_iso(event.first_seen),
             "date_modified": local_iso(event.last_modified),
             "tags": [*filter(None, [event.activity_type]), *event.sectors],
+            "_event": event_extension(event),
             "_overstap_agenda": event_to_json(event, item.records, item.sources),
         }
         if event.url:
             entry["external_url"] = event.url
         feed["items"].append(entry)
     return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def event_extension(event: Event) -> dict[str, Any]:
+    """JSON Feed's ``_event`` extension: when and where, machine-readable.
+
+    ``start`` and ``end`` as in the canonical event (ISO 8601 with offset; for all-day
+    events dates with the end exclusive, as in iCal), plus ``end_inclusive`` (the last day
+    for all-day events), ``status`` as a schema.org EventStatusType and ``location``.
+    """
+    canonical = event_to_json(event, [], {})
+    return {
+        "about": "https://schema.org/Event",
+        "start": canonical["start"],
+        "end": canonical["end"],
+        "end_inclusive": inclusive_end(event),
+        "all_day": event.all_day,
+        "status": event_status(event),
+        "attendance": event.attendance,
+        "location": location_text(event) or None,
+    }

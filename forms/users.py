@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from aggregator.accounts import ROLES, AccountError, change_user, create_user
+from aggregator.accounts import ROLES, AccountError, change_user, create_account
 from aggregator.db import session_scope
 from aggregator.models import User
 from api.deps import ConfigDep
@@ -55,19 +55,16 @@ def add_user(request: Request, user: ModeratorDep, form: FormDep, config: Config
     """Add an account (the admin passes the first password on to its owner)."""
     _admin(user)
     values = {k: str(form.get(k) or "").strip() for k in ("email", "role", "region")}
-    region = values["region"] or None
-    if region is not None and region not in config.regions:
-        return _page(request, error=f"unknown region {region!r}", values=values, status_code=400)
     try:
-        with session_scope(request.app.state.engine) as session:
-            create_user(
-                session=session,
-                email=values["email"],
-                password=str(form.get("password") or ""),
-                role=values["role"],
-                region=region,
-                trusted=form.get("trusted") == "1",
-            )
+        create_account(
+            engine=request.app.state.engine,
+            email=values["email"],
+            password=str(form.get("password") or ""),
+            role=values["role"],
+            region=values["region"] or None,
+            trusted=form.get("trusted") == "1",
+            regions=config.regions.by_slug,
+        )
     except AccountError as exc:
         return _page(request, error=str(exc), values=values, status_code=400)
     return RedirectResponse(lang_url(request_lang(request), "/moderation/users"), 303)

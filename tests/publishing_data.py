@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from agenda.settings import Settings
+from agenda.web import create_app
+from aggregator.db import make_engine, upgrade
 from aggregator.localtime import local_midnight
 from aggregator.models import Event, Source, SourceRecord
+from tests.conftest import config_for, write_sources
 
 AMS = ZoneInfo("Europe/Amsterdam")
 HARVESTED = datetime(2027, 1, 4, 6, 0, tzinfo=UTC)
@@ -403,3 +409,15 @@ def seed_at_revision(engine: Engine, specs: list[Spec] | None = None) -> None:
 def keys(items: list[dict[str, Any]]) -> list[str]:
     """The spec keys of API items, in order."""
     return [item["id"].removeprefix("ev-") for item in items]
+
+
+def seeded_app(directory: Path, *, base_url: str = "https://agenda.example") -> FastAPI:
+    """An app over a fresh SQLite file in ``directory`` holding the seeded events (for
+    module-scoped fixtures: one database for all the tests of a module)."""
+    url = f"sqlite:///{directory / 'agenda.sqlite'}"
+    upgrade(url)
+    engine = make_engine(url)
+    seed(engine)
+    config = config_for(write_sources(directory / "sources.yaml", []))
+    settings = Settings(AGENDA_BASE_URL=base_url)  # type: ignore[call-arg]
+    return create_app(settings=settings, config=config, engine=engine)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import create_engine
+from starlette.routing import Route
 
 from agenda.settings import Settings
 from agenda.web import create_app
@@ -43,12 +44,13 @@ def table_paths(markdown: str, heading: str) -> set[str]:
     return paths
 
 
-def _api_routes(routes: list[Any]) -> list[APIRoute]:
+def _api_routes(routes: list[Any]) -> list[Route]:
     """The API routes, also those of included routers (FastAPI >= 0.165 keeps an included
-    router as one entry; none of them is included with an extra prefix here)."""
-    found: list[APIRoute] = []
+    router as one entry; none of them is included with an extra prefix here), and plain
+    ASGI routes (the MCP endpoint)."""
+    found: list[Route] = []
     for route in routes:
-        if isinstance(route, APIRoute):
+        if isinstance(route, APIRoute | Route):
             found.append(route)
         elif hasattr(route, "original_router"):
             found.extend(_api_routes(route.original_router.routes))

@@ -49,7 +49,11 @@ def test_xml_feeds_parse_cleanly_and_match_the_api(client, kind) -> None:  # typ
         assert entry.title.endswith(item["title"])
         assert "Bron: " in entry.summary
         assert item["sources"][0]["url"] in entry.summary
-        assert "<" not in entry.summary
+        # the summary keeps its paragraphs: HTML in RSS, text beside HTML content in Atom
+        html_summary = entry.summary if kind == "rss" else entry.content[0].value
+        assert html_summary.startswith("<p>") and html_summary.count("<p>") >= 3
+        if kind == "atom":
+            assert "<" not in entry.summary
     if kind == "rss":
         nijmegen = next(e for e in feed.entries if e.id.endswith("ev-nijmegen-info"))
         assert nijmegen["ev_startdate"] == "2027-03-12T19:00:00+01:00"
@@ -119,11 +123,13 @@ def test_jsonld_describes_the_event_and_its_provenance(client) -> None:  # type:
     assert data["location"]["address"]["postalCode"] == "6525 EN"
     assert data["location"]["geo"]["latitude"] == 51.8226
     assert data["organizer"]["name"] == "RAP Rijk van Nijmegen"
-    assert data["isAccessibleForFree"] is True and data["offers"]["price"] == "0"
-    [source] = data["isBasedOn"]
-    assert source["name"] == "RAP Rijk van Nijmegen"
-    assert source["url"].startswith("https://example.org/rap-nijmegen.ics")
-    assert source["dateModified"] == "2027-01-04T07:00:00+01:00"
+    assert data["organizer"]["url"] == "https://example.org/rap"
+    assert data["isAccessibleForFree"] is True and data["offers"]["price"] == 0
+    assert data["offers"]["priceCurrency"] == "EUR"
+    assert data["image"] == [f"{BASE}/static/event-default.png"]
+    # only Event properties: provenance is on the page and in the API
+    assert "isBasedOn" not in data and "dateModified" not in data
+    assert data["sameAs"] == "https://example.org/rap-nijmegen.ics#nijmegen-info"
 
 
 def test_jsonld_status_and_attendance_variants(client) -> None:  # type: ignore[no-untyped-def]
@@ -135,7 +141,10 @@ def test_jsonld_status_and_attendance_variants(client) -> None:  # type: ignore[
     mixed = client.get("/api/events/ev-enschede-speeddate/jsonld").json()
     assert [loc["@type"] for loc in mixed["location"]] == ["Place", "VirtualLocation"]
     all_day = client.get("/api/events/ev-groningen-opendag/jsonld").json()
-    assert all_day["startDate"] == "2027-03-20" and all_day["endDate"] == "2027-03-21"
+    # schema.org's endDate is the last day: a one-day event ends the day it starts
+    assert all_day["startDate"] == "2027-03-20" and all_day["endDate"] == "2027-03-20"
+    removed = client.get("/api/events/ev-nijmegen-removed/jsonld").json()
+    assert removed["eventStatus"] == "https://schema.org/EventCancelled"
 
 
 def test_jsonld_script_cannot_close_its_element() -> None:

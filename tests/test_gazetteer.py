@@ -44,3 +44,20 @@ def test_nearest_postcode() -> None:
     area = GAZ.nearest_postcode(52.0894, 5.1101)  # Utrecht centre
     assert area is not None and area.gemeente_code == "GM0344"
     assert GAZ.nearest_postcode(48.85, 2.35) is None  # Paris
+
+
+def test_public_names_beside_the_cbs_names() -> None:
+    from aggregator.gazetteer import public_municipality_name
+
+    middelburg = GAZ.municipalities["GM0687"]
+    assert (middelburg.name, middelburg.public_name) == ("Middelburg (Z.)", "Middelburg")
+    assert public_municipality_name("GM0373") == "Bergen (Noord-Holland)"
+    assert public_municipality_name("GM0893") == "Bergen (Limburg)"
+    assert public_municipality_name("GM0518") == "Den Haag"
+    assert public_municipality_name("GM0164") == "Hengelo"
+    assert public_municipality_name("GM9999", "Elders") == "Elders"
+    # every public name is unique, and resolves back to its gemeente as a place name
+    names = [m.public_name for m in GAZ.municipalities.values()]
+    assert len(set(names)) == len(names) == 342
+    for m in GAZ.municipalities.values():
+        assert GAZ.lookup(m.public_name).gemeente_code == m.code, m  # type: ignore[union-attr]

@@ -20,7 +20,7 @@ from crawlers.ical import parse
 from crawlers.records import ParseResult, RawEvent, Window
 from crawlers.source import SourceConfig
 from tests.test_ical_corpus import _reversed_components
-from tests.test_ical_export import JS_DIR, _ical_js_available
+from tests.validators.ical_checks import JS_DIR, ical_js_problem
 
 ICS = Path(__file__).parent / "data" / "ics"
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -39,6 +39,7 @@ FILES = (
     "rrule_interval_zero",
     "rrule_minutely_count",
     "dst_gap_weekly_amsterdam",
+    "dst_overlap_weekly_amsterdam",
     "until_floating_zoned_dtstart",
     "count_dtstart_not_in_rule",
     "monthly_byday_numbered_and_plain",
@@ -207,6 +208,23 @@ def test_dst_gap_weekly_amsterdam() -> None:
         assert moved.start.astimezone(AMS).hour == 3  # type: ignore[union-attr]
 
 
+def test_dst_overlap_weekly_amsterdam() -> None:
+    # WEEKLY 02:30-03:30 from 17 Oct: 17 and 24 Oct in CEST (00:30Z-01:30Z). On 31 Oct
+    # 02:30 happens twice; RFC 5545 3.3.5 takes the first (CEST, 00:30Z), and an instance
+    # lasts the master's exact hour: until 02:30 CET (01:30Z), not 03:30 CET (two hours,
+    # which adding the hour to the wall time gives).
+    result = _read("dst_overlap_weekly_amsterdam")
+    expected = [
+        ("2027-10-17T00:30Z", "2027-10-17T01:30Z"),
+        ("2027-10-24T00:30Z", "2027-10-24T01:30Z"),
+        ("2027-10-31T00:30Z", "2027-10-31T01:30Z"),
+    ]
+    uids = sorted({e.uid for e in result.events})
+    assert len(uids) == 2
+    for uid in uids:
+        assert _spans(_of(result, uid)) == expected
+
+
 def test_until_floating_zoned_dtstart() -> None:
     # UNTIL without Z on a zoned DTSTART is read in DTSTART's zone. New York: DAILY 10:00
     # EST until 3 Mar 10:00 local: 1, 2, 3 Mar (15:00Z). Amsterdam: DAILY 10:00 CET until
@@ -297,7 +315,7 @@ def test_mozilla_ical_js_expands_the_same_occurrences(slug: str, window: Window)
     in a VTIMEZONE (it takes the offset after the gap), COUNT with a DTSTART outside the rule
     (it leaves DTSTART out), BYWEEKNO without BYDAY (nothing), RDATE periods (it throws).
     """
-    problem = _ical_js_available()
+    problem = ical_js_problem()
     if problem:
         pytest.skip(problem)
     completed = subprocess.run(

@@ -37,7 +37,7 @@ WINDOW = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UT
 DEADLINE_MS = 3000
 HARD_LIMIT = 6
 FUZZ = settings(
-    max_examples=20,
+    max_examples=15,
     deadline=DEADLINE_MS,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
@@ -400,7 +400,7 @@ def test_damaged_real_files_end_in_records_or_one_feed_error(kind: str) -> None:
 def test_hostile_documents_end_in_records_or_one_feed_error(
     kind: str, strategy: st.SearchStrategy[bytes]
 ) -> None:
-    @settings(FUZZ, max_examples=50)
+    @settings(FUZZ, max_examples=40)
     @given(body=strategy)
     def check(body: bytes) -> None:
         _read(kind, body)

@@ -74,6 +74,10 @@ def test_near_filter_by_coordinates_and_unknown_postcode(client) -> None:  # typ
     assert "We kennen de plaats of postcode &#39;1000 ZZ&#39; niet" in unknown
     by_postcode = client.get("/", params={"from": "2027-01-01", "near": "7513 AB", "km": "15"})
     assert set(_event_ids(by_postcode.text)) == ids  # Enschede by postcode, as by coordinates
+    by_name = client.get("/", params={"from": "2027-01-01", "near": "Enschede", "km": "15"})
+    assert set(_event_ids(by_name.text)) == ids  # and by its name
+    ambiguous = client.get("/", params={"near": "Bergen"}).text
+    assert "Bergen (Noord-Holland); Bergen (Limburg)" in ambiguous
 
 
 def test_map_gets_points_and_configured_tiles(client) -> None:  # type: ignore[no-untyped-def]

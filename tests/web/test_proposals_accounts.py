@@ -233,6 +233,24 @@ def test_admin_adds_and_trusts_accounts_editors_may_not(client, harvested) -> No
     client.post(f"/moderation/users/{rap.id}", data={"csrf_token": token, "action": "trust"})
     with Session(harvested) as session:
         assert session.get(User, rap.id).trusted  # type: ignore[union-attr]
+        admin = session.exec(select(User).where(User.email == "admin@example.org")).one()
+    nowhere = client.post(
+        "/moderation/users",
+        data={
+            "csrf_token": token,
+            "email": "far@away.example",
+            "role": "editor",
+            "region": "atlantis",
+            "password": "long enough password",
+        },
+    )
+    assert nowhere.status_code == 400 and "unknown region" in nowhere.text
+    block = {"csrf_token": token, "action": "block"}
+    assert client.post(f"/moderation/users/{admin.id}", data=block).status_code == 400  # oneself
+    assert client.post("/moderation/users/999999", data=block).status_code == 404
+    client.post(f"/moderation/users/{rap.id}", data=block)
+    with Session(harvested) as session:
+        assert not session.get(User, rap.id).active  # type: ignore[union-attr]
     client.post("/logout", data={"csrf_token": token})
     login(client, "editor@twente.example")
     assert client.get("/moderation/users").status_code == 403

@@ -12,6 +12,8 @@ from sqlmodel import Session, func, select
 from agenda.web import create_app
 from aggregator.localtime import today_local
 from aggregator.models import RateLimitHit, Submission
+from aggregator.pipeline import Pipeline
+from aggregator.stage import Drop
 from tests.web.conftest import add_user, csrf_from, event_form, login, submit_event, web_settings
 
 
@@ -338,3 +340,31 @@ def test_moving_a_live_event_to_another_region_needs_moderation(client, harveste
         row = session.get(Submission, pending.id)
         assert row is not None and row.status == "approved" and row.region == "twente"
     assert "Kijkje in de klas bij De Regenboog" in _api_titles(client, region="twente")
+
+
+class _RefuseAll:
+    """A stage that drops every record (a configured pipeline may refuse a submission)."""
+
+    def process(self, draft, source):  # type: ignore[no-untyped-def]
+        raise Drop("refused by a configured stage")
+
+
+def test_a_refused_submission_stays_in_the_queue(harvested, web_config) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(
+        settings=web_settings(),
+        config=web_config,
+        engine=harvested,
+        pipeline=Pipeline(stages=(_RefuseAll(),)),
+    )
+    with TestClient(app) as client:
+        submit_event(client, title="Geweigerde activiteit in Twente")
+        add_user(harvested, "admin@example.org", "admin")
+        login(client, "admin@example.org")
+        (pending,) = [s for s in _pending(harvested) if s.data["title"].startswith("Geweigerde")]
+        response = _approve(client, pending.id, title="Geweigerde activiteit in Twente")
+        assert response.status_code == 200 and "refused by a configured stage" in response.text
+        assert "Geweigerde activiteit in Twente" not in _api_titles(client, region="twente")
+    with Session(harvested) as session:
+        again = session.get(Submission, pending.id)
+        assert again is not None and again.status == "pending" and again.decided_at is None
+        assert again.reason == "refused by a configured stage"

@@ -1,0 +1,1 @@
+"""Independent checks of everything the service publishes (calendars, feeds, JSON-LD)."""
