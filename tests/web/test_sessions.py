@@ -14,8 +14,12 @@ def test_a_copied_cookie_stops_working_after_logout(
     harvested: Engine, web_config: AppConfig
 ) -> None:
     add_user(harvested, "ed@example.org", "admin")
-    app = create_app(settings=web_settings(), config=web_config, engine=harvested)
-    with TestClient(app) as browser, TestClient(app) as thief:
+
+    def app():  # type: ignore[no-untyped-def]
+        # one app per client (an app starts once); the same secret signs both cookies
+        return create_app(settings=web_settings(), config=web_config, engine=harvested)
+
+    with TestClient(app()) as browser, TestClient(app()) as thief:
         login(browser, "ed@example.org")
         thief.cookies.update(dict(browser.cookies))  # the cookie, copied
         assert thief.get("/moderation", follow_redirects=False).status_code == 200
