@@ -229,6 +229,7 @@ def harvest(
             window=wiring.harvest_window(settings, moment, horizon_days),
             source_ids=source or None,
             on_done=done,
+            process_budget=settings.harvest_process_budget,
         )
     err.print(_summary(outcomes))
     if any(o.outcome == "failed" for o in outcomes):
@@ -259,11 +260,23 @@ def _progress_line(outcome: HarvestOutcome) -> str:
     )
 
 
-def _serve(app_to_serve: Any, host: str, port: int) -> None:
+def _serve(app_to_serve: Any, host: str, port: int, settings: Settings) -> None:
     import uvicorn
 
     err.print(f"Serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app_to_serve, host=host, port=port, log_level="info")
+    uvicorn.run(app_to_serve, host=host, port=port, log_level="info", **proxy_options(settings))
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy options: X-Forwarded-For is believed only from AGENDA_TRUSTED_PROXIES.
+
+    uvicorn by default trusts those headers from 127.0.0.1, so behind a local proxy (or
+    from any local process) a client could choose the address that rate limits count.
+    """
+    trusted = settings.agenda_trusted_proxies.strip()
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 @app.command()
@@ -283,6 +296,7 @@ def serve(
             create_app(settings=settings, config=app_config, engine=engine, pipeline=pipeline),
             host,
             port,
+            settings,
         )
 
 
@@ -308,6 +322,7 @@ def run(
             crawl_options=wiring.crawl_options(settings),
             make_fetcher=lambda: wiring.make_fetcher(settings),
             make_window=lambda now: wiring.harvest_window(settings, now),
+            process_budget=settings.harvest_process_budget,
         )
         _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()
@@ -319,6 +334,7 @@ def run(
                 create_app(settings=settings, config=app_config, engine=engine, pipeline=pipeline),
                 host,
                 port,
+                settings,
             )
         finally:
             grace = settings.harvest_shutdown_grace

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     agenda_regions: Path = Field(default=bundled("regions.yaml"), alias="AGENDA_REGIONS")
     agenda_taxonomy: Path = Field(default=bundled("taxonomy.yaml"), alias="AGENDA_TAXONOMY")
     agenda_base_url: str | None = Field(default=None, alias="AGENDA_BASE_URL")
+    # proxies whose X-Forwarded-For is believed (comma-separated addresses); none by default
+    agenda_trusted_proxies: str = Field(default="", alias="AGENDA_TRUSTED_PROXIES")
 
     harvest_timeout: float = Field(default=30.0, alias="HARVEST_TIMEOUT")
     harvest_max_bytes: int = Field(default=20 * 1024 * 1024, alias="HARVEST_MAX_BYTES")
@@ -41,6 +43,8 @@ class Settings(BaseSettings):
     geocoder_timeout: float = Field(default=10.0, alias="GEOCODER_TIMEOUT")
     geocoder_min_delay: float = Field(default=1.0, alias="GEOCODER_MIN_DELAY")
     # Scrapy crawls (kinds jsonld, tribe, selectors): whole-crawl limit, politeness, HTTP cache
+    # wall time the pipeline stages may spend on one source (aggregator.budget)
+    harvest_process_budget: float = Field(default=120.0, gt=0, alias="HARVEST_PROCESS_BUDGET")
     # `agenda run` on SIGTERM: how long an in-flight harvest may take to finish
     harvest_shutdown_grace: float = Field(default=60.0, ge=0, alias="HARVEST_SHUTDOWN_GRACE")
     harvest_crawl_timeout: float = Field(default=600.0, alias="HARVEST_CRAWL_TIMEOUT")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from sqlmodel import Session, select
 from aggregator.db import session_scope
 from aggregator.models import User
 from aggregator.submissions import RateLimit, check_rate
+from config import bundled
 
 ROLES = ("admin", "editor", "submitter")
 MIN_PASSWORD_LENGTH = 10
@@ -38,6 +40,39 @@ def use_hash_parameters(*, time_cost: int, memory_cost: int, parallelism: int) -
     global _hasher
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
     _dummy_hash.cache_clear()
+
+
+MIN_DISTINCT_CHARACTERS = 5
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The 20,000 common passwords bundled from Django (``config/common-passwords.txt.gz``,
+    BSD-3-Clause, see ``config/common-passwords.LICENSE``), lower-cased."""
+    with gzip.open(bundled("common-passwords.txt.gz"), "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def check_password(password: str, *, email: str = "") -> None:
+    """Raise AccountError unless the password is long, varied and not a common one.
+
+    At least ``MIN_PASSWORD_LENGTH`` characters, ``MIN_DISTINCT_CHARACTERS`` different
+    ones ("aaaaaaaaaa" and "1212121212" are refused), not in the common-password list
+    (compared case-insensitively, also without trailing digits) and not the e-mail address.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        raise AccountError(
+            f"the password needs at least {MIN_DISTINCT_CHARACTERS} different characters"
+        )
+    folded = password.strip().lower()
+    common = common_passwords()
+    if folded in common or folded.rstrip("0123456789!") in common:
+        raise AccountError("the password is one of the most common passwords")
+    name = normalise_email(email).split("@", 1)[0]
+    if email and (folded == normalise_email(email) or (len(name) >= 4 and name in folded)):
+        raise AccountError("the password may not contain the e-mail address")
 
 
 def hash_password(password: str) -> str:
@@ -75,8 +110,7 @@ def create_user(
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if role == "editor" and not region:
         raise AccountError("a region editor needs a region")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password, email=email)
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise AccountError(f"an account for {email} already exists")
     user = User(
@@ -110,10 +144,24 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
 def log_in(
     *, session: Session, email: str, password: str, client: str, limit: RateLimit, now: datetime
 ) -> User | None:
-    """``authenticate`` within the client's limit of login attempts (RateLimited when over;
-    the attempt is not checked then)."""
+    """``authenticate`` within the limit of login attempts, counted per client address and
+    per account (RateLimited when over either; the attempt is not checked then).
+
+    Per address stops one client guessing many accounts; per account stops many
+    addresses (a botnet, or one client behind changing proxies) guessing one password.
+    """
     check_rate(session=session, client=client, action="login", limit=limit, now=now)
+    account = normalise_email(email)
+    check_rate(session=session, client=account, action="login-account", limit=limit, now=now)
     return authenticate(session=session, email=email, password=password)
+
+
+def end_sessions(*, session: Session, user_id: int) -> None:
+    """Invalidate every session cookie of a user (logout; a changed password would too)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_version += 1
+        session.add(user)
 
 
 def can_moderate(user: User, region: str) -> bool:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from aggregator.budget import DEFAULT_SECONDS, Budget
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.draft import EventDraft
@@ -131,8 +132,9 @@ def _store_listing(
 ) -> tuple[StoreCounts, Hold | None]:
     """Store a read listing behind the removal guard; return the counts and any hold.
 
-    A partial crawl never removes; a listing that shrank too much is held (stored without
-    removals, its fingerprint not kept, so the next harvest reads it again and confirms).
+    A partial read (crawl or budget) never removes; a listing that shrank too much is held
+    (stored without removals). Neither keeps its fingerprint: the next harvest reads the
+    source again (and confirms a hold, or processes the rest).
     """
     hold = None
     if not partial:
@@ -147,7 +149,7 @@ def _store_listing(
         created_in_run=created_in_run,
         remove_vanished=not partial and hold is None,
     )
-    if hold is None:
+    if hold is None and not partial:  # a part or a hold is read again next time
         state = session.get(Source, source.id)
         assert state is not None
         state.content_fingerprint = fingerprint
@@ -165,8 +167,12 @@ def harvest_source(
     now: datetime,
     window: Window,
     created_in_run: set[str] | None = None,
+    process_budget: float = DEFAULT_SECONDS,
 ) -> HarvestOutcome:
     """Harvest one source end to end; never raises for a bad source, reports it instead.
+
+    The stages run within the source's processing budget (``aggregator.budget``): fields
+    are cut to size, and when ``process_budget`` seconds are spent the rest is left out.
 
     ``crawlers.read.read_source`` fetches (or crawls) and parses; the pipeline's caches
     are loaded before its run and saved with the stored records.
@@ -208,24 +214,25 @@ def harvest_source(
             outcome.outcome = "unchanged"
             return outcome
         parsed = read.result
-        outcome.problems = len(parsed.problems)
-        for problem in parsed.problems:
-            log.warning("%s", problem)
         for warning in parsed.warnings:
             log.info("%s", warning)
+        budget = Budget(source.id, seconds=process_budget)
         drafts = []
-        for processed in pipeline.run(parsed.events, source):
+        for processed in pipeline.run(budget.records(parsed.events), source):
             if processed.dropped:
                 outcome.skipped += 1
             else:
                 drafts.append(processed.draft)
         outcome.skipped += parsed.skipped
+        outcome.problems = len(parsed.problems) + len(budget.problems)
+        for problem in [*parsed.problems, *budget.problems]:
+            log.warning("%s", problem)
         with session_scope(engine) as session:
             counts, hold = _store_listing(
                 session=session,
                 source=source,
                 drafts=drafts,
-                partial=parsed.partial,
+                partial=parsed.partial or budget.exhausted,
                 fingerprint=read.fingerprint,
                 now=now,
                 window=window,
@@ -265,6 +272,7 @@ def harvest(
     window: Window,
     source_ids: list[str] | None = None,
     on_done: Callable[[HarvestOutcome], None] | None = None,
+    process_budget: float = DEFAULT_SECONDS,
 ) -> list[HarvestOutcome]:
     """Harvest the named sources (default: all) one after another.
 
@@ -287,6 +295,7 @@ def harvest(
             now=now,
             window=window,
             created_in_run=created_in_run,
+            process_budget=process_budget,
         )
         outcomes.append(result)
         if on_done:

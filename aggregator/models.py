@@ -152,6 +152,8 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # carried in the session cookie; raised at logout, which ends every copy of the cookie
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Submission(SQLModel, table=True):

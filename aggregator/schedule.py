@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
+from aggregator.budget import DEFAULT_SECONDS
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.harvest import HarvestOutcome, harvest_source
@@ -38,6 +39,7 @@ class HarvestScheduler:
         crawl_options: CrawlOptions,
         make_fetcher: Callable[[], Fetcher],
         make_window: Callable[[datetime], Window],
+        process_budget: float = DEFAULT_SECONDS,
     ) -> None:
         """Wire the scheduler: ``make_fetcher`` gives each run its own fetcher (runs of
         different sources overlap in threads), ``make_window`` the window around a run's now.
@@ -48,6 +50,7 @@ class HarvestScheduler:
         self.crawl_options = crawl_options
         self.make_fetcher = make_fetcher
         self.make_window = make_window
+        self.process_budget = process_budget
         self._scheduler = BackgroundScheduler(
             timezone="UTC",
             job_defaults={
@@ -83,6 +86,7 @@ class HarvestScheduler:
                 crawl_options=self.crawl_options,
                 now=now,
                 window=self.make_window(now),
+                process_budget=self.process_budget,
             )
         with session_scope(self.engine) as session:
             row = session.get(Source, source.id)

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
+from sqlalchemy import text
 from sqlmodel import Session, col, delete, func, select
 
 from aggregator.config import AppConfig
@@ -431,8 +432,17 @@ def client_key(address: str, action: str) -> str:
 def rate_limited(
     *, session: Session, key: str, limit: int, window: timedelta, now: datetime
 ) -> bool:
-    """Whether ``key`` already used its ``limit`` within ``window`` (then nothing is logged)."""
+    """Whether ``key`` already used its ``limit`` within ``window`` (then nothing is logged).
+
+    Counting and logging must not interleave between parallel requests, or all of them
+    count the same number and pass: PostgreSQL takes a transaction lock on the key first;
+    SQLite's first write (the prune) makes the transaction the only writer.
+    """
     since = now - window
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
     prune_rate_limits(session=session, key=key, older_than=since)
     used = session.exec(
         select(func.count())

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from aggregator.accounts import log_in
+from aggregator.accounts import end_sessions, log_in
 from aggregator.db import session_scope
 from aggregator.models import User
 from aggregator.submissions import RateLimit, RateLimited
@@ -23,6 +23,7 @@ router = APIRouter(include_in_schema=False)
 LOGIN_LIMIT = RateLimit(limit=10, window=timedelta(minutes=15))  # per client address
 SESSION_USER = "user_id"
 SESSION_CSRF = "csrf"
+SESSION_VERSION = "uv"
 
 
 def csrf_token(request: Request) -> str:
@@ -78,7 +79,8 @@ def current_user(request: Request) -> User | None:
     if isinstance(user_id, int):
         with Session(request.app.state.engine, expire_on_commit=False) as session:
             found = session.get(User, user_id)
-            if found is not None and found.active:
+            current = request.session.get(SESSION_VERSION)
+            if found is not None and found.active and current == found.session_version:
                 user = found
     request.scope["agenda.user"] = user
     return user
@@ -145,6 +147,7 @@ def login(
                 now=datetime.now(UTC),
             )
             user_id = user.id if user else None
+            version = user.session_version if user else None
     except RateLimited:
         limited = True
     if limited:
@@ -167,6 +170,7 @@ def login(
         )
     request.session.clear()
     request.session[SESSION_USER] = user_id
+    request.session[SESSION_VERSION] = version
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
     target = _safe_next(next)
     if request_lang(request) == "en" and not target.startswith("/en/"):
@@ -176,6 +180,10 @@ def login(
 
 @router.post("/logout", dependencies=[CsrfChecked])
 def logout(request: Request) -> Response:
-    """End the session."""
+    """End the session, and every copy of its cookie (the user's session version rises)."""
+    user = current_user(request)
+    if user is not None:
+        with session_scope(request.app.state.engine) as session:
+            end_sessions(session=session, user_id=user.id)  # type: ignore[arg-type]
     request.session.clear()
     return RedirectResponse(lang_url(request_lang(request), "/"), status_code=303)

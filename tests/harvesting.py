@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from aggregator.budget import DEFAULT_SECONDS
 from aggregator.config import AppConfig
 from aggregator.harvest import HarvestOutcome, harvest
 from aggregator.pipeline import Pipeline, build_pipeline
@@ -25,6 +26,7 @@ def harvest_once(
     pipeline: Pipeline | None = None,
     crawl_options: CrawlOptions | None = None,
     allow_private: bool = False,
+    process_budget: float = DEFAULT_SECONDS,
 ) -> list[HarvestOutcome]:
     """Harvest every source of ``config`` once, in the default window around ``now``.
 
@@ -40,4 +42,5 @@ def harvest_once(
             crawl_options=crawl_options or CrawlOptions(user_agent=UA),
             now=now,
             window=Window.around(now),
+            process_budget=process_budget,
         )

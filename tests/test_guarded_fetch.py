@@ -14,14 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from aggregator.harvest import harvest
-from aggregator.pipeline import build_pipeline
-from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher, FetchError
 from crawlers.guarded import AddressGuard, AddressRefused
-from crawlers.records import Window
-from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from tests.conftest import config_for, write_sources
 from tests.faultserver import FaultServer, running
+from tests.harvesting import harvest_once
 
 UA = "overstap-agenda-tests"
 
@@ -117,16 +114,7 @@ def test_an_approved_proposal_is_fetched_through_the_guard_at_harvest(
         write_sources(tmp_path / "sources.yaml", [{**entry, "region": "twente", "guarded": True}])
     )
     before = len(inside.hits)
-    with Fetcher(user_agent=UA, timeout=3) as fetcher:
-        [outcome] = harvest(
-            engine=engine,
-            config=config,
-            fetcher=fetcher,
-            pipeline=build_pipeline(config),
-            crawl_options=CrawlOptions(user_agent=UA),
-            now=SAMPLE_NOW,
-            window=Window.around(SAMPLE_NOW),
-        )
+    [outcome] = harvest_once(engine, config)
     assert outcome.outcome == "failed"
     assert outcome.error == "refused address: 127.0.0.1 is not public"
     assert len(inside.hits) == before  # neither crawled nor fetched

@@ -219,6 +219,8 @@ def test_canonical_id_survives_its_first_source_leaving(engine, two_sources, tmp
     assert _records(engine)["n1@national"].event_id == event_id
     (tmp_path / "college.ics").write_text(_calendar(), "utf-8")
     _harvest(engine, config, now=SAMPLE_NOW + timedelta(hours=2))
+    assert _records(engine)["c1@college"].removed_at is None  # emptied: held (removal guard)
+    _harvest(engine, config, now=SAMPLE_NOW + timedelta(hours=3))  # the same again: confirmed
     event = _events(engine)[event_id]
     assert event.removed_at is None  # the national record still lists it
     assert event.title == "Voorlichting zij-instroom PO – Groningen"
