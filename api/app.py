@@ -19,7 +19,7 @@ from api.assistant import mount_assistant
 from api.docs import install_docs
 from api.export_cache import Exports, RevalidationShortcut
 from api.options import PublishOptions
-from api.web_app import install_web
+from api.web_app import install_web, invalid_fields
 
 
 @asynccontextmanager
@@ -64,12 +64,8 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
-            problems.append(f"{where}: {error.get('msg')}")
         return JSONResponse(
-            status_code=422, content={"detail": "invalid request: " + "; ".join(problems)}
+            status_code=422, content={"detail": "invalid request: " + invalid_fields(exc)}
         )
 
     @app.get("/healthz", tags=["ops"])

@@ -119,6 +119,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "back_to_search": ("Terug naar zoeken", "Back to search"),
     "not_found": ("Niet gevonden", "Not found"),
     "error_title": ("Dat lukte niet", "That did not work"),
+    "invalid_values": (
+        "Deze pagina kan niet worden getoond met de waarde van: {fields}. Pas het adres aan of"
+        " begin opnieuw met zoeken.",
+        "This page cannot be shown with the value of: {fields}. Correct the address or start"
+        " a new search.",
+    ),
     "not_found_text": ("Deze pagina bestaat niet (meer).", "This page does not exist (any more)."),
     # region page
     "region_title": ("Activiteiten in {region}", "Activities in {region}"),

@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -95,6 +96,39 @@ async def _html_errors(request: Request, exc: StarletteHTTPException) -> Respons
     )
 
 
+def invalid_fields(exc: RequestValidationError) -> str:
+    """The request fields a validation error names, each with pydantic's reason."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
+        problems.append(f"{where}: {error.get('msg')}")
+    return "; ".join(problems)
+
+
+async def _invalid_page(request: Request, exc: RequestValidationError) -> Response:
+    """A page or the embed asked with a value it cannot take: a 422 page in the visitor's
+    language naming the fields (inside a regional site's iframe too); the API and the
+    feeds keep their JSON body."""
+    if request.url.path.startswith(_MACHINE_PREFIXES):
+        return JSONResponse(
+            status_code=422, content={"detail": "invalid request: " + invalid_fields(exc)}
+        )
+    lang = request_lang(request)
+    fields = sorted(
+        {
+            ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
+            for error in exc.errors()
+        }
+    )
+    return render(
+        request,
+        "error.html",
+        status_code=422,
+        heading=t("error_title", lang),
+        message=t("invalid_values", lang, fields=", ".join(fields)),
+    )
+
+
 def install_web(app: FastAPI) -> None:
     """Add the language middleware, the templates, the static files and the page routers."""
     app.state.templates = make_templates()
@@ -102,6 +136,7 @@ def install_web(app: FastAPI) -> None:
     app.add_middleware(LanguagePrefixMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(StarletteHTTPException, _html_errors)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_page)  # type: ignore[arg-type]
     app.add_middleware(SecurityHeadersMiddleware, tile_url=app.state.publish.tile_url)
     for module in (embed, pages):
         app.include_router(module.router)

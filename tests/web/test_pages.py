@@ -270,3 +270,16 @@ def test_configured_public_address_wins_over_the_request(harvested, web_config) 
     assert 'href="webcal://agenda.example.nl/regions/twente.ics"' in html
     ics = client.get("/regions/twente.ics").text
     assert "URL:https://agenda.example.nl/events/" in ics
+
+
+def test_a_bad_page_parameter_is_a_page_in_the_visitors_language(client) -> None:  # type: ignore[no-untyped-def]
+    dutch = client.get("/", params={"page": "abc"})
+    assert dutch.status_code == 422
+    assert dutch.headers["content-type"].startswith("text/html")
+    assert "Dat lukte niet" in dutch.text and "page" in dutch.text
+    english = client.get("/en/embed/list", params={"limit": 500})
+    assert english.status_code == 422 and "That did not work" in english.text
+    assert "limit" in english.text
+    api = client.get("/api/events", params={"page": "abc"})
+    assert api.status_code == 422
+    assert api.json()["detail"].startswith("invalid request: page:")
