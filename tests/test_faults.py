@@ -49,7 +49,13 @@ class Run:
 
 
 def agenda(args: list[str], *, env: dict[str, str], timeout: float = 120) -> Run:
-    """Run the `agenda` command in a child process; measure its own peak memory (wait4)."""
+    """Run the `agenda` command in a child process; measure its own peak memory.
+
+    The peak is the largest VmHWM seen in /proc for the child and its descendants (crawl
+    workers), polled while it runs. Not wait4's ru_maxrss: Linux carries the parent's
+    high-water mark across fork and exec, so under pytest-xdist it reports the (large)
+    test worker instead of the command.
+    """
     started = time.monotonic()
     with (
         tempfile.TemporaryFile("w+", encoding="utf-8") as stdout,
@@ -61,8 +67,10 @@ def agenda(args: list[str], *, env: dict[str, str], timeout: float = 120) -> Run
             stdout=stdout,
             stderr=stderr,
         )
+        peak_kb = 0
         while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            peak_kb = max(peak_kb, _tree_peak_kb(child.pid))
+            pid, status, _usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() - started > timeout:
@@ -74,8 +82,25 @@ def agenda(args: list[str], *, env: dict[str, str], timeout: float = 120) -> Run
         stdout.seek(0)
         stderr.seek(0)
         output, errors = stdout.read(), stderr.read()
-    peak = usage.ru_maxrss / 1024
-    return Run(child.returncode, errors, peak, time.monotonic() - started, output)
+    return Run(child.returncode, errors, peak_kb / 1024, time.monotonic() - started, output)
+
+
+def _tree_peak_kb(pid: int) -> int:
+    """The largest VmHWM (peak resident set, kB) of a process and its descendants, 0 once gone."""
+    peak = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    return peak
 
 
 def snapshot(database: Path) -> list[tuple[object, ...]]:

@@ -184,7 +184,9 @@ def test_login_rehashes_a_password_hashed_at_other_costs(engine) -> None:  # typ
     other = PasswordHasher(time_cost=2, memory_cost=64, parallelism=2)
     production = other.hash("correct horse battery")
     with session_scope(engine) as session:
-        user = create_user(session=session, email="a@x.nl", password="x" * 12, role="admin")
+        user = create_user(
+            session=session, email="a@x.nl", password="placeholder-Kw8", role="admin"
+        )
         user.password_hash = production
     with session_scope(engine) as session:
         assert authenticate(session=session, email="a@x.nl", password="wrong one") is None
