@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 import subprocess
 import warnings
 from pathlib import Path
 
 import icalendar
 
+from tests.js_packages import JS_DIR, npm_package_problem
+
 HERE = Path(__file__).parent
-JS_DIR = HERE.parent / "js"
 SYSTEM_PYTHON = "/usr/bin/python3"
 _TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")  # RFC 5545 3.3.11
 
@@ -54,22 +54,7 @@ def libical(paths: list[Path]) -> dict[str, list[str]]:
 
 def ical_js_problem() -> str | None:
     """Why ical.js cannot run here (after an ``npm ci`` when needed), or None."""
-    if shutil.which("node") is None:
-        return "node is not installed: Mozilla's ical.js cannot run"
-    if not (JS_DIR / "node_modules" / "ical.js").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            return "npm is not installed: cannot install ical.js"
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if result.returncode != 0:
-            return f"npm ci failed for tests/js (ical.js): {result.stderr.strip()[:200]}"
-    return None
+    return npm_package_problem("ical.js")
 
 
 def ical_js(paths: list[Path]) -> dict[str, list[str]]:
