@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree, html
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from agenda.settings import Settings
 from agenda.web import create_app
@@ -24,7 +23,7 @@ from aggregator.db import make_engine, upgrade
 from aggregator.query import EventFilters
 from api.open_data import CSV_COLUMNS, open_records
 from config import bundled
-from tests.conftest import PG_URL, REQUIRE_PG, _postgres_problem
+from tests.conftest import _postgres_schema, _require_postgres
 from tests.publishing_data import SPECS, event_id, seed
 
 DATA = Path(__file__).parent / "data"
@@ -59,22 +58,8 @@ def store(
 @pytest.fixture(scope="module")
 def module_postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL schema for this module (skipped, or failed in CI, when unreachable)."""
-    problem = _postgres_problem()
-    if problem:
-        if REQUIRE_PG:
-            pytest.fail(problem + " (AGENDA_REQUIRE_POSTGRES=1)")
-        pytest.skip(problem)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    _require_postgres()
+    yield from _postgres_schema()
 
 
 @pytest.fixture(scope="module")
