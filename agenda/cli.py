@@ -214,10 +214,12 @@ def harvest(
         wiring.make_fetcher(settings) as fetcher,
     ):
         task = progress.add_task("harvesting", total=len(selected))
+        notify = wiring.health_notifier(settings, app_config, engine)
 
         def done(outcome: HarvestOutcome) -> None:
             progress.advance(task)
             err.print(_progress_line(outcome), highlight=False)
+            notify(outcome)
 
         outcomes = run_harvest(
             engine=engine,
@@ -323,6 +325,7 @@ def run(
             make_fetcher=lambda: wiring.make_fetcher(settings),
             make_window=lambda now: wiring.harvest_window(settings, now),
             process_budget=settings.harvest_process_budget,
+            on_outcome=wiring.health_notifier(settings, app_config, engine),
         )
         _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()
