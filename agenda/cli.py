@@ -7,7 +7,6 @@ one domain function and prints; exit statuses are those of DESIGN.md.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import sys
@@ -25,6 +24,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from agenda import wiring
+from agenda.logs import setup_logging
 from agenda.settings import Settings
 from aggregator.config import AppConfig, ConfigError
 from aggregator.harvest import HarvestOutcome
@@ -199,6 +199,7 @@ def harvest(
     from aggregator.harvest import harvest as run_harvest
 
     settings = wiring.load_settings(config)
+    setup_logging(settings.agenda_log_format, service=False)
     app_config = _load(settings)
     known = {s.id for s in app_config.sources}
     unknown = [name for name in source or [] if name not in known]
@@ -266,7 +267,15 @@ def _serve(app_to_serve: Any, host: str, port: int, settings: Settings) -> None:
     import uvicorn
 
     err.print(f"Serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app_to_serve, host=host, port=port, log_level="info", **proxy_options(settings))
+    log_config = setup_logging(settings.agenda_log_format, service=True)
+    uvicorn.run(
+        app_to_serve,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=log_config,
+        **proxy_options(settings),
+    )
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:
@@ -312,8 +321,8 @@ def run(
     from agenda.web import create_app
     from aggregator.schedule import HarvestScheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = wiring.load_settings(config)
+    setup_logging(settings.agenda_log_format, service=True)  # before the first harvest
     app_config = _load(settings)
     pipeline = _pipeline(settings, app_config)
     with _engine(settings) as engine:

@@ -263,12 +263,12 @@ def _facts(run: HarvestRun) -> RunFacts:
 
 
 def known_sources(*, session: Session, config: AppConfig) -> list[SourceConfig | Source]:
-    """Every source the store knows, by id: its configuration when configured, else its row
-    (an approved feed proposal, or a source since taken out of sources.yaml)."""
-    configured = {source.id: source for source in config.sources}
-    return [
-        configured.get(row.id, row) for row in session.exec(select(Source).order_by(col(Source.id)))
-    ]
+    """Every source, by id: the configured ones (harvested or not yet), then those only the
+    store knows (approved feed proposals, sources since taken out of sources.yaml)."""
+    configured: dict[str, SourceConfig | Source] = {source.id: source for source in config.sources}
+    for row in session.exec(select(Source)):
+        configured.setdefault(row.id, row)
+    return [configured[key] for key in sorted(configured)]
 
 
 def source_statuses(
