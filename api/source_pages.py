@@ -35,7 +35,7 @@ def moment(value: datetime | None, lang: str) -> Moment | None:
     if value is None:
         return None
     local = value.astimezone(LOCAL_TZ)
-    return Moment(local.isoformat(), f"{long_date(local, lang)} {local:%H:%M}")
+    return Moment(local.isoformat(timespec="seconds"), f"{long_date(local, lang)} {local:%H:%M}")
 
 
 def source_row(status: SourceStatus, config: Any, lang: str) -> dict[str, Any]:
