@@ -395,7 +395,7 @@ def sources(config: ConfigOpt = None) -> None:
         rows = source_health(engine=engine, config=app_config)
     table = Table(title="Sources")
     table.add_column("id", no_wrap=True, min_width=max((len(r.id) for r in rows), default=2))
-    for column in ("kind", "region", "events", "last success", "next run", "last error"):
+    for column in ("kind", "region", "state", "events", "last success", "next run", "last error"):
         table.add_column(column)
     for row in rows:
         table.add_row(
@@ -405,6 +405,7 @@ def sources(config: ConfigOpt = None) -> None:
                     row.id,
                     row.kind,
                     row.region,
+                    row.state,
                     row.events,
                     row.last_success or "never",
                     row.next_run or "now",

@@ -55,6 +55,7 @@ class SourceHealth:
     id: str
     kind: str
     region: str
+    state: str
     events: int
     last_success: str | None
     last_error: str | None
@@ -93,10 +94,11 @@ def events_per_source(*, session: Session, source_id: str | None = None) -> dict
 def source_health(*, engine: Engine, config: AppConfig) -> list[SourceHealth]:
     """Health of every configured source, from its stored state and live records."""
     with Session(engine) as session:
-        counts = events_per_source(session=session)
+        statuses = {s.id: s for s in source_statuses(session=session, sources=config.sources)}
         rows = []
         for source in config.sources:
             state = session.get(Source, source.id)
+            status = statuses[source.id]
             next_run = None
             if state and state.last_attempt_at:
                 next_run = state.next_run_at or state.last_attempt_at + source.interval
@@ -105,7 +107,8 @@ def source_health(*, engine: Engine, config: AppConfig) -> list[SourceHealth]:
                     id=source.id,
                     kind=source.kind,
                     region=source.region,
-                    events=counts.get(source.id, 0),
+                    state=status.state,
+                    events=status.events,
                     last_success=_fmt(state.last_success_at) if state else None,
                     last_error=state.last_error if state else None,
                     next_run=_fmt(next_run),

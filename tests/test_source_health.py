@@ -108,6 +108,7 @@ def _metric_state(client: TestClient, source_id: str) -> str:
     return on[0]
 
 
+@pytest.mark.both_backends  # the health queries (window function, CASE sums) on both
 def test_a_failing_source_is_shown_and_its_owners_told_once_then_of_recovery(
     engine: Engine, tmp_path: Path, fault: faultserver.FaultServer, smtp_server: SmtpServer
 ) -> None:
@@ -172,6 +173,10 @@ def test_a_failing_source_is_shown_and_its_owners_told_once_then_of_recovery(
     metrics = client.get("/metrics").text
     assert re.search(r'^agenda_harvest_duration_seconds_count\{kind="ics"\} 12\.0$', metrics, re.M)
     assert 'agenda_http_request_duration_seconds_count{method="GET",route="/api/sources"' in metrics
+    assert client.get("/api/events/no-such-event").status_code == 404
+    metrics = client.get("/metrics").text
+    assert 'route="/api/events/{event_id}",status="404"' in metrics  # the template, not the path
+    assert "no-such-event" not in metrics
 
 
 def test_a_day_later_a_new_failure_is_told_again(
