@@ -374,6 +374,22 @@ def query_events(
     Ties are broken by start, then id, so pages never overlap. ``version`` is the store
     version the caller read already (``StoreSnapshot``); else it is read here.
     """
+    found = matching_ids(
+        session=session, filters=filters, regions=regions, paginate=paginate, version=version
+    )
+    return load_page(session=session, ids=found.ids, total=found.total, filters=filters)
+
+
+def matching_ids(
+    *,
+    session: Session,
+    filters: EventFilters,
+    regions: Regions,
+    paginate: bool = True,
+    version: int | None = None,
+) -> PageIds:
+    """The ordered ids of the events matching ``filters`` (one page, or all) and their
+    total, with totals cached per store version."""
     if version is None:
         version = publish_version(session=session)
     connection = session.connection()
@@ -381,7 +397,7 @@ def query_events(
     def cached_counts(count: Callable[[], tuple[int, ...]]) -> tuple[int, ...]:
         return _TOTALS.counts(connection, version, filters, regions, count)
 
-    found = select_page(
+    return select_page(
         connection,
         filters=filters,
         regions=regions,
@@ -389,8 +405,6 @@ def query_events(
         paginate=paginate,
         counts=cached_counts,
     )
-    page = load_page(session=session, ids=found.ids, total=found.total, filters=filters)
-    return page
 
 
 def load_page(
@@ -448,17 +462,10 @@ def event_stamps(
     Two narrow queries instead of loading each event: an export can then reuse what it
     rendered before for every event whose stamp is unchanged (``feeds.ical_export``).
     """
-    if version is None:
-        version = publish_version(session=session)
-    connection = session.connection()
-    found = select_page(
-        connection,
-        filters=filters,
-        regions=regions,
-        longest=longest_duration(session=session, version=version) if filters.date_from else None,
-        paginate=False,
-        counts=lambda count: _TOTALS.counts(connection, version, filters, regions, count),
+    found = matching_ids(
+        session=session, filters=filters, regions=regions, paginate=False, version=version
     )
+    connection = session.connection()
     versions: dict[str, tuple[datetime, int]] = {}
     records: dict[str, list[tuple[str, str | None, bool]]] = {}
     for start in range(0, len(found.ids), 1000):
