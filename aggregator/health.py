@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from sqlalchemy import select as sa_select  # more columns than sqlmodel's select types
 from sqlmodel import Session, col, func, select
 
 from aggregator.config import AppConfig
@@ -122,7 +123,6 @@ class RunFacts:
     """What the health judgement needs of one finished harvest run."""
 
     outcome: str
-    finished_at: datetime | None
     events: int | None = None
     seen: int = 0
     skipped: int = 0
@@ -202,28 +202,51 @@ class SourceStatus:
     trend: list[int] = field(default_factory=list)  # event counts of the last runs, oldest first
 
 
-def _recent_runs(*, session: Session) -> dict[str, list[HarvestRun]]:
-    """The last TREND_RUNS finished runs of every source, newest first (one query)."""
+def _recent_runs(*, session: Session) -> dict[str, list[RunFacts]]:
+    """The last TREND_RUNS finished runs of every source, newest first (one query, plain
+    rows: a page of a few hundred sources reads thousands of runs)."""
     number = (
         func.row_number()
         .over(partition_by=HarvestRun.source_id, order_by=col(HarvestRun.id).desc())
         .label("n")
     )
     ranked = (
-        select(col(HarvestRun.id).label("run_id"), number)
+        sa_select(
+            col(HarvestRun.source_id),
+            col(HarvestRun.outcome),
+            col(HarvestRun.events),
+            col(HarvestRun.records_seen),
+            col(HarvestRun.records_skipped),
+            col(HarvestRun.duration_seconds),
+            col(HarvestRun.error),
+            col(HarvestRun.id).label("run_id"),
+            number,
+        )
         .where(col(HarvestRun.finished_at).is_not(None))
         .subquery()
     )
-    rows = session.exec(
-        select(HarvestRun)
-        .join(ranked, ranked.c.run_id == HarvestRun.id)
+    rows = session.execute(
+        sa_select(*[ranked.c[name] for name in _RUN_COLUMNS])
         .where(ranked.c.n <= TREND_RUNS)
-        .order_by(col(HarvestRun.source_id), col(HarvestRun.id).desc())
+        .order_by(ranked.c.source_id, ranked.c.run_id.desc())
     ).all()
-    runs: dict[str, list[HarvestRun]] = {}
-    for run in rows:
-        runs.setdefault(run.source_id, []).append(run)
+    runs: dict[str, list[RunFacts]] = {}
+    for source_id, outcome, events, seen, skipped, duration, error in rows:
+        runs.setdefault(source_id, []).append(
+            RunFacts(outcome, events, seen, skipped, duration, error)
+        )
     return runs
+
+
+_RUN_COLUMNS = (
+    "source_id",
+    "outcome",
+    "events",
+    "records_seen",
+    "records_skipped",
+    "duration_seconds",
+    "error",
+)
 
 
 def _last_failures(*, session: Session) -> dict[str, HarvestRun]:
@@ -253,18 +276,6 @@ def _consecutive_failures(*, session: Session, source_id: str) -> int:
     return int(session.exec(query).one())
 
 
-def _facts(run: HarvestRun) -> RunFacts:
-    return RunFacts(
-        outcome=run.outcome,
-        finished_at=run.finished_at,
-        events=run.events,
-        seen=run.records_seen,
-        skipped=run.records_skipped,
-        duration=run.duration_seconds,
-        error=run.error,
-    )
-
-
 def known_sources(*, session: Session, config: AppConfig) -> list[SourceConfig | Source]:
     """Every source, by id: the configured ones (harvested or not yet), then those only the
     store knows (approved feed proposals, sources since taken out of sources.yaml)."""
@@ -281,13 +292,14 @@ def source_statuses(
     counts = events_per_source(session=session)
     recent = _recent_runs(session=session)
     failures = _last_failures(session=session)
+    rows = {row.id: row for row in session.exec(select(Source))}
     result = []
     for source in sources:
-        state = session.get(Source, source.id)
+        state = rows.get(source.id)
         runs = recent.get(source.id, [])
         events_now = counts.get(source.id, 0)
         verdict = judge(
-            [_facts(run) for run in runs],
+            runs,
             kind=source.kind,
             relevance=getattr(source, "relevance", "all"),
             events_now=events_now,

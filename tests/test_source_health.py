@@ -250,7 +250,7 @@ def test_a_shrunk_listing_is_held_then_degraded_once_confirmed(
 
 
 def _run(outcome: str = "success", **facts: object) -> RunFacts:
-    return RunFacts(outcome=outcome, finished_at=None, **facts)  # type: ignore[arg-type]
+    return RunFacts(outcome=outcome, **facts)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
