@@ -28,6 +28,7 @@ from aggregator.health import RunFacts, judge
 from aggregator.mail import SmtpMailer, SmtpSettings
 from aggregator.notify import notify_source_health
 from aggregator.pipeline import build_pipeline
+from aggregator.queue_gauge import set_scheduler_queue_length
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
@@ -226,19 +227,15 @@ def test_contacts_must_be_single_addresses(tmp_path: Path) -> None:
 
 
 def test_a_shrunk_listing_is_held_then_degraded_once_confirmed(
-    engine: Engine, tmp_path: Path, fault: faultserver.FaultServer
+    engine: Engine, tmp_path: Path, fault: faultserver.FaultServer, smtp_server: SmtpServer
 ) -> None:
-    client = TestClient(
-        create_app(
-            settings=Settings(),
-            config=_config(tmp_path, fault.url("/flaky.ics?n=8")),
-            engine=engine,
-        )
-    )
+    settings = Settings(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)  # type: ignore[call-arg]
+    first = _config(tmp_path, fault.url("/flaky.ics?n=8"))
+    client = TestClient(create_app(settings=settings, config=first, engine=engine))
     for n, state in ((8, "healthy"), (8, "healthy"), (0, "held"), (0, "degraded")):
         config = _config(tmp_path, fault.url(f"/flaky.ics?n={n}"))
         client.app.state.config = config  # type: ignore[attr-defined]
-        _harvest(engine, config, None)
+        _harvest(engine, config, settings)
         row = _states(client)["zwolle"]
         assert row["state"] == state, row
     assert row["trend"] == [8, 8, 8, 0]  # the hold kept the 8; the confirmation removed them
@@ -247,6 +244,23 @@ def test_a_shrunk_listing_is_held_then_degraded_once_confirmed(
         'aria-label="Activiteiten na de laatste 4 keer ophalen: van 8 naar 0'
         in client.get("/bronnen").text
     )
+    held, confirmed = smtp_server.inbox.wait_for(2)
+    assert "vastgehouden" in held["Subject"] and "held" in held["Subject"]
+    assert "would remove 8 of 8 stored" in held.get_content()
+    assert "volgende keer ophalen bevestigt" in held.get_content()  # what to check
+    assert "recovered" in confirmed["Subject"]  # the hold is resolved by the confirmation
+
+
+def test_the_scheduler_queue_length_is_a_gauge_in_this_process(
+    engine: Engine, tmp_path: Path
+) -> None:
+    client = TestClient(
+        create_app(settings=Settings(), config=_config(tmp_path, "x.ics"), engine=engine)
+    )
+    set_scheduler_queue_length(7)
+    assert re.search(r"^agenda_scheduler_queue_length 7\.0$", client.get("/metrics").text, re.M)
+    set_scheduler_queue_length(0)
+    assert re.search(r"^agenda_scheduler_queue_length 0\.0$", client.get("/metrics").text, re.M)
 
 
 def _run(outcome: str = "success", **facts: object) -> RunFacts:
