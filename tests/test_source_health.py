@@ -29,6 +29,7 @@ from aggregator.mail import SmtpMailer, SmtpSettings
 from aggregator.notify import notify_source_health
 from aggregator.pipeline import build_pipeline
 from aggregator.queue_gauge import set_scheduler_queue_length
+from aggregator.schedule import HarvestScheduler
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
@@ -297,3 +298,27 @@ def test_the_state_rules(
 def test_consecutive_failures_skip_interrupted_runs() -> None:
     runs = [_run("failed"), _run("interrupted"), _run("failed"), _run(), _run("failed")]
     assert judge(runs, kind="ics", events_now=0).consecutive_failures == 2
+
+
+def test_the_scheduler_tells_the_owners_after_its_runs(
+    engine: Engine, tmp_path: Path, fault: faultserver.FaultServer, smtp_server: SmtpServer
+) -> None:
+    config = _config(tmp_path, fault.url("/flaky.ics?n=2"))
+    settings = Settings(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)  # type: ignore[call-arg]
+    scheduler = HarvestScheduler(
+        engine=engine,
+        config=config,
+        pipeline=build_pipeline(config),
+        crawl_options=CrawlOptions(user_agent=UA),
+        make_fetcher=lambda: Fetcher(user_agent=UA, timeout=5),
+        make_window=lambda now: Window.around(SAMPLE_NOW),
+        on_outcome=health_notifier(settings, config, engine),
+    )
+    source = config.sources[0]
+    fault.broken = True
+    assert scheduler.harvest_one(source).outcome == "failed"
+    fault.broken = False
+    assert scheduler.harvest_one(source).outcome == "success"
+    failing, recovered = smtp_server.inbox.wait_for(2)
+    assert "mislukt" in failing["Subject"] and "weer" in recovered["Subject"]
+    assert [to for _, to in smtp_server.inbox.envelopes] == [[CONTACT], [CONTACT]]
