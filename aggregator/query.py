@@ -715,9 +715,13 @@ class StoreSnapshot:
         """The events of ``ids`` with their provenance, in that order (``load_page``)."""
         return load_page(session=self.session, ids=ids, total=len(ids))
 
-    def sources(self) -> dict[str, Source]:
-        """Every source, by id (a few hundred rows at most)."""
-        return {source.id: source for source in self.session.exec(select(Source))}
+    def source_names(self) -> dict[str, tuple[str, str, datetime | None]]:
+        """Every source's name, page and last successful harvest, by id (a few hundred
+        narrow rows: what a "Bron:" line names)."""
+        rows = self.session.connection().execute(
+            select(Source.id, Source.name, Source.url, Source.last_success_at)
+        )
+        return {source_id: (name, url, success) for source_id, name, url, success in rows}
 
     def event(self, event_id: str) -> EventPage | None:
         """One event with its provenance (``get_event``), or None."""
