@@ -509,9 +509,9 @@ def attach_provenance(*, session: Session, page: EventPage) -> None:
         chunk = ids[chunk_start : chunk_start + 500]
         records = session.exec(
             select(SourceRecord)
-            # the raw record (``data``) and its merge input (``fields``) can be large, and
-            # no publisher reads them: decoding their JSON was a third of a page's time
-            .options(defer(SourceRecord.data), defer(SourceRecord.fields))  # type: ignore[arg-type]
+            # a record's merge input (``fields``) can be large, and no publisher reads it:
+            # decoding its JSON was a third of a page's time
+            .options(defer(SourceRecord.fields))  # type: ignore[arg-type]
             .where(col(SourceRecord.event_id).in_(chunk))
             .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
         )
