@@ -399,10 +399,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "embed_limit": ("Aantal activiteiten", "Number of activities"),
     "embed_language": ("Taal", "Language"),
     "embed_make": ("Maak de code", "Make the code"),
-    "embed_script": ("Met JavaScript (aanbevolen)", "With JavaScript (recommended)"),
+    "embed_script": ("Als widget met JavaScript", "As a widget with JavaScript"),
     "embed_iframe": (
-        "Als iframe (zonder JavaScript op je site)",
-        "As an iframe (no JavaScript on your site)",
+        "Als iframe die zijn eigen hoogte aanpast (aanbevolen)",
+        "As an iframe that sets its own height (recommended)",
     ),
     "embed_preview": ("Voorbeeld", "Preview"),
     "embed_loading": ("Activiteiten laden…", "Loading activities…"),
@@ -415,6 +415,51 @@ STRINGS: dict[str, tuple[str, str]] = {
     "embed_more": (
         "Alle activiteiten in de Overstap Agenda",
         "All activities in the Overstap Agenda",
+    ),
+    "embed_color": ("Kleur van links en kop", "Colour of links and heading"),
+    "embed_color_hint": (
+        "Moet goed leesbaar zijn op de achtergrond (contrast minstens 4,5 : 1).",
+        "Must stay readable on the background (contrast at least 4.5 : 1).",
+    ),
+    "embed_background": ("Achtergrondkleur", "Background colour"),
+    "embed_compact": ("Compact (kleiner, zonder labels)", "Compact (smaller, without labels)"),
+    "embed_iframe_hint": (
+        "Plak beide regels waar de lijst moet komen. Het scriptje past de hoogte van de "
+        "iframe aan de lijst aan; zonder het script is de iframe 480 pixels hoog.",
+        "Paste both lines where the list should appear. The small script fits the iframe's "
+        "height to the list; without it the iframe is 480 pixels high.",
+    ),
+    "embed_script_hint": (
+        "De lijst verschijnt direct na het script, in de opmaak van de agenda.",
+        "The list appears right after the script, in the calendar's own style.",
+    ),
+    "embed_copy_iframe": ("Kopieer de iframe-code", "Copy the iframe code"),
+    "embed_copy_script": ("Kopieer de scriptcode", "Copy the script code"),
+    "embed_copied": ("Gekopieerd.", "Copied."),
+    "embed_copy_failed": (
+        "Kopiëren lukte niet: selecteer de code en kopieer hem zelf.",
+        "Copying did not work: select the code and copy it yourself.",
+    ),
+    "embed_preview_hint": (
+        "Zo ziet de iframe eruit; hij verandert mee met je keuzes.",
+        "This is the iframe as it will look; it follows your choices.",
+    ),
+    "embed_preview_widget": ("Voorbeeld met JavaScript", "Preview with JavaScript"),
+    "embed_err_title": ("Deze lijst kan zo niet getoond worden", "This list cannot be shown"),
+    "embed_err_intro": (
+        "De code op deze website vraagt iets wat de agenda niet kent:",
+        "The code on this website asks for something the calendar does not know:",
+    ),
+    "embed_err_builder": ("Maak nieuwe code", "Make new code"),
+    "embed_err_unknown": ("onbekende waarde “{value}”", "unknown value “{value}”"),
+    "embed_err_limit": ("een getal van 1 tot en met {max}", "a number from 1 to {max}"),
+    "embed_err_color": (
+        "“{value}” is geen kleur; gebruik een hexcode zoals #0b5394",
+        "“{value}” is not a colour; use a hex code such as #0b5394",
+    ),
+    "embed_err_contrast": (
+        "te weinig contrast met de achtergrond ({ratio} : 1, minstens 4,5 : 1 nodig)",
+        "too little contrast with the background ({ratio} : 1, at least 4.5 : 1 needed)",
     ),
 }
 
