@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     open_data_licence_url: str = Field(
         default="https://creativecommons.org/licenses/by/4.0/", alias="OPEN_DATA_LICENCE_URL"
     )
+    # outgoing mail (source-health and submission notifications); no host: mail is off and
+    # what would have been sent is logged
+    smtp_host: str = Field(default="", alias="SMTP_HOST")
+    smtp_port: int = Field(default=25, gt=0, lt=65536, alias="SMTP_PORT")
+    smtp_starttls: bool = Field(default=False, alias="SMTP_STARTTLS")
+    smtp_user: str | None = Field(default=None, alias="SMTP_USER")
+    smtp_password: str | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_timeout: float = Field(default=10.0, gt=0, alias="SMTP_TIMEOUT")
+    mail_from: str = Field(default="agenda@localhost.localdomain", alias="MAIL_FROM")
     submit_rate_limit: int = Field(default=5, alias="SUBMIT_RATE_LIMIT")
     submit_rate_window_minutes: int = Field(default=60, alias="SUBMIT_RATE_WINDOW_MINUTES")
     # proposed feed URLs on private, loopback or link-local addresses are refused unless set

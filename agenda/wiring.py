@@ -16,6 +16,7 @@ from agenda.settings import Settings
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.geocoder_online import OnlineGeocoder
+from aggregator.mail import LogMailer, Mailer, SmtpMailer, SmtpSettings
 from aggregator.pipeline import Pipeline, build_pipeline
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
@@ -100,4 +101,21 @@ def pipeline(settings: Settings, config: AppConfig) -> Pipeline:
         names=settings.pipeline_stages,
         online_geocoder=geocoder,
         caches=(geocoder.memo,) if geocoder is not None else (),
+    )
+
+
+def mailer(settings: Settings) -> Mailer:
+    """The SMTP mailer when ``SMTP_HOST`` is set, else one that only logs."""
+    if not settings.smtp_host:
+        return LogMailer()
+    return SmtpMailer(
+        SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_user,
+            password=settings.smtp_password,
+            timeout=settings.smtp_timeout,
+            sender=settings.mail_from,
+        )
     )
