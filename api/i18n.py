@@ -19,6 +19,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav_submit": ("Activiteit aanmelden", "Submit an activity"),
     "nav_embed": ("Op je eigen site", "On your own site"),
     "nav_moderation": ("Moderatie", "Moderation"),
+    "nav_dashboard": ("Mijn overzicht", "My overview"),
     "nav_login": ("Inloggen", "Log in"),
     "nav_logout": ("Uitloggen", "Log out"),
     "switch_language": ("English", "Nederlands"),
@@ -388,6 +389,120 @@ STRINGS: dict[str, tuple[str, str]] = {
     "possible_duplicates": ("Mogelijk dubbel met:", "Possibly a duplicate of:"),
     "feed_check": ("Proefgelezen: {n} activiteiten", "Test read: {n} activities"),
     "view_in_calendar": ("Bekijk in de agenda", "View in the calendar"),
+    # the editor's dashboard
+    "dash_title": ("Mijn overzicht", "My overview"),
+    "dash_coverage": ("Dekking van {region}", "Coverage of {region}"),
+    "dash_coverage_all": ("Dekking per regio", "Coverage per region"),
+    "dash_region_page": ("De regiopagina", "The region page"),
+    "dash_all_pending": ("Alles wat wacht", "Everything that waits"),
+    "dash_sources": ("Bronnen ({n})", "Sources ({n})"),
+    "dash_no_sources": (
+        "Er zijn nog geen bronnen voor deze regio.",
+        "There are no sources for this region yet.",
+    ),
+    "dash_failing": (
+        "{n} bron(nen) gaven bij de laatste keer ophalen een fout.",
+        "{n} source(s) failed at the last harvest.",
+    ),
+    "dash_source": ("Bron", "Source"),
+    "dash_state": ("Staat", "State"),
+    "dash_events": ("Activiteiten", "Activities"),
+    "dash_last_success": ("Laatst gelukt", "Last success"),
+    "dash_last_error": ("Laatste fout", "Last error"),
+    "dash_state_ok": ("in orde", "fine"),
+    "dash_state_error": ("fout", "failing"),
+    "dash_state_new": ("nog niet opgehaald", "not harvested yet"),
+    # mail about submissions (sent in Dutch, then English)
+    "mail_editors_new_subject": (
+        "Nieuw ter moderatie in {region}: {title}",
+        "New for moderation in {region}: {title}",
+    ),
+    "mail_editors_new": (
+        "Er is een nieuwe inzending voor {region}: “{title}”.\nBekijk en beoordeel hem: {url}",
+        "There is a new submission for {region}: “{title}”.\nReview it: {url}",
+    ),
+    "mail_editors_changed_subject": (
+        "Gewijzigd, opnieuw ter moderatie in {region}: {title}",
+        "Changed, back for moderation in {region}: {title}",
+    ),
+    "mail_editors_changed": (
+        "De indiener heeft datum, tijd of plaats van “{title}” ({region}) gewijzigd; de "
+        "vorige versie blijft zichtbaar tot je beslist.\nBekijk de wijziging: {url}",
+        "The submitter changed the date, time or place of “{title}” ({region}); the "
+        "previous version stays visible until you decide.\nReview the change: {url}",
+    ),
+    "mail_received_subject": ("Ontvangen: {title}", "Received: {title}"),
+    "mail_received_pending": (
+        "Dank je wel. “{title}” wacht op een redacteur van de regio; je krijgt bericht "
+        "zodra er besloten is.\nMet deze persoonlijke link pas je de activiteit aan (bewaar "
+        "hem, deel hem niet): {edit}",
+        "Thank you. “{title}” waits for an editor of the region; you will hear as soon as "
+        "it is decided.\nWith this private link you can change the activity (keep it, do "
+        "not share it): {edit}",
+    ),
+    "mail_received_published": (
+        "Dank je wel. “{title}” staat in de agenda.\nMet deze persoonlijke link pas je de "
+        "activiteit aan (bewaar hem, deel hem niet): {edit}",
+        "Thank you. “{title}” is in the calendar.\nWith this private link you can change "
+        "the activity (keep it, do not share it): {edit}",
+    ),
+    "mail_approved_subject": ("Goedgekeurd: {title}", "Approved: {title}"),
+    "mail_approved": (
+        "Je inzending “{title}” is goedgekeurd en staat in de agenda.",
+        "Your submission “{title}” has been approved and is in the calendar.",
+    ),
+    "mail_rejected_subject": ("Niet geplaatst: {title}", "Not published: {title}"),
+    "mail_rejected": (
+        "Je inzending “{title}” is niet geplaatst. De reden van de redacteur: {reason}",
+        "Your submission “{title}” has not been published. The editor's reason: {reason}",
+    ),
+    "mail_edit_link": (
+        "Je persoonlijke link om de activiteit aan te passen: {edit}",
+        "Your private link to change the activity: {edit}",
+    ),
+    "session_expired_kept": (
+        "Je sessie was verlopen, daarom is er nog niets opgeslagen. Wat je had ingevuld "
+        "staat hieronder: controleer het en verstuur het opnieuw.",
+        "Your session had expired, so nothing has been saved yet. What you filled in is "
+        "below: check it and send it again.",
+    ),
+    # changing one's password
+    "pw_title": ("Wachtwoord wijzigen", "Change password"),
+    "pw_intro": (
+        "Na het wijzigen blijf je hier ingelogd; op elk ander apparaat word je uitgelogd.",
+        "After the change you stay logged in here; every other device is logged out.",
+    ),
+    "pw_policy": (
+        "Minstens 10 tekens, waarvan 5 verschillende; geen veelgebruikt wachtwoord.",
+        "At least 10 characters, 5 of them different; not a common password.",
+    ),
+    "pw_button": ("Wachtwoord wijzigen", "Change password"),
+    "pw_done": (
+        "Je wachtwoord is gewijzigd. Andere sessies zijn beëindigd.",
+        "Your password has been changed. Other sessions have been ended.",
+    ),
+    "f_current_password": ("Huidig wachtwoord", "Current password"),
+    "f_new_password": ("Nieuw wachtwoord", "New password"),
+    "f_new_password_again": ("Nieuw wachtwoord nog een keer", "New password again"),
+    "pw_mismatch": ("De twee nieuwe wachtwoorden verschillen.", "The two new passwords differ."),
+    "pw_wrong": ("Het huidige wachtwoord klopt niet.", "The current password is wrong."),
+    "pw_same": (
+        "Het nieuwe wachtwoord is hetzelfde als het huidige.",
+        "The new password is the same as the current one.",
+    ),
+    "pw_short": ("Gebruik minstens {n} tekens.", "Use at least {n} characters."),
+    "pw_varied": (
+        "Gebruik minstens {n} verschillende tekens.",
+        "Use at least {n} different characters.",
+    ),
+    "pw_common": (
+        "Dit is een van de meest gebruikte wachtwoorden.",
+        "This is one of the most common passwords.",
+    ),
+    "pw_email": (
+        "Het wachtwoord mag je e-mailadres niet bevatten.",
+        "The password may not contain your e-mail address.",
+    ),
     # embed
     "embed_title": ("De agenda op je eigen website", "The calendar on your own website"),
     "embed_intro": (

@@ -37,16 +37,25 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def check_csrf(request: Request) -> None:
-    """Refuse a POST whose form does not carry this session's CSRF token (403)."""
+async def csrf_valid(request: Request) -> bool:
+    """Whether the posted form carries this session's CSRF token."""
     form = await request.form()
     sent = form.get("csrf_token")
     expected = request.session.get(SESSION_CSRF)
-    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    if not isinstance(expected, str) or not expected or not isinstance(sent, str):
+        return False
+    return hmac.compare_digest(sent, expected)
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a POST whose form does not carry this session's CSRF token (403)."""
+    if not await csrf_valid(request):
         raise HTTPException(403, t("csrf_failed", request_lang(request)))
 
 
 CsrfChecked = Depends(check_csrf)
+CsrfValid = Annotated[bool, Depends(csrf_valid)]
+"""For forms that keep what was typed when the session has gone: the handler decides."""
 
 
 class LazyToken:
@@ -93,11 +102,20 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-def require_moderator(request: Request) -> User:
-    """The logged-in admin or region editor; others are sent to the login page."""
+def require_user(request: Request) -> User:
+    """The logged-in user of any role; anonymous visitors are sent to the login page."""
     user = current_user(request)
     if user is None:
         raise LoginRequired(str(request.url.path))
+    return user
+
+
+UserDep = Annotated[User, Depends(require_user)]
+
+
+def require_moderator(request: Request) -> User:
+    """The logged-in admin or region editor; others are sent to the login page."""
+    user = require_user(request)
     if user.role not in ("admin", "editor"):
         raise HTTPException(403, "moderation is for admins and region editors")
     return user
@@ -117,7 +135,7 @@ def _safe_next(value: str | None) -> str:
     # only site-internal paths, so the login form cannot redirect elsewhere
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
-    return "/moderation"
+    return "/dashboard"
 
 
 @router.get("/login")

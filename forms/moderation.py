@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -14,13 +14,14 @@ from aggregator.db import session_scope
 from aggregator.localtime import today_local
 from aggregator.models import Submission, User
 from aggregator.submissions import PublishError, moderate, queue, reject, similar_events
-from api.deps import ConfigDep
+from api.deps import ConfigDep, public_base_url
 from api.i18n import t
 from api.pages import event_times
 from api.web import lang_url, render, request_lang
 from forms.auth import CsrfChecked, ModeratorDep
+from forms.notify import Outbox, tell_submitter_decision
 from forms.submit_form import validate_event, values_from_data
-from forms.web import FormDep
+from forms.web import FormDep, FormsOptionsDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,9 +95,15 @@ def moderation_item(submission_id: int, request: Request, user: ModeratorDep) ->
 
 @router.post("/moderation/{submission_id}/approve", dependencies=[CsrfChecked])
 def approve_submission(
-    submission_id: int, request: Request, user: ModeratorDep, form: FormDep, config: ConfigDep
+    submission_id: int,
+    request: Request,
+    user: ModeratorDep,
+    form: FormDep,
+    config: ConfigDep,
+    options: FormsOptionsDep,
+    background: BackgroundTasks,
 ) -> Response:
-    """Save the moderator's edits and publish the submission."""
+    """Save the moderator's edits and publish the submission (the submitter is told)."""
     lang = request_lang(request)
     now = datetime.now(UTC)
     save_only = form.get("action") == "save"
@@ -132,14 +139,25 @@ def approve_submission(
         except PublishError as exc:
             return _item_page(request, session, submission, errors={"title": str(exc)})
     done = "saved" if save_only and submission.kind == "event" else "approved"
+    if done == "approved":
+        tell_submitter_decision(
+            Outbox(options.mailer, background),
+            base_url=public_base_url(request),
+            submission=submission,
+        )
     return RedirectResponse(lang_url(lang, "/moderation", {"done": done}), status_code=303)
 
 
 @router.post("/moderation/{submission_id}/reject", dependencies=[CsrfChecked])
 def reject_submission(
-    submission_id: int, request: Request, user: ModeratorDep, form: FormDep
+    submission_id: int,
+    request: Request,
+    user: ModeratorDep,
+    form: FormDep,
+    options: FormsOptionsDep,
+    background: BackgroundTasks,
 ) -> Response:
-    """Reject a submission with a reason (the reason is required)."""
+    """Reject a submission with a reason (the reason is required; the submitter is told)."""
     lang = request_lang(request)
     reason = str(form.get("reason") or "").strip()
     with session_scope(request.app.state.engine) as session:
@@ -159,4 +177,9 @@ def reject_submission(
             reason=reason[:2000],
             now=datetime.now(UTC),
         )
+    tell_submitter_decision(
+        Outbox(options.mailer, background),
+        base_url=public_base_url(request),
+        submission=submission,
+    )
     return RedirectResponse(lang_url(lang, "/moderation", {"done": "rejected"}), status_code=303)
