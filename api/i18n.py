@@ -466,6 +466,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Your session had expired, so nothing has been saved yet. What you filled in is "
         "below: check it and send it again.",
     ),
+    "login_draft_kept": (
+        "Je bent niet meer ingelogd. Log opnieuw in: wat je had ingevuld staat daarna weer "
+        "in het formulier (er is nog niets opgeslagen).",
+        "You are no longer logged in. Log in again: what you filled in will be back in the "
+        "form (nothing has been saved yet).",
+    ),
+    "draft_restored": (
+        "Wat je voor het inloggen had ingevuld staat weer in het formulier. Er is nog niets "
+        "opgeslagen: controleer het en verstuur het opnieuw.",
+        "What you filled in before logging in is back in the form. Nothing has been saved "
+        "yet: check it and send it again.",
+    ),
     # changing one's password
     "pw_title": ("Wachtwoord wijzigen", "Change password"),
     "pw_intro": (

@@ -30,6 +30,7 @@ def install_forms(app: FastAPI, *, options: FormsOptions, pipeline: Pipeline) ->
         log.warning("WEB_SECRET_KEY is not set: sessions end when the process restarts")
         secret = secrets.token_urlsafe(32)
     app.state.forms = options
+    app.state.forms_secret = secret  # signs sessions and kept form drafts
     app.state.pipeline = pipeline
     add_templates(app, TEMPLATES_DIR)
     add_page_context(app, auth.page_context)

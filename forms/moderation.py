@@ -18,7 +18,8 @@ from api.deps import ConfigDep, public_base_url
 from api.i18n import t
 from api.pages import event_times
 from api.web import lang_url, render, request_lang
-from forms.auth import CsrfChecked, ModeratorDep
+from forms.auth import ModeratorDep, ModeratorPostDep
+from forms.drafts import open_draft
 from forms.notify import Outbox, tell_submitter_decision
 from forms.submit_form import validate_event, values_from_data
 from forms.web import FormDep, FormsOptionsDep
@@ -72,6 +73,8 @@ def _item_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    reason: str = "",
+    notice: str | None = None,
 ) -> Response:
     lang = request_lang(request)
     return render(
@@ -82,22 +85,47 @@ def _item_page(
         values=values or values_from_data(submission.data),
         errors=errors or {},
         duplicates=_duplicates(session, submission, lang),
+        reason=reason,
+        notice=notice,
     )
 
 
 @router.get("/moderation/{submission_id}")
-def moderation_item(submission_id: int, request: Request, user: ModeratorDep) -> Response:
-    """One submission with its data in an editable form and possible duplicates."""
+def moderation_item(
+    submission_id: int, request: Request, user: ModeratorDep, config: ConfigDep, draft: str = ""
+) -> Response:
+    """One submission with its data in an editable form and possible duplicates; with a
+    draft (kept across a login) the form shows what the moderator had typed."""
+    kept = None
+    if draft:
+        kept = open_draft(
+            request.app.state.forms_secret, draft, page=f"/moderation/{submission_id}"
+        )
     with Session(request.app.state.engine) as session:
         submission = _allowed(session, submission_id, user)
-        return _item_page(request, session, submission)
+        if kept is None:
+            return _item_page(request, session, submission)
+        lang = request_lang(request)
+        values = None
+        if submission.kind == "event" and "title" in kept:
+            values = validate_event(
+                kept, config=config, lang=lang, today=today_local(), allowed_regions=None
+            ).values
+        return _item_page(
+            request,
+            session,
+            submission,
+            values=values,
+            reason=str(kept.get("reason") or ""),
+            notice=t("draft_restored", lang),
+        )
 
 
-@router.post("/moderation/{submission_id}/approve", dependencies=[CsrfChecked])
+@router.post("/moderation/{submission_id}/approve")
 def approve_submission(
     submission_id: int,
     request: Request,
-    user: ModeratorDep,
+    user: ModeratorPostDep,
     form: FormDep,
     config: ConfigDep,
     options: FormsOptionsDep,
@@ -148,11 +176,11 @@ def approve_submission(
     return RedirectResponse(lang_url(lang, "/moderation", {"done": done}), status_code=303)
 
 
-@router.post("/moderation/{submission_id}/reject", dependencies=[CsrfChecked])
+@router.post("/moderation/{submission_id}/reject")
 def reject_submission(
     submission_id: int,
     request: Request,
-    user: ModeratorDep,
+    user: ModeratorPostDep,
     form: FormDep,
     options: FormsOptionsDep,
     background: BackgroundTasks,

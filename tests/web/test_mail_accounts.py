@@ -246,3 +246,73 @@ def test_dashboard_shows_the_editors_region(client: TestClient, harvested: Engin
     assert api_count["events"] > 0
     assert f"<td>{api_count['events']}</td>" in sources
     assert client.get("/en/dashboard").status_code == 200
+
+
+def test_a_moderators_edits_survive_a_login_that_has_gone(
+    harvested: Engine, web_config: AppConfig
+) -> None:
+    add_user(harvested, EDITOR, "editor", region="twente")
+
+    def app():  # type: ignore[no-untyped-def]
+        return create_app(settings=web_settings(), config=web_config, engine=harvested)
+
+    with TestClient(app()) as desk, TestClient(app()) as phone:
+        submit_event(desk)
+        submission = _submission(harvested)
+        login(desk, EDITOR)
+        token = csrf_from(desk.get(f"/moderation/{submission.id}").text)
+        # meanwhile the editor logs out on another device: every session ends
+        login(phone, EDITOR)
+        phone.post("/logout", data={"csrf_token": csrf_from(phone.get("/dashboard").text)})
+        edited = {**event_form(title="Kijkje in de klas (groep 5 en 6)"), "csrf_token": token}
+        kept = desk.post(f"/moderation/{submission.id}/approve", data={**edited, "action": "save"})
+        assert kept.status_code == 401 and "Log opnieuw in" in kept.text
+        assert _submission(harvested).data["title"] == "Kijkje in de klas bij De Regenboog"
+        draft = re.search(r'name="draft" value="([^"]+)"', kept.text)[1]  # type: ignore[index]
+        # a forged or stale draft is ignored; the real one comes back after the login
+        back = desk.post(
+            "/login",
+            data={
+                "email": EDITOR,
+                "password": PASSWORD,
+                "csrf_token": csrf_from(kept.text),
+                "next": f"/moderation/{submission.id}",
+                "draft": draft,
+            },
+            follow_redirects=False,
+        )
+        assert back.status_code == 303
+        assert back.headers["location"].startswith(f"/moderation/{submission.id}?draft=")
+        page = desk.get(back.headers["location"]).text
+        assert 'value="Kijkje in de klas (groep 5 en 6)"' in page
+        assert "staat weer in het formulier" in page
+        forged = desk.get(f"/moderation/{submission.id}", params={"draft": draft[:-3] + "abc"})
+        assert 'value="Kijkje in de klas bij De Regenboog"' in forged.text
+        # a post from another site is not kept (it cannot pre-fill an editor's form)
+        with TestClient(app()) as stranger:
+            stranger.get("/submit")
+            cross = stranger.post(
+                f"/moderation/{submission.id}/reject",
+                data={"reason": "spam"},
+                headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+                follow_redirects=False,
+            )
+            assert cross.status_code == 303 and "/login" in cross.headers["location"]
+    # nothing was saved by any of this
+    assert _submission(harvested).status == "pending"
+
+
+def test_a_draft_opens_only_on_its_own_page_with_its_own_key() -> None:
+    from starlette.datastructures import FormData
+
+    from forms.drafts import open_draft, seal_draft
+
+    form = FormData(
+        [("title", "Meeloopdag"), ("sectors", "po"), ("sectors", "vo"), ("csrf_token", "x")]
+    )
+    token = seal_draft("key one", page="/moderation/7", form=form)
+    kept = open_draft("key one", token, page="/moderation/7")
+    assert kept is not None and kept.getlist("sectors") == ["po", "vo"]
+    assert "csrf_token" not in kept
+    assert open_draft("key one", token, page="/moderation/8") is None
+    assert open_draft("key two", token, page="/moderation/7") is None
