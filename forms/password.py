@@ -15,9 +15,20 @@ from forms.web import FormDep
 router = APIRouter(include_in_schema=False)
 
 
+_REFUSALS = {
+    "wrong": "pw_wrong",
+    "same": "pw_same",
+    "short": "pw_short",
+    "varied": "pw_varied",
+    "common": "pw_common",
+    "email": "pw_email",
+}
+
+
 def password_refusal(exc: PasswordRefused, lang: str) -> str:
-    """Why a password was refused, in ``lang``."""
-    return t("pw_" + exc.code, lang, **exc.params)
+    """Why a password was refused, in ``lang`` (the policy's own sentence if new)."""
+    key = _REFUSALS.get(exc.code)
+    return t(key, lang, **exc.params) if key else str(exc)
 
 
 @router.get("/account/password")
