@@ -38,6 +38,7 @@ EVENT_FIELDS = (
     "registration_url",
     "organizer_name",
     "organizer_url",
+    "organizer_email",
     "activity_type",
     "sectors",
     "phases",

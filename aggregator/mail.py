@@ -12,6 +12,7 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -70,7 +71,10 @@ def valid_address(value: str) -> str:
     text = value.strip()
     if not text or any(ch in text for ch in '\r\n,;<>"()') or text.count("@") != 1:
         raise ValueError(f"not a single e-mail address: {value!r}")
-    address = Address(addr_spec=text)
+    try:
+        address = Address(addr_spec=text)
+    except (ValueError, HeaderParseError) as exc:
+        raise ValueError(f"not a single e-mail address: {value!r}") from exc
     if not address.username or "." not in address.domain:
         raise ValueError(f"not a single e-mail address: {value!r}")
     return address.addr_spec

@@ -64,6 +64,7 @@ class Event(SQLModel, table=True):
     registration_url: str | None = None
     organizer_name: str | None = None
     organizer_url: str | None = None
+    organizer_email: str | None = Field(default=None, max_length=254)
     activity_type: str | None = Field(default=None, max_length=40)
     sectors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     phases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
