@@ -7,6 +7,7 @@ take the values they need as arguments. There is no global accessor on purpose.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,8 @@ class Settings(BaseSettings):
     agenda_base_url: str | None = Field(default=None, alias="AGENDA_BASE_URL")
     # proxies whose X-Forwarded-For is believed (comma-separated addresses); none by default
     agenda_trusted_proxies: str = Field(default="", alias="AGENDA_TRUSTED_PROXIES")
+    # "json": every log record one JSON object on stderr (agenda.logs)
+    agenda_log_format: Literal["text", "json"] = Field(default="text", alias="AGENDA_LOG_FORMAT")
 
     harvest_timeout: float = Field(default=30.0, alias="HARVEST_TIMEOUT")
     harvest_max_bytes: int = Field(default=20 * 1024 * 1024, alias="HARVEST_MAX_BYTES")

@@ -1,4 +1,5 @@
-"""Database tables: sources, canonical events, source records (provenance), harvest runs.
+"""Database tables: sources, canonical events, source records (provenance), harvest runs,
+health notifications.
 
 Datetimes are timezone-aware and stored as UTC (sqlmodel's UTCDateTime) on SQLite and
 PostgreSQL alike. All-day events keep their dates in ``start_date``/``end_date`` (end
@@ -150,6 +151,21 @@ class HarvestRun(SQLModel, table=True):
     records_removed: int = 0
     records_skipped: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text))
+    events: int | None = None  # events published from the source after the run (the trend)
+    duration_seconds: float | None = None
+
+
+class SourceNotification(SQLModel, table=True):
+    """One mail sent to a source's owners about its health (aggregator.notify)."""
+
+    __table_args__ = (Index("ix_notification_source_sent", "source_id", "sent_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", max_length=100)
+    kind: str = Field(max_length=20)  # failing | held | recovered
+    sent_at: datetime = Field(default_factory=utcnow)
+    recipients: str = Field(sa_column=Column(Text, nullable=False))  # comma-separated
+    reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class GeocodeCache(SQLModel, table=True):

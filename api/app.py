@@ -61,6 +61,7 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
         allow_headers=["*"],
         expose_headers=["ETag"],
     )
+    metrics.install_metrics(app, engine=engine, config=config)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -77,7 +78,6 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
 
     app.include_router(routes_api.router)
     app.include_router(routes_calendar.router)
-    app.include_router(metrics.router)
     app.include_router(discovery.router)
     app.include_router(open_data.router)
     install_docs(app)

@@ -588,6 +588,47 @@ STRINGS: dict[str, tuple[str, str]] = {
         "te weinig contrast met de achtergrond ({ratio} : 1, minstens 4,5 : 1 nodig)",
         "too little contrast with the background ({ratio} : 1, at least 4.5 : 1 needed)",
     ),
+    # source health (/bronnen, /en/sources)
+    "nav_sources": ("Bronnen", "Sources"),
+    "sources_title": ("Bronnen en hun gezondheid", "Sources and their health"),
+    "sources_intro": (
+        "De agenda haalt zijn activiteiten op uit deze bronnen. Per bron: de regio, wanneer het"
+        " ophalen het laatst lukte en mislukte (en waarom), hoeveel activiteiten er nu van"
+        " komen en hoe dat aantal over de laatste 30 keer ophalen verliep.",
+        "The calendar harvests its activities from these sources. For each: the region, when"
+        " the last harvest succeeded and failed (and why), how many activities it gives now"
+        " and how that number went over the last 30 harvests.",
+    ),
+    "sources_summary": ("{n} bronnen", "{n} sources"),
+    "sources_table": ("Alle bronnen", "All sources"),
+    "col_source": ("Bron", "Source"),
+    "col_state": ("Toestand", "State"),
+    "col_events": ("Activiteiten nu", "Events now"),
+    "col_trend": ("Verloop", "Trend"),
+    "col_last_success": ("Laatst gelukt", "Last success"),
+    "col_last_failure": ("Laatst mislukt", "Last failure"),
+    "col_failures": ("Keer op rij mislukt", "Consecutive failures"),
+    "state_healthy": ("gezond", "healthy"),
+    "state_degraded": ("verzwakt", "degraded"),
+    "state_failing": ("mislukt", "failing"),
+    "state_held": ("vastgehouden", "held"),
+    "state_pending": ("nog niet opgehaald", "not harvested yet"),
+    "states_legend": (
+        "Verzwakt: minder dan de helft van het gebruikelijke aantal activiteiten, veel"
+        " overgeslagen records of traag. Vastgehouden: de bron gaf ineens veel minder"
+        " activiteiten; er wordt niets verwijderd tot de volgende keer ophalen dat bevestigt.",
+        "Degraded: fewer than half the usual number of activities, many skipped records or"
+        " slow. Held: the source suddenly gave far fewer activities; nothing is removed until"
+        " the next harvest confirms it.",
+    ),
+    "never": ("nooit", "never"),
+    "trend_none": ("Nog geen verloop", "No trend yet"),
+    "trend_text": (
+        "Activiteiten na de laatste {runs} keer ophalen: van {first} naar {last}"
+        " (laagste {low}, hoogste {high})",
+        "Events after the last {runs} harvests: from {first} to {last}"
+        " (lowest {low}, highest {high})",
+    ),
 }
 
 
