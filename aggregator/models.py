@@ -11,8 +11,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, text
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
+
+from aggregator.dedup import slot_of
 
 
 def utcnow() -> datetime:
@@ -82,11 +85,23 @@ class Event(SQLModel, table=True):
 
 
 class SourceRecord(SQLModel, table=True):
-    """One record as one source gave it, linked to its canonical event (provenance)."""
+    """One record as one source gave it, linked to its canonical event (provenance).
+
+    A record keeps its own canonical fields (for merging) and its dedup slot
+    (``dedup.start_bucket`` x ``dedup.place_key``, indexed over live records), not the raw
+    payload it was read from: history needs only the current version's fingerprint.
+    """
 
     __table_args__ = (
         UniqueConstraint("source_id", "uid", "recurrence_id", name="uq_record_identity"),
         Index("ix_record_event", "event_id"),
+        Index(
+            "ix_record_dedup",
+            "dedup_bucket",
+            "dedup_place",
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -99,15 +114,25 @@ class SourceRecord(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     sequence: int | None = None
     source_last_modified: datetime | None = None
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # this record's own canonical fields (normalised, classified, geocoded), for merging
     fields: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
+    # where dedup finds this record (aggregator.dedup.slot_of its fields; None without)
+    dedup_bucket: int | None = None
+    dedup_place: str | None = Field(default=None, max_length=20)
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
     harvested_at: datetime = Field(default_factory=utcnow)
     removed_at: datetime | None = None
+
+
+@event.listens_for(SourceRecord, "before_insert")
+@event.listens_for(SourceRecord, "before_update")
+def _index_record(mapper: Mapper[Any], connection: Any, record: SourceRecord) -> None:
+    """Keep a record's dedup slot in step with its fields on every ORM write."""
+    del mapper, connection
+    record.dedup_bucket, record.dedup_place = slot_of(record.fields)
 
 
 class HarvestRun(SQLModel, table=True):

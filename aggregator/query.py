@@ -509,9 +509,9 @@ def attach_provenance(*, session: Session, page: EventPage) -> None:
         chunk = ids[chunk_start : chunk_start + 500]
         records = session.exec(
             select(SourceRecord)
-            # the raw record (``data``) and its merge input (``fields``) can be large, and
-            # no publisher reads them: decoding their JSON was a third of a page's time
-            .options(defer(SourceRecord.data), defer(SourceRecord.fields))  # type: ignore[arg-type]
+            # a record's merge input (``fields``) can be large, and no publisher reads it:
+            # decoding its JSON was a third of a page's time
+            .options(defer(SourceRecord.fields))  # type: ignore[arg-type]
             .where(col(SourceRecord.event_id).in_(chunk))
             .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
         )
@@ -715,9 +715,13 @@ class StoreSnapshot:
         """The events of ``ids`` with their provenance, in that order (``load_page``)."""
         return load_page(session=self.session, ids=ids, total=len(ids))
 
-    def sources(self) -> dict[str, Source]:
-        """Every source, by id (a few hundred rows at most)."""
-        return {source.id: source for source in self.session.exec(select(Source))}
+    def source_names(self) -> dict[str, tuple[str, str, datetime | None]]:
+        """Every source's name, page and last successful harvest, by id (a few hundred
+        narrow rows: what a "Bron:" line names)."""
+        rows = self.session.connection().execute(
+            select(Source.id, Source.name, Source.url, Source.last_success_at)
+        )
+        return {source_id: (name, url, success) for source_id, name, url, success in rows}
 
     def event(self, event_id: str) -> EventPage | None:
         """One event with its provenance (``get_event``), or None."""

@@ -357,12 +357,6 @@ class VeventCache:
         return len(self._entries)
 
 
-def _harvest_day(source: Source | None) -> str | None:
-    if source is None or source.last_success_at is None:
-        return None
-    return source.last_success_at.astimezone(LOCAL_TZ).date().isoformat()
-
-
 def stamp_key(
     stamp: EventStamp,
     labels: dict[str, tuple[str | None, str | None, str | None]],
@@ -377,12 +371,13 @@ def stamp_key(
 
 
 def source_labels(
-    sources: dict[str, Source],
+    sources: dict[str, tuple[str, str, datetime | None]],
 ) -> dict[str, tuple[str | None, str | None, str | None]]:
-    """What the "Bron:" line takes from each source: its name, page and last harvest day."""
+    """What the "Bron:" line takes from each source (``StoreSnapshot.source_names``): its
+    name, page and the day of its last successful harvest."""
     return {
-        source_id: (source.name, source.url, _harvest_day(source))
-        for source_id, source in sources.items()
+        source_id: (name, url, success.astimezone(LOCAL_TZ).date().isoformat() if success else None)
+        for source_id, (name, url, success) in sources.items()
     }
 
 
@@ -400,7 +395,7 @@ def render_ics_from_store(
 ) -> bytes:
     """The calendar of the events matching ``filters``, rendering only the events whose
     stamp ``cache`` has not seen; the same bytes as :func:`render_ics` on those events."""
-    labels = source_labels(snapshot.sources())
+    labels = source_labels(snapshot.source_names())
     texts: list[bytes | None]
     if not len(cache):  # nothing rendered yet (a fresh process): no stamps needed
         page = snapshot.events(filters, regions, paginate=False)

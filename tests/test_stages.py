@@ -330,3 +330,13 @@ def test_mailto_links_go_to_the_organisers_email(raw, email, urls) -> None:  # t
     assert draft.organizer_email == email
     for name, value in urls.items():
         assert getattr(draft, name) == value
+
+
+def test_mentors_are_staff_and_do_not_hide_the_switchers_beside_them() -> None:
+    draft = _run("Netwerkavond zij-instromers en werkplekbegeleiders")
+    assert draft.audiences == ["zij-instromers", "zittend-personeel"]
+    assert _run("Training voor werkplekbegeleiders").audiences == ["zittend-personeel"]
+
+
+def test_a_meet_and_match_is_for_returners_too() -> None:
+    assert _run("Meet & Match Onderwijs Amersfoort").audiences == ["zij-instromers", "herintreders"]
