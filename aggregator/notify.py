@@ -13,7 +13,9 @@ path: ``agenda harvest`` and the scheduler). The owners are the source's ``conta
 - ``interrupted`` runs (the process was stopped) say nothing about the source.
 
 A mail that cannot be sent is logged and not recorded, so the next run tries again; a
-harvest never fails because of mail.
+harvest never fails because of mail. Without an SMTP server (``LogMailer``) the mail is
+only logged and nothing is recorded either: once mail is set up, the owners hear of a
+problem that is still going on.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.harvest import HarvestOutcome
 from aggregator.health_mail import FAILING, HELD, RECOVERED, SourceFacts, health_message
-from aggregator.mail import Mailer, send_quietly
+from aggregator.mail import LogMailer, Mailer, send_quietly
 from aggregator.models import Source, SourceNotification, User
 
 QUIET = timedelta(days=1)
@@ -106,7 +108,7 @@ def notify_source_health(
             http_status=outcome.http_status,
             site_url=site_url,
         )
-        if not send_quietly(mailer, message):
+        if not send_quietly(mailer, message) or isinstance(mailer, LogMailer):
             return None
         session.add(
             SourceNotification(

@@ -208,6 +208,18 @@ def test_a_day_later_a_new_failure_is_told_again(
     assert len(smtp_server.inbox.wait_for(3)) == 3
 
 
+def test_without_smtp_nothing_counts_as_told(
+    engine: Engine, tmp_path: Path, fault: faultserver.FaultServer, smtp_server: SmtpServer
+) -> None:
+    config = _config(tmp_path, fault.url("/flaky.ics?n=3"))
+    fault.broken = True
+    _harvest(engine, config, Settings())  # no SMTP_HOST: the mail is only logged
+    settings = Settings(SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port)  # type: ignore[call-arg]
+    _harvest(engine, config, settings)  # mail set up while the source still fails
+    (mail,) = smtp_server.inbox.wait_for(1)
+    assert "mislukt" in mail["Subject"]
+
+
 def test_contacts_must_be_single_addresses(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"contact .a@b\.nl, c@d\.nl. is not one e-mail address"):
         config_for(
