@@ -45,6 +45,8 @@ def forms_options(settings: Settings) -> FormsOptions:
         allow_private_feeds=settings.submit_allow_private_feeds,
         user_agent=settings.harvest_user_agent,
         past_days=settings.harvest_past_days,
+        ping_limit=RateLimit(limit=settings.ping_rate_limit, window=timedelta(hours=1)),
+        ping_debounce=settings.ping_debounce,
     )
 
 

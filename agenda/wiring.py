@@ -7,7 +7,7 @@ plain values and objects made here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -17,6 +17,7 @@ from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.geocoder_online import OnlineGeocoder
 from aggregator.pipeline import Pipeline, build_pipeline
+from aggregator.schedule_policy import SchedulePolicy
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
@@ -100,4 +101,17 @@ def pipeline(settings: Settings, config: AppConfig) -> Pipeline:
         names=settings.pipeline_stages,
         online_geocoder=geocoder,
         caches=(geocoder.memo,) if geocoder is not None else (),
+    )
+
+
+def schedule_policy(settings: Settings) -> SchedulePolicy:
+    """The scheduler's jitter, back-off cap and interval override (SCHEDULER_*)."""
+    return SchedulePolicy(
+        jitter=settings.scheduler_jitter,
+        backoff_max=timedelta(seconds=settings.scheduler_backoff_max),
+        interval=(
+            timedelta(seconds=settings.scheduler_interval)
+            if settings.scheduler_interval is not None
+            else None
+        ),
     )

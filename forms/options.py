@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aggregator.submissions import RateLimit
+
+PING_LIMIT = RateLimit(limit=60, window=timedelta(hours=1))  # pings per address per hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +17,9 @@ class FormsOptions:
     ``secret_key`` signs the session cookie (None: a random key, so sessions end when the
     process restarts); ``submit_limit``: submissions per client address and window;
     ``allow_private_feeds`` lets proposed feed URLs point at private addresses (tests);
-    ``user_agent`` and ``past_days`` are what a proposed feed is read with.
+    ``user_agent`` and ``past_days`` are what a proposed feed is read with;
+    ``ping_limit``: pings per client address and window, ``ping_debounce``: seconds
+    within which a second ping of a source queues nothing more.
     """
 
     secret_key: str | None
@@ -23,3 +28,5 @@ class FormsOptions:
     allow_private_feeds: bool
     user_agent: str
     past_days: int
+    ping_limit: RateLimit = PING_LIMIT
+    ping_debounce: float = 30.0

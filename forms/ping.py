@@ -1,0 +1,94 @@
+"""``POST /api/sources/{id}/ping``: a region tells the calendar its feed changed.
+
+The source's secret token comes as ``Authorization: Bearer TOKEN`` (or, for webhook
+senders that cannot set headers, a ``token`` query parameter). Answers are JSON:
+202 queued (or already queued: debounced), 401 no token, 403 wrong token or pings off for
+this source, 404 unknown source, 429 too many requests from this address.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+
+from aggregator.push import PingAnswer, accept_ping
+from aggregator.submissions import RateLimited, check_rate
+from forms.web import FormsOptionsDep, client_address
+
+router = APIRouter()
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.query_params.get("token") or None
+
+
+def _detail(status: int, detail: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers or None)
+
+
+@router.post("/api/sources/{source_id}/ping", status_code=202, tags=["push"])
+def ping_source(source_id: str, request: Request, options: FormsOptionsDep) -> JSONResponse:
+    """Queue a harvest of this source now (debounced), authorised by its ping token."""
+    now = datetime.now(UTC)
+    with Session(request.app.state.engine) as session:
+        try:  # every attempt counts, right or wrong, so tokens cannot be tried in bulk
+            check_rate(
+                session=session,
+                client=client_address(request),
+                action="ping",
+                limit=options.ping_limit,
+                now=now,
+            )
+            session.commit()
+        except RateLimited:
+            return _detail(
+                429,
+                "Too many pings from this address; try again later.",
+                **{"Retry-After": str(int(options.ping_limit.window.total_seconds()))},
+            )
+        token = _token(request)
+        if token is None:
+            return _detail(
+                401,
+                "A ping needs the source's token: send 'Authorization: Bearer TOKEN'.",
+                **{"WWW-Authenticate": "Bearer"},
+            )
+        result = accept_ping(
+            session=session,
+            source_id=source_id,
+            token=token,
+            now=now,
+            debounce=timedelta(seconds=options.ping_debounce),
+        )
+        session.commit()
+    match result.answer:
+        case PingAnswer.UNKNOWN_SOURCE:
+            return _detail(404, f"There is no source {source_id!r}.")
+        case PingAnswer.NO_TOKEN:
+            return _detail(
+                403,
+                f"Pings are not enabled for source {source_id!r}: an operator makes its token"
+                " with 'agenda ping-token'.",
+            )
+        case PingAnswer.WRONG_TOKEN:
+            return _detail(403, f"This token is not the ping token of source {source_id!r}.")
+        case PingAnswer.DEBOUNCED:
+            assert result.last_ping_at is not None
+            ago = (now - result.last_ping_at).total_seconds()
+            return JSONResponse(
+                {
+                    "queued": False,
+                    "source": source_id,
+                    "detail": f"A harvest was queued {ago:.0f} s ago; it will read this change"
+                    " too.",
+                },
+                status_code=202,
+            )
+    return JSONResponse({"queued": True, "source": source_id}, status_code=202)
