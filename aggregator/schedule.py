@@ -118,9 +118,8 @@ class HarvestScheduler:
                 process_budget=self.process_budget,
             )
 
-    def _run_claimed(self, source: SourceConfig) -> HarvestOutcome:
-        """Harvest a source this process has claimed and store what comes next."""
-        started = datetime.now(UTC)
+    def _run_claimed(self, source: SourceConfig, started: datetime) -> HarvestOutcome:
+        """Harvest a source this process claimed at ``started`` and store what comes next."""
         outcome: HarvestOutcome | None = None
         try:
             outcome = self.runner(source)
@@ -222,7 +221,7 @@ class HarvestScheduler:
             free = self.concurrency - self._running
         if free <= 0:
             return []
-        return self._start(self._claim(now=now, limit=free))
+        return self._start(self._claim(now=now, limit=free), now)
 
     def _claim(self, *, now: datetime, limit: int, only: list[str] | None = None) -> list[str]:
         with session_scope(self.engine) as session:
@@ -234,11 +233,11 @@ class HarvestScheduler:
                 schedule_state.release(session=session, owner=self.owner, source_id=source_id)
         return [source_id for source_id in claimed if source_id in self._sources]
 
-    def _start(self, source_ids: list[str]) -> list[str]:
+    def _start(self, source_ids: list[str], claimed_at: datetime) -> list[str]:
         for source_id in source_ids:
             with self._idle:
                 self._running += 1
-            self._pool.submit(self._run_claimed, self._sources[source_id])
+            self._pool.submit(self._run_claimed, self._sources[source_id], claimed_at)
         return source_ids
 
     def harvest_never_harvested(self) -> list[HarvestOutcome]:
@@ -263,7 +262,7 @@ class HarvestScheduler:
         for source_id in claimed:
             with self._idle:
                 self._running += 1
-            futures.append(self._pool.submit(self._run_claimed, self._sources[source_id]))
+            futures.append(self._pool.submit(self._run_claimed, self._sources[source_id], now))
         return [future.result() for future in futures]
 
     def queue_length(self) -> int:

@@ -23,6 +23,7 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "text/calendar; charset=utf-8"
+    delay: float = 0.0  # seconds before answering (a slow source)
 
 
 class FeedServer:
@@ -31,6 +32,8 @@ class FeedServer:
     def __init__(self) -> None:
         self.answers: dict[str, Answer] = {}
         self.hits: list[tuple[str, float]] = []  # (path, time.time())
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests answered at once
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
@@ -62,6 +65,17 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             answer = server._answer(urlsplit(self.path).path)
+            with server._lock:
+                server.in_flight += 1
+                server.most_in_flight = max(server.most_in_flight, server.in_flight)
+            try:
+                time.sleep(answer.delay)
+                self._send(answer)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
+
+        def _send(self, answer: Answer) -> None:
             self.send_response(answer.status)
             self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(answer.body)))
