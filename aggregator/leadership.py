@@ -12,10 +12,13 @@ process always schedules.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
+from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,11 @@ KEEPALIVES = {
     "keepalives_interval": 5,
     "keepalives_count": 3,
 }
+
+
+def application_name() -> str:
+    """The lock connection's name in ``pg_stat_activity``: host and process id."""
+    return f"agenda-scheduler {socket.gethostname()} {os.getpid()}"[:63]
 
 
 class Leadership(Protocol):
@@ -61,9 +69,13 @@ class AdvisoryLockLeader:
 
     def __init__(self, engine: Engine) -> None:
         """Open lock connections to the database of ``engine`` (none is opened yet)."""
-        # autocommit: the lock is held by the session, and no transaction stays open idle
+        # autocommit: the lock is held by the session, and no transaction stays open idle;
+        # the application name says in pg_stat_activity which process schedules
         self._engine = create_engine(
-            engine.url, poolclass=NullPool, connect_args=KEEPALIVES, isolation_level="AUTOCOMMIT"
+            engine.url,
+            poolclass=NullPool,
+            connect_args={**KEEPALIVES, "application_name": application_name()},
+            isolation_level="AUTOCOMMIT",
         )
         self._connection: Connection | None = None
 
@@ -117,3 +129,17 @@ def leadership_for(engine: Engine) -> Leadership:
     if engine.dialect.name == "postgresql":
         return AdvisoryLockLeader(engine)
     return SoleLeader()
+
+
+_SYNC_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('overstap-agenda sources:' ||"
+    " current_database() || ':' || current_schema(), 0))"
+)
+
+
+def lock_source_rows(session: Session) -> None:
+    """On PostgreSQL, wait for (and hold to the end of this transaction) the lock that
+    makes processes starting together add the configured sources one after another; on
+    SQLite the first write does that already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_SYNC_LOCK)

@@ -29,7 +29,7 @@ from aggregator.budget import DEFAULT_SECONDS
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.harvest import HarvestOutcome, harvest_source
-from aggregator.leadership import Leadership, leadership_for
+from aggregator.leadership import Leadership, leadership_for, lock_source_rows
 from aggregator.models import Source, SourceSchedule
 from aggregator.pipeline import Pipeline
 from aggregator.schedule_policy import SchedulePolicy, after_run
@@ -99,6 +99,7 @@ class HarvestScheduler:
         self._running = 0  # harvests in flight, for the free slots and a bounded shutdown
         self._idle = threading.Condition()
         with session_scope(engine) as session:
+            lock_source_rows(session)
             sync_sources(session=session, sources=config.sources)
 
     # -- one source --------------------------------------------------------------------
@@ -179,6 +180,7 @@ class HarvestScheduler:
         """
         now = datetime.now(UTC)
         with session_scope(self.engine) as session:
+            lock_source_rows(session)
             self.config = with_approved_feeds(self.config, session=session)
             sync_sources(session=session, sources=self.config.sources)
             schedule_state.ensure_rows(
