@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 from pathlib import Path
 
@@ -63,10 +63,18 @@ def _start(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]
         )
 
 
-def _wait_served(port: int, child: subprocess.Popen[bytes], within: float = 180) -> None:
+def _wait_served(
+    port: int,
+    child: subprocess.Popen[bytes],
+    within: float = 180,
+    between: Callable[[], object] | None = None,
+) -> None:
+    """Wait until ``child`` answers /healthz on ``port``; call ``between`` while waiting."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         assert child.poll() is None, "agenda run ended early"
+        if between is not None:
+            between()
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return
@@ -110,12 +118,6 @@ def test_two_processes_harvest_each_source_once_per_interval_and_hand_over(
             "HARVEST_CACHE_DIR": str(tmp_path / "cache"),
         }
         upgrade(postgres_url)  # migrated once, so both processes can start together
-        ports = [_free_port(), _free_port()]
-        for i, port in enumerate(ports):
-            processes.append(_start(port, env, tmp_path / f"run{i}.log"))
-        for port, child in zip(ports, processes, strict=True):
-            _wait_served(port, child)
-
         claims: dict[str, set[float]] = defaultdict(set)  # claim times seen, per source
 
         def holders() -> list[int]:
@@ -125,6 +127,12 @@ def test_two_processes_harvest_each_source_once_per_interval_and_hand_over(
                     if at is not None:
                         claims[source_id].add(at.timestamp())
                 return [int(name.split()[-1]) for (name,) in connection.execute(HOLDERS)]
+
+        ports = [_free_port(), _free_port()]
+        for i, port in enumerate(ports):
+            processes.append(_start(port, env, tmp_path / f"run{i}.log"))
+        for port, child in zip(ports, processes, strict=True):
+            _wait_served(port, child, between=holders)  # the first harvest's claims too
 
         before = time.monotonic() + 2 * INTERVAL
         while time.monotonic() < before:
