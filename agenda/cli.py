@@ -357,6 +357,7 @@ def run(
             policy=wiring.schedule_policy(settings),
             concurrency=settings.harvest_concurrency,
             tick=settings.scheduler_tick,
+            upkeep=wiring.websub_upkeep(settings, engine),
         )
         _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()

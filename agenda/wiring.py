@@ -7,12 +7,15 @@ plain values and objects made here.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import Engine
 
 from agenda.settings import Settings
+from aggregator import websub
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.geocoder_online import OnlineGeocoder
@@ -21,6 +24,7 @@ from aggregator.schedule_policy import SchedulePolicy
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
+from crawlers.source import SourceConfig
 
 
 def load_settings(config: Path | None = None) -> Settings:
@@ -115,3 +119,31 @@ def schedule_policy(settings: Settings) -> SchedulePolicy:
             else None
         ),
     )
+
+
+def websub_upkeep(
+    settings: Settings, engine: Engine
+) -> Callable[[list[SourceConfig]], object] | None:
+    """The scheduler's WebSub upkeep (subscribe feeds that advertise a hub), or None while
+    ``WEBSUB_CALLBACK_URL`` is unset."""
+    if not settings.websub_callback_url:
+        return None
+    callback = settings.websub_callback_url
+
+    def upkeep(sources: list[SourceConfig]) -> object:
+        with (
+            httpx.Client(
+                timeout=settings.harvest_timeout,
+                headers={"User-Agent": settings.harvest_user_agent},
+            ) as http,
+            make_fetcher(settings) as fetcher,
+        ):
+            return websub.upkeep(
+                engine=engine,
+                subscriber=websub.Subscriber(callback_base=callback, http=http),
+                sources=sources,
+                fetcher=fetcher,
+                now=datetime.now(UTC),
+            )
+
+    return upkeep

@@ -67,6 +67,7 @@ class HarvestScheduler:
         leadership: Leadership | None = None,
         runner: HarvestRunner | None = None,
         rng: random.Random | None = None,
+        upkeep: Callable[[list[SourceConfig]], object] | None = None,
     ) -> None:
         """Wire the scheduler: ``make_fetcher`` gives each run its own fetcher (runs of
         different sources overlap in threads), ``make_window`` the window around a run's now.
@@ -74,7 +75,9 @@ class HarvestScheduler:
         ``concurrency`` bounds the harvests at once (HARVEST_CONCURRENCY); ``runner``
         harvests one source (default: ``harvest_source`` with a fresh fetcher; the
         concurrent harvest's batch function can stand in here); ``leadership`` decides
-        whether this process schedules (default: by the database, ``leadership_for``).
+        whether this process schedules (default: by the database, ``leadership_for``);
+        ``upkeep`` is called with the sources, in a thread of its own, when this process
+        starts scheduling and at each refresh (WebSub subscriptions: ``aggregator.websub``).
         """
         self.engine = engine
         self.config = config
@@ -89,6 +92,8 @@ class HarvestScheduler:
         self.leadership = leadership if leadership is not None else leadership_for(engine)
         self.runner = runner or self._harvest_source
         self.rng = rng or random.Random()
+        self.upkeep = upkeep
+        self._upkeep_thread: threading.Thread | None = None
         self.owner = f"{uuid.uuid4().hex[:12]}"  # this process's name on its claims
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="harvest")
         self._sources: dict[str, SourceConfig] = {}
@@ -202,6 +207,7 @@ class HarvestScheduler:
             with session_scope(self.engine) as session:
                 freed = schedule_state.release_others(session=session, owner=self.owner, now=now)
             log.info("this process schedules now (%s)", self.owner)
+            self._refreshed_at = None  # refresh (and upkeep) at once
             if freed:
                 log.info("took over unfinished harvests: %s", ", ".join(freed))
         elif self._leading and not leading:
@@ -219,11 +225,27 @@ class HarvestScheduler:
             return []
         if self._refreshed_at is None or now - self._refreshed_at >= PROPOSALS_CHECK:
             self.refresh_sources()
+            self._start_upkeep()
         with self._idle:
             free = self.concurrency - self._running
         if free <= 0:
             return []
         return self._start(self._claim(now=now, limit=free), now)
+
+    def _start_upkeep(self) -> None:
+        """Run ``upkeep`` in the background unless it is still running from the last time."""
+        if self.upkeep is None or (self._upkeep_thread and self._upkeep_thread.is_alive()):
+            return
+        upkeep, sources = self.upkeep, list(self._sources.values())
+
+        def run() -> None:
+            try:
+                upkeep(sources)
+            except Exception:  # a hub or feed problem must not stop anything else
+                log.exception("scheduler upkeep failed")
+
+        self._upkeep_thread = threading.Thread(target=run, name="upkeep", daemon=True)
+        self._upkeep_thread.start()
 
     def _claim(self, *, now: datetime, limit: int, only: list[str] | None = None) -> list[str]:
         with session_scope(self.engine) as session:
