@@ -56,6 +56,7 @@ def _detail(status: int, detail: str, **headers: str) -> JSONResponse:
             403: "a wrong token, or pings are off for this source (it has no token)",
             404: "no such source",
             429: "too many pings from this address",
+            422: "a parameter of the wrong type",
         }.items()
     },
 )
