@@ -157,7 +157,7 @@ def test_two_processes_harvest_each_source_once_per_interval_and_hand_over(
         other.wait(timeout=60)
         holders()
         with db.connect() as connection:
-            runs = dict(connection.execute(RUNS).all())
+            runs: dict[str, int] = {row[0]: row[1] for row in connection.execute(RUNS)}
     db.dispose()
 
     assert sorted(claims) == names
