@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Collection, Iterator
@@ -62,6 +63,9 @@ ConfigOpt = Annotated[
 ]
 NowOpt = Annotated[str | None, typer.Option("--now", help="ISO date-time to use as 'today'")]
 HorizonOpt = Annotated[int | None, typer.Option("--horizon-days", help="expand series this far")]
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", min=1, help="web worker processes (the API is stateless)")
+]
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -263,11 +267,32 @@ def _progress_line(outcome: HarvestOutcome) -> str:
     )
 
 
-def _serve(app_to_serve: Any, host: str, port: int, settings: Settings) -> None:
+def _serve(app_to_serve: Any, host: str, port: int, settings: Settings, workers: int = 1) -> None:
+    """Serve in this process, or with ``workers`` > 1 in that many worker processes (each
+    builds the app from the environment: ``agenda.asgi``)."""
     import uvicorn
 
     err.print(f"Serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
     log_config = setup_logging(settings.agenda_log_format, service=True)
+    if workers > 1:
+        if settings.web_secret_key is None:
+            # each worker would draw its own random key: a session made by one would be
+            # refused by the others
+            os.environ["WEB_SECRET_KEY"] = secrets.token_urlsafe(32)
+        os.environ["AGENDA_CONFIG"] = str(settings.agenda_config)
+        from agenda.asgi import FACTORY
+
+        uvicorn.run(
+            FACTORY,
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=log_config,
+            **proxy_options(settings),
+        )
+        return
     uvicorn.run(
         app_to_serve,
         host=host,
@@ -294,9 +319,10 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: WorkersOpt = 1,
     config: ConfigOpt = None,
 ) -> None:
-    """Serve the API and pages."""
+    """Serve the API and pages (no harvesting: `agenda run` schedules)."""
     from agenda.web import create_app
 
     settings = wiring.load_settings(config)
@@ -308,6 +334,7 @@ def serve(
             host,
             port,
             settings,
+            workers,
         )
 
 
@@ -315,9 +342,14 @@ def serve(
 def run(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: WorkersOpt = 1,
     config: ConfigOpt = None,
 ) -> None:
-    """The main job: harvest each source at its interval in the background while serving."""
+    """The main job: harvest each source at its interval in the background while serving.
+
+    Several of these may run on one PostgreSQL database: one schedules at a time, the
+    others serve and take over when it stops.
+    """
     from agenda.web import create_app
     from aggregator.schedule import HarvestScheduler
 
@@ -335,6 +367,10 @@ def run(
             make_window=lambda now: wiring.harvest_window(settings, now),
             process_budget=settings.harvest_process_budget,
             on_outcome=wiring.health_notifier(settings, app_config, engine),
+            policy=wiring.schedule_policy(settings),
+            concurrency=settings.harvest_concurrency,
+            tick=settings.scheduler_tick,
+            upkeep=wiring.websub_upkeep(settings, engine),
         )
         _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()
@@ -347,6 +383,7 @@ def run(
                 host,
                 port,
                 settings,
+                workers,
             )
         finally:
             grace = settings.harvest_shutdown_grace
@@ -382,6 +419,32 @@ def mcp_command(
             base_url=base_url or settings.agenda_base_url or FALLBACK_BASE_URL,
         )
         server.run("stdio")
+
+
+@app.command("ping-token")
+def ping_token(
+    source_id: Annotated[str, typer.Argument(help="the source's id in sources.yaml")],
+    config: ConfigOpt = None,
+) -> None:
+    """Make (or replace) a source's ping token and print it once; only its digest is kept."""
+    from aggregator.db import session_scope
+    from aggregator.push import issue_token
+    from aggregator.store import sync_sources
+
+    settings = wiring.load_settings(config)
+    app_config = _load(settings)
+    known = {s.id for s in app_config.sources}
+    if source_id not in known:
+        raise _usage_error(f"unknown source {source_id!r}; known: {', '.join(sorted(known))}")
+    with _engine(settings) as engine, session_scope(engine) as session:
+        sync_sources(session=session, sources=app_config.sources)
+        token = issue_token(session=session, source_id=source_id, now=datetime.now(UTC))
+    sys.stdout.write(token + "\n")
+    err.print(
+        f"Ping token for {escape(source_id)} (shown once; a new one replaces it):"
+        f" POST /api/sources/{escape(source_id)}/ping with 'Authorization: Bearer TOKEN'.",
+        highlight=False,
+    )
 
 
 @app.command()

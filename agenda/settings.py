@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Scrapy crawls (kinds jsonld, tribe, selectors): whole-crawl limit, politeness, HTTP cache
     # wall time the pipeline stages may spend on one source (aggregator.budget)
     harvest_process_budget: float = Field(default=120.0, gt=0, alias="HARVEST_PROCESS_BUDGET")
+    # sources harvested at once (agenda harvest and agenda run alike), and at once per site
+    harvest_concurrency: int = Field(default=8, ge=1, alias="HARVEST_CONCURRENCY")
+    harvest_per_host: int = Field(default=1, ge=1, alias="HARVEST_PER_HOST")
     # `agenda run` on SIGTERM: how long an in-flight harvest may take to finish
     harvest_shutdown_grace: float = Field(default=60.0, ge=0, alias="HARVEST_SHUTDOWN_GRACE")
     harvest_crawl_timeout: float = Field(default=600.0, alias="HARVEST_CRAWL_TIMEOUT")
@@ -61,6 +64,21 @@ class Settings(BaseSettings):
         " overstappers)",
         alias="HARVEST_USER_AGENT",
     )
+
+    # the scheduler of `agenda run` (aggregator.schedule): how often it looks for due
+    # sources (and a standby process for the lock), the random share of the interval added
+    # to each due time, the longest back-off of a failing source, and (tests, staging) one
+    # interval in seconds for every source
+    scheduler_tick: float = Field(default=1.0, gt=0, alias="SCHEDULER_TICK")
+    scheduler_jitter: float = Field(default=0.1, ge=0, le=1, alias="SCHEDULER_JITTER")
+    scheduler_backoff_max: float = Field(default=86400.0, gt=0, alias="SCHEDULER_BACKOFF_MAX")
+    scheduler_interval: float | None = Field(default=None, gt=0, alias="SCHEDULER_INTERVAL")
+    # pings (POST /api/sources/{id}/ping): at most one harvest per source per this many
+    # seconds, and requests per client address per hour
+    ping_debounce: float = Field(default=30.0, ge=0, alias="PING_DEBOUNCE")
+    ping_rate_limit: int = Field(default=60, ge=1, alias="PING_RATE_LIMIT")
+    # WebSub: the public base URL hubs call back (off when unset)
+    websub_callback_url: str | None = Field(default=None, alias="WEBSUB_CALLBACK_URL")
 
     # Exports (iCal, feeds) answer If-None-Match without a database read while the store
     # version was read at most this many seconds ago: a write is then seen up to this late

@@ -47,6 +47,8 @@ def forms_options(settings: Settings) -> FormsOptions:
         user_agent=settings.harvest_user_agent,
         past_days=settings.harvest_past_days,
         mailer=mailer(settings),
+        ping_limit=RateLimit(limit=settings.ping_rate_limit, window=timedelta(hours=1)),
+        ping_debounce=settings.ping_debounce,
     )
 
 

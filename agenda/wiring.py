@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from agenda.settings import Settings
+from aggregator import websub
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.geocoder_online import OnlineGeocoder
@@ -23,9 +25,11 @@ from aggregator.harvest import HarvestOutcome
 from aggregator.mail import LogMailer, Mailer, SmtpMailer, SmtpSettings
 from aggregator.notify import notify_source_health
 from aggregator.pipeline import Pipeline, build_pipeline
+from aggregator.schedule_policy import SchedulePolicy
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
+from crawlers.source import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -151,3 +155,44 @@ def health_notifier(
             log.exception("source health mail for %s not decided", outcome.source_id)
 
     return after_harvest
+
+
+def schedule_policy(settings: Settings) -> SchedulePolicy:
+    """The scheduler's jitter, back-off cap and interval override (SCHEDULER_*)."""
+    return SchedulePolicy(
+        jitter=settings.scheduler_jitter,
+        backoff_max=timedelta(seconds=settings.scheduler_backoff_max),
+        interval=(
+            timedelta(seconds=settings.scheduler_interval)
+            if settings.scheduler_interval is not None
+            else None
+        ),
+    )
+
+
+def websub_upkeep(
+    settings: Settings, engine: Engine
+) -> Callable[[list[SourceConfig]], object] | None:
+    """The scheduler's WebSub upkeep (subscribe feeds that advertise a hub), or None while
+    ``WEBSUB_CALLBACK_URL`` is unset."""
+    if not settings.websub_callback_url:
+        return None
+    callback = settings.websub_callback_url
+
+    def upkeep(sources: list[SourceConfig]) -> object:
+        with (
+            httpx.Client(
+                timeout=settings.harvest_timeout,
+                headers={"User-Agent": settings.harvest_user_agent},
+            ) as http,
+            make_fetcher(settings) as fetcher,
+        ):
+            return websub.upkeep(
+                engine=engine,
+                subscriber=websub.Subscriber(callback_base=callback, http=http),
+                sources=sources,
+                fetcher=fetcher,
+                now=datetime.now(UTC),
+            )
+
+    return upkeep

@@ -48,6 +48,7 @@ class HarvestOutcome:
     error: str | None = None
     http_status: int | None = None
     bytes: int | None = None
+    retry_after: float | None = None  # seconds a 429/503 asked to wait (for the scheduler)
 
 
 def _finish_run(
@@ -254,6 +255,7 @@ def harvest_source(
         outcome.error = str(exc)
         if isinstance(exc, FetchError):
             outcome.http_status = exc.status
+            outcome.retry_after = exc.retry_after
     except Exception as exc:  # a bug in one source's path must not stop the others
         log.exception("unexpected error harvesting %s", source.id)
         outcome.outcome = "failed"

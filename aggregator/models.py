@@ -231,3 +231,43 @@ class RateLimitHit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=100)
     at: datetime = Field(default_factory=utcnow)
+
+
+class SourceSchedule(SQLModel, table=True):
+    """When a source is harvested next, and what the scheduler knows of its recent runs.
+
+    ``claimed_by`` names the process harvesting it now (one run of a source at a time, on
+    any number of machines); ``requested_at`` is a harvest asked for by a ping or a WebSub
+    notification that the scheduler has not started yet.
+    """
+
+    __tablename__ = "source_schedule"
+
+    source_id: str = Field(primary_key=True, foreign_key="source.id", max_length=100)
+    next_due: datetime = Field(index=True)
+    last_attempt_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    consecutive_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    backoff_seconds: float | None = None  # the wait after the last failure (None: none)
+    retry_after_until: datetime | None = None  # a 429/503 Retry-After holds it until then
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_at: datetime | None = None
+    requested_at: datetime | None = None
+    request_reason: str | None = Field(default=None, max_length=20)  # ping | websub
+
+
+class SourcePush(SQLModel, table=True):
+    """Push freshness of a source: its ping token (hashed) and its WebSub subscription."""
+
+    __tablename__ = "source_push"
+
+    source_id: str = Field(primary_key=True, foreign_key="source.id", max_length=100)
+    token_hash: str | None = Field(default=None, max_length=64)
+    token_created_at: datetime | None = None
+    last_ping_at: datetime | None = None
+    hub_url: str | None = None
+    topic_url: str | None = None
+    websub_secret: str | None = Field(default=None, max_length=100)
+    websub_state: str | None = Field(default=None, max_length=20)  # pending | verified | denied
+    websub_lease_until: datetime | None = None
+    websub_checked_at: datetime | None = None

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -23,11 +25,38 @@ from crawlers.records import FeedError
 
 
 class FetchError(Exception):
-    """The source could not be fetched (unreachable, HTTP error, too large, too slow)."""
+    """The source could not be fetched (unreachable, HTTP error, too large, too slow).
 
-    def __init__(self, reason: str, *, status: int | None = None) -> None:
+    ``retry_after`` is the wait in seconds a 429 or 503 answer asked for (its
+    ``Retry-After`` header, RFC 9110 section 10.2.3), for the scheduler to honour.
+    """
+
+    def __init__(
+        self, reason: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(reason)
         self.status = status
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date.
+
+    Returns None when the header is absent or unreadable; a date in the past gives 0.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # an HTTP-date is always GMT
+        when = when.replace(tzinfo=UTC)
+    current = now if now is not None else time.time()
+    return max(0.0, when.timestamp() - current)
 
 
 @dataclass(slots=True)
@@ -197,9 +226,16 @@ class Fetcher:
                         or (validators.last_modified if validators else None),
                     )
                 if response.status_code >= 400:
+                    wait = (
+                        parse_retry_after(response.headers.get("retry-after"))
+                        if response.status_code in (429, 503)
+                        else None
+                    )
                     raise FetchError(
-                        f"HTTP {response.status_code} {response.reason_phrase} from {url}",
+                        f"HTTP {response.status_code} {response.reason_phrase} from {url}"
+                        + (f" (Retry-After: {wait:g} s)" if wait is not None else ""),
                         status=response.status_code,
+                        retry_after=wait,
                     )
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > self.max_bytes:
