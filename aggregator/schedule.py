@@ -30,9 +30,9 @@ from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.harvest import HarvestOutcome, harvest_source
 from aggregator.leadership import Leadership, leadership_for, lock_source_rows
-from aggregator.queue_gauge import set_scheduler_queue_length
 from aggregator.models import Source, SourceSchedule
 from aggregator.pipeline import Pipeline
+from aggregator.queue_gauge import set_scheduler_queue_length
 from aggregator.schedule_policy import SchedulePolicy, after_run
 from aggregator.store import sync_sources
 from aggregator.submissions import with_approved_feeds
@@ -139,11 +139,17 @@ class HarvestScheduler:
             with self._idle:
                 self._running -= 1
                 self._idle.notify_all()
-            if outcome is not None and self.on_outcome is not None:
-                try:
-                    self.on_outcome(outcome)
-                except Exception:  # a notification never stops the scheduler
-                    log.exception("after-harvest hook failed for %s", source.id)
+            if outcome is not None:
+                self._after(outcome)
+
+    def _after(self, outcome: HarvestOutcome) -> None:
+        """Hand a run's outcome to ``on_outcome``; its failure never stops the scheduler."""
+        if self.on_outcome is None:
+            return
+        try:
+            self.on_outcome(outcome)
+        except Exception:
+            log.exception("after-harvest hook failed for %s", outcome.source_id)
 
     def _record(
         self, source: SourceConfig, started: datetime, outcome: HarvestOutcome | None
@@ -183,7 +189,9 @@ class HarvestScheduler:
 
     def harvest_one(self, source: SourceConfig) -> HarvestOutcome:
         """Harvest one source now, outside the schedule's claims (tests, a first harvest)."""
-        return self.runner(source)
+        outcome = self.runner(source)
+        self._after(outcome)
+        return outcome
 
     # -- the schedule ------------------------------------------------------------------
 

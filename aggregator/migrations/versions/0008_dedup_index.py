@@ -12,7 +12,7 @@ Plain ADD/DROP COLUMN (SQLite >= 3.35 and PostgreSQL), never a batch rebuild: on
 that would drop the publish-state triggers of migration 0002.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -24,7 +24,7 @@ from alembic import op
 from aggregator.dedup import slot_of
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

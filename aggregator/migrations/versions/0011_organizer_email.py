@@ -4,8 +4,8 @@ URL fields take http(s) only, so a ``mailto:`` organiser or registration link us
 dropped. The address now goes to its own column, published as the organiser's e-mail
 (ORGANIZER in iCal, organizer.email in JSON and schema.org).
 
-Revision ID: 0012
-Revises: 0006
+Revision ID: 0011
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0006"
+revision: str = "0011"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
