@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 from aggregator.config import AppConfig
-from api import discovery, metrics, open_data, routes_api, routes_calendar
+from api import coverage, discovery, metrics, open_data, routes_api, routes_calendar
 from api.assistant import mount_assistant
 from api.docs import install_docs
 from api.export_cache import Exports, RevalidationShortcut
@@ -80,6 +80,7 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
     app.include_router(metrics.router)
     app.include_router(discovery.router)
     app.include_router(open_data.router)
+    app.include_router(coverage.router)
     install_docs(app)
     install_web(app)
     mount_assistant(app)

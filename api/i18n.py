@@ -450,3 +450,9 @@ def long_date(day: date | datetime, lang: str) -> str:
     if lang == "en":
         return f"{_DAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
     return f"{_DAYS_NL[day.weekday()]} {day.day} {_MONTHS_NL[day.month - 1]} {day.year}"
+
+
+def month_name(month: date, lang: str, *, year: bool = True) -> str:
+    """'maart 2027' / 'March 2027' (without the year when ``year`` is false)."""
+    name = (_MONTHS_EN if lang == "en" else _MONTHS_NL)[month.month - 1]
+    return f"{name} {month.year}" if year else name
