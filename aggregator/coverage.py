@@ -216,7 +216,7 @@ def coverage(
         start_at,
         start_date,
         all_day,
-    ) in session.execute(statement).tuples():
+    ) in session.execute(statement):
         month = _event_month(start_at, start_date, all_day)
         if month not in period:
             continue  # began before the first month and lasts into it: counted where it starts
