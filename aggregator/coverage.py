@@ -254,9 +254,10 @@ def _add(
 
 
 def upcoming_per_region(*, session: Session, regions: Regions, since: date) -> dict[str, int]:
-    """How many upcoming (not cancelled, not removed) events each region has, counted as
-    the region filter counts them (composites by their members' municipalities)."""
-    filters = EventFilters(date_from=since, include_cancelled=False)
+    """How many events each region lists from ``since`` on (as its region page does: not
+    removed, cancelled ones included), counted as the region filter counts them
+    (composites by their members' municipalities)."""
+    filters = EventFilters(date_from=since)
     dialect = session.get_bind().dialect.name
     found = session.exec(
         select(Event.region, Event.municipality_code).where(

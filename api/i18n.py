@@ -161,6 +161,26 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Kies een regio om de activiteiten te zien en je erop te abonneren in je eigen agenda.",
         "Choose a region to see its activities and subscribe to them in your own calendar.",
     ),
+    "region_upcoming_count": ("{n} komend", "{n} upcoming"),
+    "copy": ("Kopiëren", "Copy"),
+    "copied": ("Gekopieerd", "Copied"),
+    "copy_failed": (
+        "Kopiëren lukte niet: selecteer het adres en kopieer het zelf.",
+        "Copying did not work: select the address and copy it yourself.",
+    ),
+    "subscribe_webcal_address": ("Webcal-adres (kopiëren)", "Webcal address (copy)"),
+    "feeds_title": ("Alle formaten van deze regio", "Every format of this region"),
+    "feeds_intro": (
+        "Dezelfde activiteiten voor je eigen site, feedlezer of spreadsheet.",
+        "The same activities for your own site, feed reader or spreadsheet.",
+    ),
+    "feed_ics": ("iCal (agenda-abonnement)", "iCal (calendar subscription)"),
+    "feed_rss": ("RSS", "RSS"),
+    "feed_atom": ("Atom", "Atom"),
+    "feed_jsonfeed": ("JSON Feed", "JSON Feed"),
+    "feed_api": ("JSON API", "JSON API"),
+    "feed_csv": ("CSV (open data)", "CSV (open data)"),
+    "region_coverage": ("Dekking in deze regio", "Coverage in this region"),
     # submission form
     "submit_title": ("Activiteit aanmelden", "Submit an activity"),
     "submit_intro": (
