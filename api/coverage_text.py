@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from aggregator.coverage import ANY, Coverage, Gap, add_months
-from api.i18n import month_name
+from api.i18n import lookup, month_name
 from api.web import region_name, term_label
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -79,9 +79,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 def ct(key: str, lang: str, /, **params: object) -> str:
     """A string of the coverage views in ``lang``."""
-    pair = STRINGS[key]
-    text = pair[1] if lang == "en" else pair[0]
-    return text.format(**params) if params else text
+    return lookup(STRINGS, key, lang, **params)
 
 
 def _month(month: date, lang: str, coverage: Coverage) -> str:

@@ -19,6 +19,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav_submit": ("Activiteit aanmelden", "Submit an activity"),
     "nav_embed": ("Op je eigen site", "On your own site"),
     "nav_moderation": ("Moderatie", "Moderation"),
+    "nav_interest": ("Belangstelling", "Interest"),
+    "nav_coverage": ("Dekking", "Coverage"),
     "nav_login": ("Inloggen", "Log in"),
     "nav_logout": ("Uitloggen", "Log out"),
     "switch_language": ("English", "Nederlands"),
@@ -476,3 +478,10 @@ def month_name(month: date, lang: str, *, year: bool = True) -> str:
     """'maart 2027' / 'March 2027' (without the year when ``year`` is false)."""
     name = (_MONTHS_EN if lang == "en" else _MONTHS_NL)[month.month - 1]
     return f"{name} {month.year}" if year else name
+
+
+def lookup(table: dict[str, tuple[str, str]], key: str, lang: str, /, **params: object) -> str:
+    """A string of ``table`` (key -> (Dutch, English), like ``STRINGS``) in ``lang``; the
+    pages of one feature may keep their own table and read it with this."""
+    text = table[key][1] if lang == "en" else table[key][0]
+    return text.format(**params) if params else text

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from aggregator.health import events_per_source
 from aggregator.models import Event, HarvestRun, Source
+from api.interest import InterestCollector
 
 router = APIRouter(tags=["ops"])
 
@@ -82,4 +83,5 @@ def metrics(request: Request) -> Response:
     """Source health and event counts in the Prometheus text format."""
     registry = CollectorRegistry()
     registry.register(StoreCollector(request.app.state.engine))
+    registry.register(InterestCollector(request.app.state.interest))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -11,7 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from aggregator.pipeline import Pipeline
 from api.web import add_page_context, add_templates
-from forms import auth, moderation, submit, users
+from forms import auth, interest, moderation, submit, users
 from forms.options import FormsOptions
 
 log = logging.getLogger(__name__)
@@ -42,5 +42,5 @@ def install_forms(app: FastAPI, *, options: FormsOptions, pipeline: Pipeline) ->
         https_only=options.cookie_secure,
     )
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)  # type: ignore[arg-type]
-    for module in (auth, submit, users, moderation):
+    for module in (auth, submit, users, moderation, interest):
         app.include_router(module.router)
