@@ -25,7 +25,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "all_regions": ("Heel Nederland", "The whole country"),
     "all": ("Alle", "All"),
     "months": ("Maanden vooruit", "Months ahead"),
-    "from_month": ("Vanaf maand", "From month"),
+    "from_month": ("Vanaf maand (jjjj-mm)", "From month (yyyy-mm)"),
     "show": ("Tonen", "Show"),
     "region": ("Regio", "Region"),
     "sector": ("Sector", "Sector"),

@@ -75,6 +75,7 @@ def _open(chromium, width: int):  # type: ignore[no-untyped-def]
 
 def _check(page, name: str, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
     audit.assert_axe_clean(page)
+    audit.assert_nu_clean(page.content(), name)
     assert problems == [], problems
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
