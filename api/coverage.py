@@ -321,11 +321,16 @@ def coverage_page(
                 ],
             }
         )
+    # grouped by region (national view) or by sector (a region's view)
     gaps: dict[str, list[str]] = {}
     for gap in result.gaps(by_type=_gaps_by_type(ask)):
-        gaps.setdefault(place_name(config, gap.region, lang), []).append(
-            gap_sentence(gap, result, config, lang)
-        )
+        if not ask.region:
+            group = place_name(config, gap.region, lang)
+        elif gap.sector == ANY:
+            group = ct("all", lang)
+        else:
+            group = f"{ct('sector', lang)} {sector_name(gap.sector, lang)}"
+        gaps.setdefault(group, []).append(gap_sentence(gap, result, config, lang))
     title = (
         ct("title_region", lang, region=place_name(config, ask.region, lang))
         if ask.region

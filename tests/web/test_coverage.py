@@ -10,6 +10,7 @@ import csv
 import io
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -29,6 +30,7 @@ def _month_end(first: date) -> date:
     return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
+@pytest.mark.both_backends  # the sector and type filters are SQL per dialect
 def test_region_view_counts_known_cells_and_names_the_gaps(client: TestClient) -> None:
     body = client.get("/api/coverage", params={**SIX_MONTHS, "region": "twente"}).json()
     assert body["months"] == ["2027-01", "2027-02", "2027-03", "2027-04", "2027-05", "2027-06"]
@@ -58,6 +60,23 @@ def test_region_view_counts_known_cells_and_names_the_gaps(client: TestClient) -
         **{"from": "2027-03-01", "to": "2027-03-31"},
     )
     assert march == 2
+    # filtered in SQL: only those cells remain
+    narrow = client.get(
+        "/api/coverage",
+        params={**SIX_MONTHS, "region": "twente", "sector": "vo", "type": "meeloopdag"},
+    ).json()
+    assert narrow["rows"][0]["months"] == {
+        "2027-01": 0,
+        "2027-02": 0,
+        "2027-03": 2,
+        "2027-04": 0,
+        "2027-05": 0,
+        "2027-06": 0,
+    }
+    assert [g["text"]["nl"] for g in narrow["gaps"]] == [
+        "geen meeloopdag voor vo in Twente vóór maart",
+        "geen meeloopdag voor vo in Twente na maart",
+    ]
 
 
 def test_national_view_has_a_row_per_region_and_region_links(client: TestClient) -> None:
