@@ -29,16 +29,19 @@ pages) and runs to the end of the last month.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from itertools import groupby
 
+from sqlalchemy import Text, case, cast, func, type_coerce
 from sqlalchemy import select as sql_select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from aggregator.config import Regions, Taxonomy
-from aggregator.localtime import LOCAL_TZ
+from aggregator.localtime import local_midnight
 from aggregator.models import Event
 from aggregator.query import EventFilters, filter_conditions
 
@@ -149,10 +152,22 @@ class Coverage:
         )
 
 
-def _event_month(start_at: datetime, start_date: date | None, all_day: bool) -> date:
-    if all_day and start_date is not None:
-        return month_start(start_date)
-    return month_start(start_at.astimezone(LOCAL_TZ).date())
+def _month_index(period: list[date]) -> ColumnElement[int]:
+    """SQL: the index in ``period`` of the (local) month an event starts in, -1 before it.
+
+    All-day events start at local midnight of their first day, so one comparison of
+    ``start_at`` with each month's local start serves both kinds.
+    """
+    bounds = [local_midnight(m) for m in period[1:]]
+    whens = [(col(Event.start_at) < local_midnight(period[0]), -1)]
+    whens += [(col(Event.start_at) < bound, i) for i, bound in enumerate(bounds)]
+    return case(*whens, else_=len(period) - 1)
+
+
+def _sectors_text(dialect: str) -> ColumnElement[str]:
+    # the JSON list as its text, to group by (PostgreSQL's json type needs the cast)
+    column = col(Event.sectors)
+    return cast(column, Text) if dialect == "postgresql" else type_coerce(column, Text)
 
 
 def _default_rows(regions: Regions) -> list[str]:
@@ -194,31 +209,34 @@ def coverage(
     dialect = session.get_bind().dialect.name
     wanted = filters.all_regions()
     view_region = wanted[0] if len(wanted) == 1 else None
-    statement = sql_select(
-        col(Event.region),
-        col(Event.municipality_code),
-        col(Event.activity_type),
-        col(Event.sectors),
-        col(Event.start_at),
-        col(Event.start_date),
-        col(Event.all_day),
-    ).where(*filter_conditions(window, regions, dialect))
+    month_index = _month_index(period).label("month_index")
+    sectors_text = _sectors_text(dialect).label("sectors_text")
+    statement = (
+        sql_select(
+            col(Event.region),
+            col(Event.municipality_code),
+            col(Event.activity_type),
+            sectors_text,
+            month_index,
+            func.count(),
+        )
+        .where(*filter_conditions(window, regions, dialect))
+        .group_by(
+            col(Event.region),
+            col(Event.municipality_code),
+            col(Event.activity_type),
+            sectors_text,
+            month_index,
+        )
+    )
     rows = [view_region] if view_region else (list(wanted) or _default_rows(regions))
     sectors = list(filters.sectors) or taxonomy.slugs("sectors")
     types = list(filters.types) or taxonomy.slugs("activity_types")
     result = Coverage(months=period, rows=rows, sectors=sectors, types=types)
     seen_rows = set(rows)
-    for (
-        region,
-        code,
-        activity_type,
-        event_sectors,
-        start_at,
-        start_date,
-        all_day,
-    ) in session.execute(statement):
-        month = _event_month(start_at, start_date, all_day)
-        if month not in period:
+    parsed: dict[str, list[str]] = {}
+    for region, code, activity_type, listed, index, count in session.execute(statement):
+        if index < 0:
             continue  # began before the first month and lasts into it: counted where it starts
         row = view_region or (regions.home_of.get(code or "") or region or "")
         if row not in seen_rows:
@@ -229,8 +247,10 @@ def coverage(
             if row not in seen_rows:
                 seen_rows.add(row)
                 result.rows.append(row)
-        result.events += 1
-        _add(result.counts, row, list(event_sectors or []) or [""], activity_type or "", month)
+        if listed not in parsed:
+            parsed[listed] = list(json.loads(listed or "[]")) or [""]
+        result.events += count
+        _add(result.counts, row, parsed[listed], activity_type or "", period[index], count)
     return result
 
 
@@ -245,12 +265,14 @@ def _add(
     sectors: list[str],
     activity_type: str,
     month: date,
+    count: int = 1,
 ) -> None:
-    """Count one event in its cells and in every sum over region, sector and type."""
+    """Count ``count`` events alike in their cells and in every sum over region, sector
+    and type."""
     for region in (row, ANY):
         for sector in (*dict.fromkeys(sectors), ANY):
             for kind in (activity_type, ANY):
-                counts[(region, sector, kind, month)] += 1
+                counts[(region, sector, kind, month)] += count
 
 
 def upcoming_per_region(*, session: Session, regions: Regions, since: date) -> dict[str, int]:
@@ -264,10 +286,13 @@ def upcoming_per_region(*, session: Session, regions: Regions, since: date) -> d
             *filter_conditions(filters, regions, dialect)
         )
     ).all()
-    counts: dict[str, int] = {}
+    # which regions list each municipality (composites included), so each event is read once
+    containing: dict[str, set[str]] = {}
     for region in regions:
-        members = regions.members(region.slug)
-        counts[region.slug] = sum(
-            1 for slug, code in found if slug == region.slug or (code and code in members)
-        )
+        for member in regions.members(region.slug):
+            containing.setdefault(member, set()).add(region.slug)
+    counts = dict.fromkeys((r.slug for r in regions), 0)
+    for slug, code in found:
+        for match in containing.get(code or "", set()) | ({slug} if slug in counts else set()):
+            counts[match] += 1
     return counts

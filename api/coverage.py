@@ -136,19 +136,22 @@ def coverage_json(
     ask: CoverageRequest, result: Coverage, config: AppConfig, since: date
 ) -> dict[str, Any]:
     """The JSON form of a coverage view (the page's counts and gaps, with both languages)."""
+    keys = {m: _month_key(m) for m in result.months}
+    cells_of: dict[str, list[dict[str, Any]]] = {}
+    for (region, sector, kind, m), n in sorted(result.counts.items()):
+        if region != ANY and ANY not in (sector, kind) and n:
+            cells_of.setdefault(region, []).append(
+                {"sector": sector or None, "type": kind or None, "month": keys[m], "count": n}
+            )
     rows = []
     for row in result.rows:
-        cells = [
-            {"sector": sector or None, "type": kind or None, "month": _month_key(m), "count": n}
-            for (region, sector, kind, m), n in sorted(result.counts.items())
-            if region == row and ANY not in (sector, kind) and n
-        ]
+        cells = cells_of.get(row, [])
         rows.append(
             {
                 "region": row or None,
                 "name": place_name(config, row, "nl"),
                 "total": result.count(row),
-                "months": {_month_key(m): result.count(row, month=m) for m in result.months},
+                "months": {keys[m]: result.count(row, month=m) for m in result.months},
                 "cells": cells,
             }
         )
