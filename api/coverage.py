@@ -21,6 +21,8 @@ from fastapi.responses import Response
 from aggregator.config import AppConfig
 from aggregator.coverage import ANY, MAX_MONTHS, Coverage, coverage
 from aggregator.localtime import today_local
+from api.api_models import error_responses
+from api.coverage_model import CoverageOut
 from api.coverage_text import ct, gap_sentence, place_name, sector_name, type_name
 from api.deps import ConfigDep, SessionDep
 from api.i18n import month_name
@@ -207,6 +209,8 @@ def coverage_csv(result: Coverage, config: AppConfig) -> bytes:
 @router.get(
     "/api/coverage",
     summary="Coverage: upcoming activities per region, sector, type and month, with gaps",
+    response_model=CoverageOut,
+    responses=error_responses(400, 422, c400="an unknown region, sector or type, or a bad 'from'"),
 )
 def coverage_api(ask: CoverageRequestDep, session: SessionDep, config: ConfigDep) -> dict[str, Any]:
     """The coverage report as JSON: per row (region) the total, the totals per month and the
@@ -219,7 +223,10 @@ def coverage_api(ask: CoverageRequestDep, session: SessionDep, config: ConfigDep
     "/dekking.csv",
     summary="Coverage as CSV: every region x sector x type x month cell",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **error_responses(400, 422, c400="an unknown region, sector or type, or a bad 'from'"),
+    },
 )
 def coverage_csv_download(
     ask: CoverageRequestDep, session: SessionDep, config: ConfigDep
