@@ -50,6 +50,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "per_event": ("Per activiteit", "Per activity"),
     "nothing": ("Nog niets geteld in deze weken.", "Nothing counted in these weeks yet."),
     "unknown": ("onbekend", "unknown"),
+    "no_region": (
+        "geen regio (abonnementen op heel Nederland)",
+        "no region (subscriptions to the whole country)",
+    ),
 }
 KINDS = ("subscriptions", "fetches", "views", "clicks")
 MAX_EVENTS = 100
@@ -92,7 +96,7 @@ def interest_page(
     )
 
     def place(slug: str) -> str:
-        return region_name(config, slug, lang) if slug else _s("unknown", lang)
+        return region_name(config, slug, lang) if slug else _s("no_region", lang)
 
     def term(field: str) -> Any:
         return lambda slug: term_label(config, field, slug, lang) if slug else _s("unknown", lang)
