@@ -7,7 +7,6 @@ one domain function and prints; exit statuses are those of DESIGN.md.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import sys
@@ -25,6 +24,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from agenda import wiring
+from agenda.logs import setup_logging
 from agenda.settings import Settings
 from aggregator.config import AppConfig, ConfigError
 from aggregator.harvest import HarvestOutcome
@@ -199,6 +199,7 @@ def harvest(
     from aggregator.harvest import harvest as run_harvest
 
     settings = wiring.load_settings(config)
+    setup_logging(settings.agenda_log_format, service=False)
     app_config = _load(settings)
     known = {s.id for s in app_config.sources}
     unknown = [name for name in source or [] if name not in known]
@@ -214,10 +215,12 @@ def harvest(
         wiring.make_fetcher(settings) as fetcher,
     ):
         task = progress.add_task("harvesting", total=len(selected))
+        notify = wiring.health_notifier(settings, app_config, engine)
 
         def done(outcome: HarvestOutcome) -> None:
             progress.advance(task)
             err.print(_progress_line(outcome), highlight=False)
+            notify(outcome)
 
         outcomes = run_harvest(
             engine=engine,
@@ -264,7 +267,15 @@ def _serve(app_to_serve: Any, host: str, port: int, settings: Settings) -> None:
     import uvicorn
 
     err.print(f"Serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app_to_serve, host=host, port=port, log_level="info", **proxy_options(settings))
+    log_config = setup_logging(settings.agenda_log_format, service=True)
+    uvicorn.run(
+        app_to_serve,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=log_config,
+        **proxy_options(settings),
+    )
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:
@@ -310,8 +321,8 @@ def run(
     from agenda.web import create_app
     from aggregator.schedule import HarvestScheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = wiring.load_settings(config)
+    setup_logging(settings.agenda_log_format, service=True)  # before the first harvest
     app_config = _load(settings)
     pipeline = _pipeline(settings, app_config)
     with _engine(settings) as engine:
@@ -323,6 +334,7 @@ def run(
             make_fetcher=lambda: wiring.make_fetcher(settings),
             make_window=lambda now: wiring.harvest_window(settings, now),
             process_budget=settings.harvest_process_budget,
+            on_outcome=wiring.health_notifier(settings, app_config, engine),
         )
         _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()
@@ -383,7 +395,7 @@ def sources(config: ConfigOpt = None) -> None:
         rows = source_health(engine=engine, config=app_config)
     table = Table(title="Sources")
     table.add_column("id", no_wrap=True, min_width=max((len(r.id) for r in rows), default=2))
-    for column in ("kind", "region", "events", "last success", "next run", "last error"):
+    for column in ("kind", "region", "state", "events", "last success", "next run", "last error"):
         table.add_column(column)
     for row in rows:
         table.add_row(
@@ -393,6 +405,7 @@ def sources(config: ConfigOpt = None) -> None:
                     row.id,
                     row.kind,
                     row.region,
+                    row.state,
                     row.events,
                     row.last_success or "never",
                     row.next_run or "now",

@@ -7,6 +7,7 @@ take the values they need as arguments. There is no global accessor on purpose.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,8 @@ class Settings(BaseSettings):
     agenda_base_url: str | None = Field(default=None, alias="AGENDA_BASE_URL")
     # proxies whose X-Forwarded-For is believed (comma-separated addresses); none by default
     agenda_trusted_proxies: str = Field(default="", alias="AGENDA_TRUSTED_PROXIES")
+    # "json": every log record one JSON object on stderr (agenda.logs)
+    agenda_log_format: Literal["text", "json"] = Field(default="text", alias="AGENDA_LOG_FORMAT")
 
     harvest_timeout: float = Field(default=30.0, alias="HARVEST_TIMEOUT")
     harvest_max_bytes: int = Field(default=20 * 1024 * 1024, alias="HARVEST_MAX_BYTES")
@@ -79,6 +82,15 @@ class Settings(BaseSettings):
     open_data_licence_url: str = Field(
         default="https://creativecommons.org/licenses/by/4.0/", alias="OPEN_DATA_LICENCE_URL"
     )
+    # outgoing mail (source-health and submission notifications); no host: mail is off and
+    # what would have been sent is logged
+    smtp_host: str = Field(default="", alias="SMTP_HOST")
+    smtp_port: int = Field(default=25, gt=0, lt=65536, alias="SMTP_PORT")
+    smtp_starttls: bool = Field(default=False, alias="SMTP_STARTTLS")
+    smtp_user: str | None = Field(default=None, alias="SMTP_USER")
+    smtp_password: str | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_timeout: float = Field(default=10.0, gt=0, alias="SMTP_TIMEOUT")
+    mail_from: str = Field(default="agenda@localhost.localdomain", alias="MAIL_FROM")
     submit_rate_limit: int = Field(default=5, alias="SUBMIT_RATE_LIMIT")
     submit_rate_window_minutes: int = Field(default=60, alias="SUBMIT_RATE_WINDOW_MINUTES")
     # proposed feed URLs on private, loopback or link-local addresses are refused unless set

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from agenda.settings import Settings
+from agenda.wiring import mailer
 from aggregator.config import AppConfig
 from aggregator.pipeline import Pipeline, build_pipeline
 from aggregator.submissions import RateLimit
@@ -45,6 +46,7 @@ def forms_options(settings: Settings) -> FormsOptions:
         allow_private_feeds=settings.submit_allow_private_feeds,
         user_agent=settings.harvest_user_agent,
         past_days=settings.harvest_past_days,
+        mailer=mailer(settings),
     )
 
 

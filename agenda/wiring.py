@@ -7,19 +7,27 @@ plain values and objects made here.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from agenda.settings import Settings
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.geocoder_online import OnlineGeocoder
+from aggregator.harvest import HarvestOutcome
+from aggregator.mail import LogMailer, Mailer, SmtpMailer, SmtpSettings
+from aggregator.notify import notify_source_health
 from aggregator.pipeline import Pipeline, build_pipeline
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
 from crawlers.records import Window
+
+log = logging.getLogger(__name__)
 
 
 def load_settings(config: Path | None = None) -> Settings:
@@ -101,3 +109,45 @@ def pipeline(settings: Settings, config: AppConfig) -> Pipeline:
         online_geocoder=geocoder,
         caches=(geocoder.memo,) if geocoder is not None else (),
     )
+
+
+def mailer(settings: Settings) -> Mailer:
+    """The SMTP mailer when ``SMTP_HOST`` is set, else one that only logs."""
+    if not settings.smtp_host:
+        return LogMailer()
+    return SmtpMailer(
+        SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_user,
+            password=settings.smtp_password,
+            timeout=settings.smtp_timeout,
+            sender=settings.mail_from,
+        )
+    )
+
+
+def health_notifier(
+    settings: Settings, config: AppConfig, engine: Engine
+) -> Callable[[HarvestOutcome], None]:
+    """What runs after each harvest run of a source: mail its owners when it starts failing,
+    is held or recovers (``aggregator.notify``), through the configured mailer.
+
+    A database error while deciding is logged: the harvest itself is already recorded.
+    """
+    mail = mailer(settings)
+
+    def after_harvest(outcome: HarvestOutcome) -> None:
+        try:
+            notify_source_health(
+                outcome,
+                engine=engine,
+                config=config,
+                mailer=mail,
+                site_url=settings.agenda_base_url,
+            )
+        except SQLAlchemyError:
+            log.exception("source health mail for %s not decided", outcome.source_id)
+
+    return after_harvest

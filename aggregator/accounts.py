@@ -29,6 +29,16 @@ class AccountError(ValueError):
     """An account cannot be created as asked (bad e-mail, weak password, unknown role)."""
 
 
+class PasswordRefused(AccountError):
+    """A password the policy refuses; ``code`` and ``params`` let a page say why in its
+    own language (the message is the English sentence)."""
+
+    def __init__(self, message: str, code: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
 def use_hash_parameters(*, time_cost: int, memory_cost: int, parallelism: int) -> None:
     """Hash new passwords with these Argon2id costs (memory in KiB) from now on.
 
@@ -61,18 +71,24 @@ def check_password(password: str, *, email: str = "") -> None:
     (compared case-insensitively, also without trailing digits) and not the e-mail address.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise PasswordRefused(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+            "short",
+            n=MIN_PASSWORD_LENGTH,
+        )
     if len(set(password)) < MIN_DISTINCT_CHARACTERS:
-        raise AccountError(
-            f"the password needs at least {MIN_DISTINCT_CHARACTERS} different characters"
+        raise PasswordRefused(
+            f"the password needs at least {MIN_DISTINCT_CHARACTERS} different characters",
+            "varied",
+            n=MIN_DISTINCT_CHARACTERS,
         )
     folded = password.strip().lower()
     common = common_passwords()
     if folded in common or folded.rstrip("0123456789!") in common:
-        raise AccountError("the password is one of the most common passwords")
+        raise PasswordRefused("the password is one of the most common passwords", "common")
     name = normalise_email(email).split("@", 1)[0]
     if email and (folded == normalise_email(email) or (len(name) >= 4 and name in folded)):
-        raise AccountError("the password may not contain the e-mail address")
+        raise PasswordRefused("the password may not contain the e-mail address", "email")
 
 
 def hash_password(password: str) -> str:
@@ -162,6 +178,35 @@ def end_sessions(*, session: Session, user_id: int) -> None:
     if user is not None:
         user.session_version += 1
         session.add(user)
+
+
+def change_password(*, session: Session, user_id: int, current: str, new: str) -> int:
+    """Set a new password after checking the current one; every session of the user ends.
+
+    Returns the new session version, for the one session that made the change to carry on.
+    Raises ``PasswordRefused`` (code ``wrong``, ``same`` or the policy's) with the reason.
+    """
+    user = session.get(User, user_id)
+    if user is None or not user.active or not verify_password(user.password_hash, current):
+        raise PasswordRefused("the current password is not right", "wrong")
+    if new == current:
+        raise PasswordRefused("the new password is the same as the current one", "same")
+    check_password(new, email=user.email)
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    session.add(user)
+    return user.session_version
+
+
+def moderator_addresses(*, session: Session, region: str) -> list[str]:
+    """Who is told of a new submission in ``region``: its active editors, or, when the
+    region has none, every active admin (so no submission waits unseen)."""
+    editors = session.exec(
+        select(User.email).where(User.role == "editor", User.region == region, User.active)
+    ).all()
+    if editors:
+        return sorted(editors)
+    return sorted(session.exec(select(User.email).where(User.role == "admin", User.active)).all())
 
 
 def can_moderate(user: User, region: str) -> bool:

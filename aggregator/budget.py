@@ -34,6 +34,7 @@ FIELD_LIMITS: dict[str, int] = {
     "online_url": TEXT_LIMIT,
     "organizer_name": TEXT_LIMIT,
     "organizer_url": TEXT_LIMIT,
+    "organizer_email": 254,
     "price": TEXT_LIMIT,
 }
 MAX_CATEGORIES = 100

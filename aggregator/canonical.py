@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -38,6 +39,7 @@ EVENT_FIELDS = (
     "registration_url",
     "organizer_name",
     "organizer_url",
+    "organizer_email",
     "activity_type",
     "sectors",
     "phases",
@@ -94,38 +96,74 @@ def _fields_fingerprint(fields: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def event_fields(event: Event) -> dict[str, Any]:
-    fields: dict[str, Any] = {name: getattr(event, name) for name in EVENT_FIELDS}
+# Every column of an event that recomputing it may set.
+EVENT_COLUMNS = (
+    *EVENT_FIELDS,
+    *TIME_FIELDS,
+    "relevant",
+    "search_text",
+    "removed_at",
+    "merged_into",
+    "sequence",
+    "last_modified",
+)
+
+
+class MergeRecord(NamedTuple):
+    """What recomputing an event reads of one of its records."""
+
+    source_id: str
+    uid: str
+    recurrence_id: str
+    fields: dict[str, Any]
+    removed_at: datetime | None
+
+
+def fields_of(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical fields of an event's column values (times as UTC ISO strings)."""
+    fields: dict[str, Any] = {name: values.get(name) for name in EVENT_FIELDS}
     for name in TIME_FIELDS:
-        value = getattr(event, name)
+        value = values.get(name)
         if isinstance(value, datetime):
             value = to_utc(value)
         fields[name] = value.isoformat() if isinstance(value, date) else value
     return fields
 
 
-def set_event_fields(event: Event, fields: dict[str, Any]) -> None:
-    for name in EVENT_FIELDS:
-        setattr(event, name, fields.get(name))
+def event_fields(event: Event) -> dict[str, Any]:
+    """The canonical fields an event shows now."""
+    return fields_of({name: getattr(event, name) for name in (*EVENT_FIELDS, *TIME_FIELDS)})
+
+
+def canonical_values(fields: dict[str, Any], *, title: str) -> dict[str, Any]:
+    """The event columns for merged canonical fields (``title`` when the fields have none)."""
+    values: dict[str, Any] = {name: fields.get(name) for name in EVENT_FIELDS}
     for name in ("sectors", "phases", "audiences"):
-        setattr(event, name, list(fields.get(name) or []))
-    event.description = fields.get("description") or ""
-    event.title = fields.get("title") or event.title
-    event.status = fields.get("status") or "confirmed"
-    event.attendance = fields.get("attendance") or "offline"
-    event.all_day = bool(fields.get("all_day"))
+        values[name] = list(fields.get(name) or [])
+    values["description"] = fields.get("description") or ""
+    values["title"] = fields.get("title") or title
+    values["status"] = fields.get("status") or "confirmed"
+    values["attendance"] = fields.get("attendance") or "offline"
+    values["all_day"] = bool(fields.get("all_day"))
     for name in ("start_at", "end_at"):
         value = fields.get(name)
-        setattr(event, name, datetime.fromisoformat(value) if value else None)
+        values[name] = datetime.fromisoformat(value) if value else None
     for name in ("start_date", "end_date"):
         value = fields.get(name)
-        setattr(event, name, date.fromisoformat(value) if value else None)
-    event.relevant = bool(fields.get("relevant", True))
-    event.search_text = " ".join(
+        values[name] = date.fromisoformat(value) if value else None
+    values["relevant"] = bool(fields.get("relevant", True))
+    values["search_text"] = " ".join(
         str(fields[name])
         for name in ("title", "description", "location_name", "city", "municipality")
         if fields.get(name)
     )
+    return values
+
+
+def set_event_fields(event: Event, fields: dict[str, Any]) -> None:
+    """Set an event's columns from merged canonical fields."""
+    for name, value in canonical_values(fields, title=event.title).items():
+        setattr(event, name, value)
 
 
 def merge_fields(ranked: list[dict[str, Any]]) -> dict[str, Any]:
@@ -155,25 +193,32 @@ def merge_fields(ranked: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def recompute_event(
-    *, session: Session, event: Event, now: datetime, created: bool = False
+def recompute_values(
+    values: dict[str, Any],
+    records: list[MergeRecord],
+    *,
+    regions: Mapping[str, str],
+    now: datetime,
+    created: bool = False,
+    fresh: bool = False,
 ) -> bool:
-    """Set an event's fields from its live records; bump SEQUENCE when what shows changed.
+    """Set an event's column ``values`` from its records; bump SEQUENCE when what shows changed.
 
-    An event with no live record left is marked removed (and keeps its last fields).
-    Returns whether the event changed.
+    ``values`` holds at least ``EVENT_COLUMNS`` and is changed in place; ``regions`` maps
+    source ids to their regions. An event with no live record left is marked removed (and
+    keeps its last fields). ``created``: the event is new in this harvest run, not yet
+    published, so a change does not raise its SEQUENCE. ``fresh``: ``values`` are a
+    placeholder for a row not stored yet, which always changes. Returns whether the event
+    changed.
     """
-    records = session.exec(select(SourceRecord).where(SourceRecord.event_id == event.id)).all()
     live = [r for r in records if r.removed_at is None and r.fields]
     if not live:
-        if event.removed_at is None and not any(r.removed_at is None for r in records):
-            event.removed_at = now
-            event.sequence += 1
-            event.last_modified = now
-            session.add(event)
+        if values["removed_at"] is None and not any(r.removed_at is None for r in records):
+            values["removed_at"] = now
+            values["sequence"] += 1
+            values["last_modified"] = now
             return True
         return False
-    regions = _source_regions(session, {r.source_id for r in live})
     live.sort(
         key=lambda r: record_rank(
             source_region=regions.get(r.source_id),
@@ -183,20 +228,39 @@ def recompute_event(
         )
     )
     merged = merge_fields([r.fields for r in live])
-    before = _fields_fingerprint(event_fields(event))
-    was_removed = event.removed_at is not None
-    set_event_fields(event, merged)
-    event.removed_at = None
-    event.merged_into = None
-    changed = was_removed or before != _fields_fingerprint(event_fields(event))
+    before = None if fresh else _fields_fingerprint(fields_of(values))
+    was_removed = values["removed_at"] is not None
+    values.update(canonical_values(merged, title=values["title"]))
+    values["removed_at"] = None
+    values["merged_into"] = None
+    changed = fresh or was_removed or before != _fields_fingerprint(fields_of(values))
     if changed:
-        event.sequence += 0 if created else 1
-        event.last_modified = now
+        values["sequence"] += 0 if created else 1
+        values["last_modified"] = now
+    return changed
+
+
+def recompute_event(
+    *, session: Session, event: Event, now: datetime, created: bool = False
+) -> bool:
+    """Recompute one event from its records in the database (``recompute_values``)."""
+    records = [
+        MergeRecord(r.source_id, r.uid, r.recurrence_id, r.fields, r.removed_at)
+        for r in session.exec(select(SourceRecord).where(SourceRecord.event_id == event.id))
+    ]
+    regions = source_regions(session, {r.source_id for r in records})
+    values = {name: getattr(event, name) for name in EVENT_COLUMNS}
+    changed = recompute_values(values, records, regions=regions, now=now, created=created)
+    for name, value in values.items():
+        setattr(event, name, value)  # the ORM writes only the columns whose value changed
     session.add(event)
     return changed
 
 
-def _source_regions(session: Session, source_ids: set[str]) -> dict[str, str]:
+def source_regions(session: Session, source_ids: Collection[str] | None = None) -> dict[str, str]:
+    """The region of each named source (every source when ``source_ids`` is None)."""
+    if source_ids is None:
+        return {row.id: row.region for row in session.exec(select(Source)).all()}
     if not source_ids:
         return {}
     rows = session.exec(select(Source).where(col(Source.id).in_(source_ids))).all()

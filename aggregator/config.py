@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from aggregator.mail import valid_address
 from crawlers.source import SLUG_PATTERN, SourceConfig
 
 
@@ -249,10 +250,24 @@ def load_sources(
             )
         if taxonomy is not None:
             _check_defaults(path, label, source, taxonomy)
+        source.contacts = _contacts(path, label, source.contacts)
         if source.kind == "selectors" and not source.selectors:
             raise ConfigError(path, "kind 'selectors' needs a 'selectors' mapping or file", label)
         sources.append(source)
     return sources
+
+
+def _contacts(path: Path, label: str, contacts: list[str]) -> list[str]:
+    """The contacts as bare addresses; a ConfigError for any that is not one address."""
+    checked = []
+    for contact in contacts:
+        try:
+            checked.append(valid_address(contact))
+        except ValueError:
+            raise ConfigError(
+                path, f"contact {contact!r} is not one e-mail address", label
+            ) from None
+    return list(dict.fromkeys(checked))
 
 
 def _check_defaults(path: Path, label: str, source: SourceConfig, taxonomy: Taxonomy) -> None:

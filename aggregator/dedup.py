@@ -14,10 +14,18 @@ zij-instroom basisonderwijs"). Two records are the same event when
 Two events with one title on one day in different towns stay apart, and so do two
 webinars half an hour apart. Dedup marks, never deletes: records are linked to one
 canonical event; which record supplies each field is ``record_rank`` (see there).
+
+Candidates are found by an index, not by reading a whole day: every record carries its
+``start_bucket`` (``START_TOLERANCE``-wide slots of its start; an all-day record its date)
+and its ``place_key`` (municipality, or the kind of placeless record), and ``probe`` says
+which slots and place keys can hold a record that ``same_event`` might accept. A record in
+Zwolle at 19:00 is compared with the records of Zwolle and the placeless ones between
+18:40 and 19:20, never with the rest of the country.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -32,6 +40,9 @@ TITLE_RELATED = 45.0
 # a re-exported record (new UID, same content) of a source is the same record
 TITLE_REMINT = 90.0
 NATIONAL_REGION = "landelijk"
+BUCKET_SECONDS = int(START_TOLERANCE.total_seconds())  # width of a start bucket
+ONLINE = frozenset({"online", "mixed"})
+PLACELESS = frozenset({"online", "mixed", "none"})  # place keys of records without a town
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +98,7 @@ def same_start(a: datetime | date, b: datetime | date, tolerance: timedelta) -> 
 
 
 def _online(fp: Fingerprint) -> bool:
-    return fp.attendance in {"online", "mixed"}
+    return fp.attendance in ONLINE
 
 
 def places_agree(a: Fingerprint, b: Fingerprint, similarity: float) -> bool:
@@ -169,3 +180,81 @@ def record_rank(
         )
     )
     return (national, -specific, source_id, uid)
+
+
+def start_bucket(start: datetime | date) -> int:
+    """The index slot of a start: ``BUCKET_SECONDS`` slots of UTC time, or minus the date's
+    ordinal for an all-day start (so timed and all-day starts never share a slot)."""
+    if isinstance(start, datetime):
+        return math.floor(start.timestamp() / BUCKET_SECONDS)
+    return -start.toordinal()
+
+
+def place_key(fp: Fingerprint) -> str:
+    """The index key of a record's place: ``m:<code>`` (``m:<code>/o`` when it is online or
+    mixed too), else ``online``, ``mixed`` or ``none`` (offline, place unknown)."""
+    if fp.municipality_code:
+        suffix = "/o" if _online(fp) else ""
+        return f"m:{fp.municipality_code}{suffix}"
+    if fp.attendance in ONLINE:
+        return str(fp.attendance)
+    return "none"
+
+
+def is_coded_online(key: str) -> bool:
+    """Whether a place key is that of a record with a municipality that is online too."""
+    return key.startswith("m:") and key.endswith("/o")
+
+
+def slot_of(fields: dict[str, Any]) -> tuple[int | None, str | None]:
+    """``(start_bucket, place_key)`` of stored record fields; ``(None, None)`` without fields."""
+    if not fields or not (fields.get("start_at") or fields.get("start_date")):
+        return None, None
+    fp = Fingerprint.from_fields(fields)
+    return start_bucket(fp.start), place_key(fp)
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """Where the records that ``same_event`` might accept for one fingerprint are indexed.
+
+    ``places`` None means every place key; ``coded_online`` adds every ``m:<code>/o`` key
+    (an online record with an organiser matches those through the organiser).
+    """
+
+    buckets: tuple[int, ...]
+    places: frozenset[str] | None
+    coded_online: bool = False
+
+    def admits(self, bucket: int, place: str) -> bool:
+        """Whether an indexed record at ``(bucket, place)`` is a candidate."""
+        if bucket not in self.buckets:
+            return False
+        if self.places is None or place in self.places:
+            return True
+        return self.coded_online and is_coded_online(place)
+
+
+def probe(fp: Fingerprint, *, tolerance: timedelta = START_TOLERANCE) -> Probe:
+    """The slots and place keys that can hold a duplicate of ``fp`` (see ``places_agree``).
+
+    * with a municipality: that municipality (offline or online) and every placeless key;
+      another municipality never agrees;
+    * online without one: the placeless keys, plus towns' online records when it names an
+      organiser (the same organiser stands in for the place);
+    * mixed or offline without one: every key (a nearly equal title is enough).
+    """
+    if isinstance(fp.start, datetime):
+        moment = fp.start.timestamp()
+        span = tolerance.total_seconds()
+        low = math.floor((moment - span) / BUCKET_SECONDS)
+        high = math.floor((moment + span) / BUCKET_SECONDS)
+        buckets = tuple(range(low, high + 1))
+    else:
+        buckets = (start_bucket(fp.start),)
+    if fp.municipality_code:
+        code = fp.municipality_code
+        return Probe(buckets, frozenset({f"m:{code}", f"m:{code}/o"}) | PLACELESS)
+    if fp.attendance == "online":
+        return Probe(buckets, PLACELESS, coded_online=bool(fp.organizer))
+    return Probe(buckets, None)

@@ -33,6 +33,7 @@ class EventDraft:
     registration_url: str | None = None
     organizer_name: str | None = None
     organizer_url: str | None = None
+    organizer_email: str | None = None
     activity_type: str | None = None
     sectors: list[str] = field(default_factory=list)
     phases: list[str] = field(default_factory=list)
@@ -67,6 +68,7 @@ class EventDraft:
             registration_url=raw.registration_url,
             organizer_name=raw.organizer_name,
             organizer_url=raw.organizer_url,
+            organizer_email=raw.organizer_email,
             language=raw.language,
             is_free=raw.is_free,
         )

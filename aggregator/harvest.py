@@ -18,6 +18,7 @@ from aggregator.budget import DEFAULT_SECONDS, Budget
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.draft import EventDraft
+from aggregator.health import events_per_source
 from aggregator.models import HarvestRun, Source
 from aggregator.pipeline import Pipeline
 from aggregator.removal_guard import Hold, check_listing
@@ -68,6 +69,7 @@ def _finish_run(
         source = session.get(Source, outcome.source_id)
         assert run is not None and source is not None
         run.finished_at = datetime.now(UTC)
+        run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
         run.outcome = outcome.outcome
         run.http_status = outcome.http_status
         run.bytes = outcome.bytes
@@ -75,6 +77,10 @@ def _finish_run(
         run.records_updated, run.records_removed = outcome.updated, outcome.removed
         run.records_skipped = outcome.skipped
         run.error = outcome.error
+        session.flush()  # the run's own changes count in its event total
+        run.events = events_per_source(session=session, source_id=outcome.source_id).get(
+            outcome.source_id, 0
+        )
         source.last_attempt_at = now
         if outcome.outcome in ("failed", "interrupted"):
             source.last_error = outcome.error

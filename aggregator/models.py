@@ -1,4 +1,5 @@
-"""Database tables: sources, canonical events, source records (provenance), harvest runs.
+"""Database tables: sources, canonical events, source records (provenance), harvest runs,
+health notifications.
 
 Datetimes are timezone-aware and stored as UTC (sqlmodel's UTCDateTime) on SQLite and
 PostgreSQL alike. All-day events keep their dates in ``start_date``/``end_date`` (end
@@ -10,8 +11,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, text
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
+
+from aggregator.dedup import slot_of
 
 
 def utcnow() -> datetime:
@@ -64,6 +68,7 @@ class Event(SQLModel, table=True):
     registration_url: str | None = None
     organizer_name: str | None = None
     organizer_url: str | None = None
+    organizer_email: str | None = Field(default=None, max_length=254)
     activity_type: str | None = Field(default=None, max_length=40)
     sectors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     phases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -80,11 +85,23 @@ class Event(SQLModel, table=True):
 
 
 class SourceRecord(SQLModel, table=True):
-    """One record as one source gave it, linked to its canonical event (provenance)."""
+    """One record as one source gave it, linked to its canonical event (provenance).
+
+    A record keeps its own canonical fields (for merging) and its dedup slot
+    (``dedup.start_bucket`` x ``dedup.place_key``, indexed over live records), not the raw
+    payload it was read from: history needs only the current version's fingerprint.
+    """
 
     __table_args__ = (
         UniqueConstraint("source_id", "uid", "recurrence_id", name="uq_record_identity"),
         Index("ix_record_event", "event_id"),
+        Index(
+            "ix_record_dedup",
+            "dedup_bucket",
+            "dedup_place",
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -97,15 +114,25 @@ class SourceRecord(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     sequence: int | None = None
     source_last_modified: datetime | None = None
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # this record's own canonical fields (normalised, classified, geocoded), for merging
     fields: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
+    # where dedup finds this record (aggregator.dedup.slot_of its fields; None without)
+    dedup_bucket: int | None = None
+    dedup_place: str | None = Field(default=None, max_length=20)
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
     harvested_at: datetime = Field(default_factory=utcnow)
     removed_at: datetime | None = None
+
+
+@event.listens_for(SourceRecord, "before_insert")
+@event.listens_for(SourceRecord, "before_update")
+def _index_record(mapper: Mapper[Any], connection: Any, record: SourceRecord) -> None:
+    """Keep a record's dedup slot in step with its fields on every ORM write."""
+    del mapper, connection
+    record.dedup_bucket, record.dedup_place = slot_of(record.fields)
 
 
 class HarvestRun(SQLModel, table=True):
@@ -124,6 +151,21 @@ class HarvestRun(SQLModel, table=True):
     records_removed: int = 0
     records_skipped: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text))
+    events: int | None = None  # events published from the source after the run (the trend)
+    duration_seconds: float | None = None
+
+
+class SourceNotification(SQLModel, table=True):
+    """One mail sent to a source's owners about its health (aggregator.notify)."""
+
+    __table_args__ = (Index("ix_notification_source_sent", "source_id", "sent_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", max_length=100)
+    kind: str = Field(max_length=20)  # failing | held | recovered
+    sent_at: datetime = Field(default_factory=utcnow)
+    recipients: str = Field(sa_column=Column(Text, nullable=False))  # comma-separated
+    reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class GeocodeCache(SQLModel, table=True):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import nh3
 
 from aggregator.draft import EventDraft
+from aggregator.mail import valid_address
 from crawlers.html_text import html_to_text, looks_like_html
 from crawlers.source import SourceConfig
 
@@ -41,8 +42,8 @@ def safe_url(value: str | None) -> str | None:
     """The URL when it is an absolute http(s) URL with a host, else None.
 
     Every link we publish comes from here: ``javascript:``, ``data:``, ``vbscript:`` and any
-    other scheme (``mailto:`` included; there is no e-mail field in the event JSON yet) is
-    dropped, however it is spelled (case, entities, tabs, leading controls).
+    other scheme is dropped, however it is spelled (case, entities, tabs, leading controls).
+    A ``mailto:`` address is moved to the organiser's e-mail field first (``mail_address``).
     """
     if not value:
         return None
@@ -56,6 +57,25 @@ def safe_url(value: str | None) -> str | None:
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             return None
     return text
+
+
+def mail_address(value: str | None) -> str | None:
+    """The address of a ``mailto:`` URL (any case; query such as ``?subject=`` left out),
+    else None."""
+    text = (value or "").strip(_C0_AND_SPACE)
+    if text[:7].lower() != "mailto:":
+        return None
+    return unquote(text[7:].split("?", 1)[0]) or None
+
+
+def clean_email(value: str | None) -> str | None:
+    """``value`` as one plain e-mail address, or None when it is not one."""
+    if not value:
+        return None
+    try:
+        return valid_address(html.unescape(value))
+    except ValueError:
+        return None
 
 
 # Function words: a text is English when it has clearly more English than Dutch ones.
@@ -251,6 +271,8 @@ class Normaliser:
         if draft.organizer_name is None and source.organizer:
             draft.organizer_name = source.organizer
             draft.organizer_url = draft.organizer_url or source.organizer_url
+        addresses = [draft.organizer_email, *(mail_address(getattr(draft, n)) for n in URL_FIELDS)]
+        draft.organizer_email = next(filter(None, map(clean_email, addresses)), None)
         for name in URL_FIELDS:
             setattr(draft, name, safe_url(getattr(draft, name)))
         return draft

@@ -374,6 +374,22 @@ def query_events(
     Ties are broken by start, then id, so pages never overlap. ``version`` is the store
     version the caller read already (``StoreSnapshot``); else it is read here.
     """
+    found = matching_ids(
+        session=session, filters=filters, regions=regions, paginate=paginate, version=version
+    )
+    return load_page(session=session, ids=found.ids, total=found.total, filters=filters)
+
+
+def matching_ids(
+    *,
+    session: Session,
+    filters: EventFilters,
+    regions: Regions,
+    paginate: bool = True,
+    version: int | None = None,
+) -> PageIds:
+    """The ordered ids of the events matching ``filters`` (one page, or all) and their
+    total, with totals cached per store version."""
     if version is None:
         version = publish_version(session=session)
     connection = session.connection()
@@ -381,7 +397,7 @@ def query_events(
     def cached_counts(count: Callable[[], tuple[int, ...]]) -> tuple[int, ...]:
         return _TOTALS.counts(connection, version, filters, regions, count)
 
-    found = select_page(
+    return select_page(
         connection,
         filters=filters,
         regions=regions,
@@ -389,7 +405,16 @@ def query_events(
         paginate=paginate,
         counts=cached_counts,
     )
-    ids, total = found.ids, found.total
+
+
+def load_page(
+    *, session: Session, ids: list[str], total: int, filters: EventFilters | None = None
+) -> EventPage:
+    """The events of ``ids`` (in that order) with their provenance, as one page.
+
+    ``filters`` gives the page numbers and, with ``near``, each event's distance.
+    """
+    filters = filters or EventFilters(per_page=max(len(ids), 1))
     by_id: dict[str, Event] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -414,6 +439,64 @@ def query_events(
     return page
 
 
+@dataclass(frozen=True, slots=True)
+class EventStamp:
+    """What decides an event's rendering, without loading it: its version and provenance.
+
+    ``last_modified`` and ``sequence`` change with every visible change of the event (the
+    store bumps SEQUENCE on each, and on removal); ``provenance`` names the source and URL
+    of each record its "Bron:" line is made of (live records, or all when none is live).
+    """
+
+    id: str
+    last_modified: datetime
+    sequence: int
+    provenance: tuple[tuple[str, str | None], ...]
+
+
+def event_stamps(
+    *, session: Session, filters: EventFilters, regions: Regions, version: int | None = None
+) -> list[EventStamp]:
+    """The stamps of every event matching ``filters``, in the export's order.
+
+    Two narrow queries instead of loading each event: an export can then reuse what it
+    rendered before for every event whose stamp is unchanged (``feeds.ical_export``).
+    """
+    found = matching_ids(
+        session=session, filters=filters, regions=regions, paginate=False, version=version
+    )
+    connection = session.connection()
+    versions: dict[str, tuple[datetime, int]] = {}
+    records: dict[str, list[tuple[str, str | None, bool]]] = {}
+    for start in range(0, len(found.ids), 1000):
+        chunk = found.ids[start : start + 1000]
+        for event_id, modified, sequence in connection.execute(
+            select(Event.id, Event.last_modified, Event.sequence).where(col(Event.id).in_(chunk))
+        ):
+            versions[event_id] = (modified, sequence)
+        for event_id, source_id, url, removed_at in connection.execute(
+            select(
+                SourceRecord.event_id,
+                SourceRecord.source_id,
+                SourceRecord.url,
+                SourceRecord.removed_at,
+            )
+            .where(col(SourceRecord.event_id).in_(chunk))
+            .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
+        ):
+            records.setdefault(event_id, []).append((source_id, url, removed_at is None))
+    stamps = []
+    for event_id in found.ids:
+        if event_id not in versions:
+            continue
+        modified, sequence = versions[event_id]
+        kept = records.get(event_id, [])
+        live = [(source, url) for source, url, alive in kept if alive]
+        provenance = tuple(live or [(source, url) for source, url, _ in kept])
+        stamps.append(EventStamp(event_id, modified, int(sequence), provenance))
+    return stamps
+
+
 def attach_provenance(*, session: Session, page: EventPage) -> None:
     """Load the live source records (and their sources) of the events on a page.
 
@@ -426,9 +509,9 @@ def attach_provenance(*, session: Session, page: EventPage) -> None:
         chunk = ids[chunk_start : chunk_start + 500]
         records = session.exec(
             select(SourceRecord)
-            # the raw record (``data``) and its merge input (``fields``) can be large, and
-            # no publisher reads them: decoding their JSON was a third of a page's time
-            .options(defer(SourceRecord.data), defer(SourceRecord.fields))  # type: ignore[arg-type]
+            # a record's merge input (``fields``) can be large, and no publisher reads it:
+            # decoding its JSON was a third of a page's time
+            .options(defer(SourceRecord.fields))  # type: ignore[arg-type]
             .where(col(SourceRecord.event_id).in_(chunk))
             .order_by(col(SourceRecord.first_seen), col(SourceRecord.id))
         )
@@ -621,6 +704,24 @@ class StoreSnapshot:
             paginate=paginate,
             version=self.version,
         )
+
+    def stamps(self, filters: EventFilters, regions: Regions) -> list[EventStamp]:
+        """The stamps of the events matching ``filters`` (``event_stamps``)."""
+        return event_stamps(
+            session=self.session, filters=filters, regions=regions, version=self.version
+        )
+
+    def events_by_id(self, ids: list[str]) -> EventPage:
+        """The events of ``ids`` with their provenance, in that order (``load_page``)."""
+        return load_page(session=self.session, ids=ids, total=len(ids))
+
+    def source_names(self) -> dict[str, tuple[str, str, datetime | None]]:
+        """Every source's name, page and last successful harvest, by id (a few hundred
+        narrow rows: what a "Bron:" line names)."""
+        rows = self.session.connection().execute(
+            select(Source.id, Source.name, Source.url, Source.last_success_at)
+        )
+        return {source_id: (name, url, success) for source_id, name, url, success in rows}
 
     def event(self, event_id: str) -> EventPage | None:
         """One event with its provenance (``get_event``), or None."""

@@ -40,9 +40,11 @@ class HarvestScheduler:
         make_fetcher: Callable[[], Fetcher],
         make_window: Callable[[datetime], Window],
         process_budget: float = DEFAULT_SECONDS,
+        on_outcome: Callable[[HarvestOutcome], None] | None = None,
     ) -> None:
         """Wire the scheduler: ``make_fetcher`` gives each run its own fetcher (runs of
-        different sources overlap in threads), ``make_window`` the window around a run's now.
+        different sources overlap in threads), ``make_window`` the window around a run's now,
+        ``on_outcome`` is called with each run's outcome (the owners' health mail).
         """
         self.engine = engine
         self.config = config
@@ -51,6 +53,7 @@ class HarvestScheduler:
         self.make_fetcher = make_fetcher
         self.make_window = make_window
         self.process_budget = process_budget
+        self.on_outcome = on_outcome
         self._scheduler = BackgroundScheduler(
             timezone="UTC",
             job_defaults={
@@ -94,6 +97,8 @@ class HarvestScheduler:
                 row.next_run_at = now + source.interval
                 session.add(row)
         log.info("harvested %s: %s %s", source.id, outcome.outcome, outcome.error or "")
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
         return outcome
 
     def harvest_never_harvested(self) -> list[HarvestOutcome]:

@@ -3,7 +3,7 @@ so that the OpenAPI document states what the server sends."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +29,7 @@ class RegionOut(_Strict):
 
 
 class SourceHealth(_Strict):
-    """A source with its health."""
+    """A source with its health (``aggregator.health``: the same judgement as /bronnen)."""
 
     id: str
     name: str
@@ -37,10 +37,22 @@ class SourceHealth(_Strict):
     url: str
     region: str
     events: int = Field(description="live events from this source")
+    state: Literal["healthy", "degraded", "failing", "held", "pending"] = Field(
+        description="failing: the last harvest failed; held: the removal guard waits for the"
+        " next harvest to confirm a shrunk listing; degraded: read, but shrunk by more than"
+        " half, many records skipped or slow; pending: never harvested"
+    )
+    state_reason: str | None = Field(description="why the state is not healthy (English)")
+    consecutive_failures: int = Field(description="failed harvests since the last good one")
     last_success: str | None
-    last_error: str | None
+    last_failure: str | None = Field(description="when a harvest last failed")
+    last_failure_reason: str | None
+    last_error: str | None = Field(description="the last failure or hold, cleared on success")
     last_error_at: str | None
-    last_outcome: str | None
+    last_outcome: str | None = Field(description="success, unchanged, held, failed or interrupted")
+    trend: list[int] = Field(
+        description="events published after each of the last 30 harvests, oldest first"
+    )
 
 
 class TaxonomyTerm(_Strict):

@@ -66,6 +66,8 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
     # outside the revalidation shortcut: its 304s are subscription fetches too
     app.state.interest = InterestCounter(engine)
     app.add_middleware(interest.InterestMiddleware, counter=app.state.interest)
+    metrics.install_metrics(app, engine=engine, config=config)
+    app.state.metrics_registry.register(interest.InterestCollector(app.state.interest))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -82,7 +84,6 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
 
     app.include_router(routes_api.router)
     app.include_router(routes_calendar.router)
-    app.include_router(metrics.router)
     app.include_router(discovery.router)
     app.include_router(open_data.router)
     app.include_router(coverage.router)

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from aggregator.config import AppConfig
 from aggregator.coverage import ANY, MAX_MONTHS, Coverage, coverage
@@ -263,8 +263,13 @@ def coverage_page(
     request: Request, ask: CoverageRequestDep, session: SessionDep, config: ConfigDep
 ) -> Response:
     """The desk's planning view: a heat table per region (national) or per sector and type
-    (one region), and the gaps in words."""
+    (one region), and the gaps in words. ``/en/dekking`` goes to ``/en/coverage`` and
+    ``/coverage`` to ``/dekking`` (each language has its own address, as /bronnen has)."""
     lang = request_lang(request)
+    canonical = page_path(lang)
+    if request.url.path != canonical.removeprefix("/en"):
+        query = request.url.query
+        return RedirectResponse(canonical + (f"?{query}" if query else ""), status_code=308)
     result = build_coverage(ask, session=session, config=config)
     other = "en" if lang == "nl" else "nl"
     months = [

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from aggregator.config import Regions
 from aggregator.localtime import LOCAL_TZ
 from aggregator.query import EventFilters, StoreSnapshot
+from feeds.ical_export import VeventCache
 
 CACHE_CONTROL = "public, max-age=300"
 GZIP_MIN_BYTES = 1024
@@ -219,6 +220,8 @@ class Exports:
         self.regions = regions
         self.max_age = max_age
         self.cache = cache or ExportCache()
+        # rendered VEVENTs by event version, shared by every calendar export of this app
+        self.vevents = VeventCache()
 
     def recent_not_modified(self, request: Request, key: str) -> Response | None:
         """A 304 without a database read, when the store version was read moments ago

@@ -21,6 +21,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav_moderation": ("Moderatie", "Moderation"),
     "nav_interest": ("Belangstelling", "Interest"),
     "nav_coverage": ("Dekking", "Coverage"),
+    "nav_dashboard": ("Mijn overzicht", "My overview"),
     "nav_login": ("Inloggen", "Log in"),
     "nav_logout": ("Uitloggen", "Log out"),
     "switch_language": ("English", "Nederlands"),
@@ -410,6 +411,132 @@ STRINGS: dict[str, tuple[str, str]] = {
     "possible_duplicates": ("Mogelijk dubbel met:", "Possibly a duplicate of:"),
     "feed_check": ("Proefgelezen: {n} activiteiten", "Test read: {n} activities"),
     "view_in_calendar": ("Bekijk in de agenda", "View in the calendar"),
+    # the editor's dashboard
+    "dash_title": ("Mijn overzicht", "My overview"),
+    "dash_coverage": ("Dekking van {region}", "Coverage of {region}"),
+    "dash_coverage_all": ("Dekking per regio", "Coverage per region"),
+    "dash_region_page": ("De regiopagina", "The region page"),
+    "dash_all_pending": ("Alles wat wacht", "Everything that waits"),
+    "dash_sources": ("Bronnen ({n})", "Sources ({n})"),
+    "dash_no_sources": (
+        "Er zijn nog geen bronnen voor deze regio.",
+        "There are no sources for this region yet.",
+    ),
+    "dash_failing": (
+        "{n} bron(nen) gaven bij de laatste keer ophalen een fout.",
+        "{n} source(s) failed at the last harvest.",
+    ),
+    "dash_source": ("Bron", "Source"),
+    "dash_state": ("Staat", "State"),
+    "dash_events": ("Activiteiten", "Activities"),
+    "dash_last_success": ("Laatst gelukt", "Last success"),
+    "dash_last_error": ("Laatste fout", "Last error"),
+    "dash_state_ok": ("in orde", "fine"),
+    "dash_state_error": ("fout", "failing"),
+    "dash_state_new": ("nog niet opgehaald", "not harvested yet"),
+    # mail about submissions (sent in Dutch, then English)
+    "mail_editors_new_subject": (
+        "Nieuw ter moderatie in {region}: {title}",
+        "New for moderation in {region}: {title}",
+    ),
+    "mail_editors_new": (
+        "Er is een nieuwe inzending voor {region}: “{title}”.\nBekijk en beoordeel hem: {url}",
+        "There is a new submission for {region}: “{title}”.\nReview it: {url}",
+    ),
+    "mail_editors_changed_subject": (
+        "Gewijzigd, opnieuw ter moderatie in {region}: {title}",
+        "Changed, back for moderation in {region}: {title}",
+    ),
+    "mail_editors_changed": (
+        "De indiener heeft datum, tijd of plaats van “{title}” ({region}) gewijzigd; de "
+        "vorige versie blijft zichtbaar tot je beslist.\nBekijk de wijziging: {url}",
+        "The submitter changed the date, time or place of “{title}” ({region}); the "
+        "previous version stays visible until you decide.\nReview the change: {url}",
+    ),
+    "mail_received_subject": ("Ontvangen: {title}", "Received: {title}"),
+    "mail_received_pending": (
+        "Dank je wel. “{title}” wacht op een redacteur van de regio; je krijgt bericht "
+        "zodra er besloten is.\nMet deze persoonlijke link pas je de activiteit aan (bewaar "
+        "hem, deel hem niet): {edit}",
+        "Thank you. “{title}” waits for an editor of the region; you will hear as soon as "
+        "it is decided.\nWith this private link you can change the activity (keep it, do "
+        "not share it): {edit}",
+    ),
+    "mail_received_published": (
+        "Dank je wel. “{title}” staat in de agenda.\nMet deze persoonlijke link pas je de "
+        "activiteit aan (bewaar hem, deel hem niet): {edit}",
+        "Thank you. “{title}” is in the calendar.\nWith this private link you can change "
+        "the activity (keep it, do not share it): {edit}",
+    ),
+    "mail_approved_subject": ("Goedgekeurd: {title}", "Approved: {title}"),
+    "mail_approved": (
+        "Je inzending “{title}” is goedgekeurd en staat in de agenda.",
+        "Your submission “{title}” has been approved and is in the calendar.",
+    ),
+    "mail_rejected_subject": ("Niet geplaatst: {title}", "Not published: {title}"),
+    "mail_rejected": (
+        "Je inzending “{title}” is niet geplaatst. De reden van de redacteur: {reason}",
+        "Your submission “{title}” has not been published. The editor's reason: {reason}",
+    ),
+    "mail_edit_link": (
+        "Je persoonlijke link om de activiteit aan te passen: {edit}",
+        "Your private link to change the activity: {edit}",
+    ),
+    "session_expired_kept": (
+        "Je sessie was verlopen, daarom is er nog niets opgeslagen. Wat je had ingevuld "
+        "staat hieronder: controleer het en verstuur het opnieuw.",
+        "Your session had expired, so nothing has been saved yet. What you filled in is "
+        "below: check it and send it again.",
+    ),
+    "login_draft_kept": (
+        "Je bent niet meer ingelogd. Log opnieuw in: wat je had ingevuld staat daarna weer "
+        "in het formulier (er is nog niets opgeslagen).",
+        "You are no longer logged in. Log in again: what you filled in will be back in the "
+        "form (nothing has been saved yet).",
+    ),
+    "draft_restored": (
+        "Wat je voor het inloggen had ingevuld staat weer in het formulier. Er is nog niets "
+        "opgeslagen: controleer het en verstuur het opnieuw.",
+        "What you filled in before logging in is back in the form. Nothing has been saved "
+        "yet: check it and send it again.",
+    ),
+    # changing one's password
+    "pw_title": ("Wachtwoord wijzigen", "Change password"),
+    "pw_intro": (
+        "Na het wijzigen blijf je hier ingelogd; op elk ander apparaat word je uitgelogd.",
+        "After the change you stay logged in here; every other device is logged out.",
+    ),
+    "pw_policy": (
+        "Minstens 10 tekens, waarvan 5 verschillende; geen veelgebruikt wachtwoord.",
+        "At least 10 characters, 5 of them different; not a common password.",
+    ),
+    "pw_button": ("Wachtwoord wijzigen", "Change password"),
+    "pw_done": (
+        "Je wachtwoord is gewijzigd. Andere sessies zijn beëindigd.",
+        "Your password has been changed. Other sessions have been ended.",
+    ),
+    "f_current_password": ("Huidig wachtwoord", "Current password"),
+    "f_new_password": ("Nieuw wachtwoord", "New password"),
+    "f_new_password_again": ("Nieuw wachtwoord nog een keer", "New password again"),
+    "pw_mismatch": ("De twee nieuwe wachtwoorden verschillen.", "The two new passwords differ."),
+    "pw_wrong": ("Het huidige wachtwoord klopt niet.", "The current password is wrong."),
+    "pw_same": (
+        "Het nieuwe wachtwoord is hetzelfde als het huidige.",
+        "The new password is the same as the current one.",
+    ),
+    "pw_short": ("Gebruik minstens {n} tekens.", "Use at least {n} characters."),
+    "pw_varied": (
+        "Gebruik minstens {n} verschillende tekens.",
+        "Use at least {n} different characters.",
+    ),
+    "pw_common": (
+        "Dit is een van de meest gebruikte wachtwoorden.",
+        "This is one of the most common passwords.",
+    ),
+    "pw_email": (
+        "Het wachtwoord mag je e-mailadres niet bevatten.",
+        "The password may not contain your e-mail address.",
+    ),
     # embed
     "embed_title": ("De agenda op je eigen website", "The calendar on your own website"),
     "embed_intro": (
@@ -421,10 +548,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "embed_limit": ("Aantal activiteiten", "Number of activities"),
     "embed_language": ("Taal", "Language"),
     "embed_make": ("Maak de code", "Make the code"),
-    "embed_script": ("Met JavaScript (aanbevolen)", "With JavaScript (recommended)"),
+    "embed_script": ("Als widget met JavaScript", "As a widget with JavaScript"),
     "embed_iframe": (
-        "Als iframe (zonder JavaScript op je site)",
-        "As an iframe (no JavaScript on your site)",
+        "Als iframe die zijn eigen hoogte aanpast (aanbevolen)",
+        "As an iframe that sets its own height (recommended)",
     ),
     "embed_preview": ("Voorbeeld", "Preview"),
     "embed_loading": ("Activiteiten laden…", "Loading activities…"),
@@ -437,6 +564,92 @@ STRINGS: dict[str, tuple[str, str]] = {
     "embed_more": (
         "Alle activiteiten in de Overstap Agenda",
         "All activities in the Overstap Agenda",
+    ),
+    "embed_color": ("Kleur van links en kop", "Colour of links and heading"),
+    "embed_color_hint": (
+        "Moet goed leesbaar zijn op de achtergrond (contrast minstens 4,5 : 1).",
+        "Must stay readable on the background (contrast at least 4.5 : 1).",
+    ),
+    "embed_background": ("Achtergrondkleur", "Background colour"),
+    "embed_compact": ("Compact (kleiner, zonder labels)", "Compact (smaller, without labels)"),
+    "embed_iframe_hint": (
+        "Plak beide regels waar de lijst moet komen. Het scriptje past de hoogte van de "
+        "iframe aan de lijst aan; zonder het script is de iframe 480 pixels hoog.",
+        "Paste both lines where the list should appear. The small script fits the iframe's "
+        "height to the list; without it the iframe is 480 pixels high.",
+    ),
+    "embed_script_hint": (
+        "De lijst verschijnt direct na het script, in de opmaak van de agenda.",
+        "The list appears right after the script, in the calendar's own style.",
+    ),
+    "embed_copy_iframe": ("Kopieer de iframe-code", "Copy the iframe code"),
+    "embed_copy_script": ("Kopieer de scriptcode", "Copy the script code"),
+    "embed_copied": ("Gekopieerd.", "Copied."),
+    "embed_copy_failed": (
+        "Kopiëren lukte niet: selecteer de code en kopieer hem zelf.",
+        "Copying did not work: select the code and copy it yourself.",
+    ),
+    "embed_preview_hint": (
+        "Zo ziet de iframe eruit; hij verandert mee met je keuzes.",
+        "This is the iframe as it will look; it follows your choices.",
+    ),
+    "embed_preview_widget": ("Voorbeeld met JavaScript", "Preview with JavaScript"),
+    "embed_err_title": ("Deze lijst kan zo niet getoond worden", "This list cannot be shown"),
+    "embed_err_intro": (
+        "De code op deze website vraagt iets wat de agenda niet kent:",
+        "The code on this website asks for something the calendar does not know:",
+    ),
+    "embed_err_builder": ("Maak nieuwe code", "Make new code"),
+    "embed_err_unknown": ("onbekende waarde “{value}”", "unknown value “{value}”"),
+    "embed_err_limit": ("een getal van 1 tot en met {max}", "a number from 1 to {max}"),
+    "embed_err_color": (
+        "“{value}” is geen kleur; gebruik een hexcode zoals #0b5394",
+        "“{value}” is not a colour; use a hex code such as #0b5394",
+    ),
+    "embed_err_contrast": (
+        "te weinig contrast met de achtergrond ({ratio} : 1, minstens 4,5 : 1 nodig)",
+        "too little contrast with the background ({ratio} : 1, at least 4.5 : 1 needed)",
+    ),
+    # source health (/bronnen, /en/sources)
+    "nav_sources": ("Bronnen", "Sources"),
+    "sources_title": ("Bronnen en hun gezondheid", "Sources and their health"),
+    "sources_intro": (
+        "De agenda haalt zijn activiteiten op uit deze bronnen. Per bron: de regio, wanneer het"
+        " ophalen het laatst lukte en mislukte (en waarom), hoeveel activiteiten er nu van"
+        " komen en hoe dat aantal over de laatste 30 keer ophalen verliep.",
+        "The calendar harvests its activities from these sources. For each: the region, when"
+        " the last harvest succeeded and failed (and why), how many activities it gives now"
+        " and how that number went over the last 30 harvests.",
+    ),
+    "sources_summary": ("{n} bronnen", "{n} sources"),
+    "sources_table": ("Alle bronnen", "All sources"),
+    "col_source": ("Bron", "Source"),
+    "col_state": ("Toestand", "State"),
+    "col_events": ("Activiteiten nu", "Events now"),
+    "col_trend": ("Verloop", "Trend"),
+    "col_last_success": ("Laatst gelukt", "Last success"),
+    "col_last_failure": ("Laatst mislukt", "Last failure"),
+    "col_failures": ("Keer op rij mislukt", "Consecutive failures"),
+    "state_healthy": ("gezond", "healthy"),
+    "state_degraded": ("verzwakt", "degraded"),
+    "state_failing": ("mislukt", "failing"),
+    "state_held": ("vastgehouden", "held"),
+    "state_pending": ("nog niet opgehaald", "not harvested yet"),
+    "states_legend": (
+        "Verzwakt: minder dan de helft van het gebruikelijke aantal activiteiten, veel"
+        " overgeslagen records of traag. Vastgehouden: de bron gaf ineens veel minder"
+        " activiteiten; er wordt niets verwijderd tot de volgende keer ophalen dat bevestigt.",
+        "Degraded: fewer than half the usual number of activities, many skipped records or"
+        " slow. Held: the source suddenly gave far fewer activities; nothing is removed until"
+        " the next harvest confirms it.",
+    ),
+    "never": ("nooit", "never"),
+    "trend_none": ("Nog geen verloop", "No trend yet"),
+    "trend_text": (
+        "Activiteiten na de laatste {runs} keer ophalen: van {first} naar {last}"
+        " (laagste {low}, hoogste {high})",
+        "Events after the last {runs} harvests: from {first} to {last}"
+        " (lowest {low}, highest {high})",
     ),
 }
 

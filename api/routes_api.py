@@ -6,13 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from aggregator.config import AppConfig
-from aggregator.health import events_per_source
+from aggregator.health import SourceStatus, known_sources, source_statuses
 from aggregator.localtime import local_iso
-from aggregator.models import HarvestRun, Source
 from aggregator.query import EventFilters, StoreSnapshot
 from api.api_models import RegionOut, SourceHealth, TaxonomyOut, error_responses
 from api.deps import ConfigDep, SessionDep, SnapshotDep, public_base_url
@@ -217,29 +216,31 @@ def read_taxonomy(config: ConfigDep) -> dict[str, Any]:
 
 
 @router.get("/sources", summary="Sources and their health", response_model=list[SourceHealth])
-def list_sources(session: SessionDep) -> list[dict[str, Any]]:
-    """Every source with its last success, last error and number of live events."""
-    counts = events_per_source(session=session)
-    result = []
-    for source in session.exec(select(Source).order_by(col(Source.id))):
-        last_run = session.exec(
-            select(HarvestRun)
-            .where(HarvestRun.source_id == source.id)
-            .order_by(col(HarvestRun.started_at).desc())
-            .limit(1)
-        ).first()
-        result.append(
-            {
-                "id": source.id,
-                "name": source.name,
-                "kind": source.kind,
-                "url": source.url,
-                "region": source.region,
-                "events": counts.get(source.id, 0),
-                "last_success": local_iso(source.last_success_at),
-                "last_error": source.last_error,
-                "last_error_at": local_iso(source.last_error_at),
-                "last_outcome": last_run.outcome if last_run else None,
-            }
-        )
-    return result
+def list_sources(session: SessionDep, config: ConfigDep) -> list[dict[str, Any]]:
+    """Every source with its state, last success and failure, live events and trend."""
+    statuses = source_statuses(
+        session=session, sources=known_sources(session=session, config=config)
+    )
+    return [source_status_json(status) for status in statuses]
+
+
+def source_status_json(status: SourceStatus) -> dict[str, Any]:
+    """One source's health as /api/sources gives it (times in local ISO 8601)."""
+    return {
+        "id": status.id,
+        "name": status.name,
+        "kind": status.kind,
+        "url": status.url,
+        "region": status.region,
+        "events": status.events,
+        "state": status.state,
+        "state_reason": status.state_reason,
+        "consecutive_failures": status.consecutive_failures,
+        "last_success": local_iso(status.last_success),
+        "last_failure": local_iso(status.last_failure),
+        "last_failure_reason": status.last_failure_reason,
+        "last_error": status.last_error,
+        "last_error_at": local_iso(status.last_error_at),
+        "last_outcome": status.last_outcome,
+        "trend": status.trend,
+    }

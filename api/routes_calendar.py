@@ -101,6 +101,8 @@ async def _export(
         return recent
 
     def render(snapshot: StoreSnapshot) -> bytes:
+        if renderer.render_from_store is not None and not paginate:
+            return renderer.render_from_store(snapshot, filters, regions, context, exports.vevents)
         return renderer.render(snapshot.events(filters, regions, paginate=paginate), context)
 
     return await run_in_threadpool(

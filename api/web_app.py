@@ -13,7 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import embed, pages
+from api import embed, pages, source_pages
 from api.i18n import t
 from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates, render, request_lang
 
@@ -138,5 +138,5 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _html_errors)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_page)  # type: ignore[arg-type]
     app.add_middleware(SecurityHeadersMiddleware, tile_url=app.state.publish.tile_url)
-    for module in (embed, pages):
+    for module in (embed, pages, source_pages):
         app.include_router(module.router)

@@ -154,7 +154,6 @@ def generate(
             "content_hash": f"{n:064x}",
             "sequence": None,
             "source_last_modified": None,
-            "data": {},
             "first_seen": event["first_seen"],
             "last_seen": harvested,
             "harvested_at": harvested,

@@ -36,6 +36,7 @@ class RawEvent:
     online_url: str | None = None
     organizer_name: str | None = None
     organizer_url: str | None = None
+    organizer_email: str | None = None  # a bare address; readers move mailto: here
     categories: list[str] = field(default_factory=list)
     status: str | None = None  # confirmed | tentative | cancelled (source words mapped by reader)
     sequence: int | None = None

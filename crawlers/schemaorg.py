@@ -329,6 +329,7 @@ def event_to_record(
         online_url=place.online_url,
         organizer_name=_text(organizer.get("name")) if isinstance(organizer, dict) else None,
         organizer_url=_text(organizer.get("url")) if isinstance(organizer, dict) else None,
+        organizer_email=_text(organizer.get("email")) if isinstance(organizer, dict) else None,
         categories=[c for c in (_text(v) for v in _as_list(node.get("category"))) if c],
         status=_enum(node.get("eventStatus"), _STATUS),
         language=language[:2].lower() if language else None,

@@ -61,6 +61,9 @@ class SourceConfig(BaseModel):
     relevance: Literal["all", "keywords"] = "all"
     organizer: str | None = None
     organizer_url: str | None = None
+    # who is told by mail when the source starts failing or is held, and when it recovers
+    # (aggregator.notify); each must be one e-mail address (checked by aggregator.config)
+    contacts: list[str] = Field(default_factory=list)
     # kind-specific settings
     selectors: str | dict[str, Any] | None = None
     default_duration: timedelta | None = None

@@ -116,6 +116,7 @@ def event_to_record(event: dict[str, Any], source: SourceConfig) -> RawEvent:
         lon=float(lon) if isinstance(lon, int | float) else None,
         organizer_name=_text(organizer.get("organizer")),
         organizer_url=_text(organizer.get("website")) or _text(organizer.get("url")),
+        organizer_email=_text(organizer.get("email")),
         categories=[
             c["name"]
             for c in event.get("categories") or []

@@ -44,7 +44,7 @@ def event_to_json(
             "lon": event.lon,
         }
     organizer = None
-    if event.organizer_name or event.organizer_url:
+    if event.organizer_name or event.organizer_url or event.organizer_email:
         organizer = {
             "name": event.organizer_name,
             "url": organizer_web(event),

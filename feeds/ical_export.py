@@ -2,8 +2,8 @@
 
 Written for the clients overstappers use: Google Calendar, Outlook, Apple Calendar and
 Thunderbird. Every DATE-TIME carries TZID=Europe/Amsterdam with its VTIMEZONE; all-day
-events use exclusive DATE ends; text is escaped and folded (75 octets, CRLF) by
-``icalendar``; DESCRIPTION is plain text, HTML goes in X-ALT-DESC. Cancelled events, and
+events use exclusive DATE ends; text is escaped and folded (75 octets, CRLF, never inside a
+UTF-8 character); DESCRIPTION is plain text, HTML goes in X-ALT-DESC. Cancelled events, and
 events removed at their source, are exported as STATUS:CANCELLED with a higher SEQUENCE
 so that subscribers see the cancellation instead of a silently vanished event.
 """
@@ -11,13 +11,17 @@ so that subscribers see the cancellation instead of a silently vanished event.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 
+from aggregator.config import Regions
 from aggregator.localtime import LOCAL_TZ
 from aggregator.models import Event, Source, SourceRecord
+from aggregator.query import EventFilters, EventStamp, StoreSnapshot
 from crawlers.html_text import html_to_text
 from feeds.jsonld import event_page_url, organizer_email, organizer_web
 from feeds.location import location_text
@@ -48,11 +52,7 @@ END:VTIMEZONE
 """
 
 
-def amsterdam_vtimezone() -> icalendar.Timezone:
-    """The VTIMEZONE component for Europe/Amsterdam."""
-    zone = icalendar.Timezone.from_ical(_VTIMEZONE.replace("\n", "\r\n"))
-    assert isinstance(zone, icalendar.Timezone)
-    return zone
+_VTIMEZONE_BYTES = _VTIMEZONE.rstrip("\n").replace("\n", "\r\n").encode()
 
 
 def event_uid(event_id: str) -> str:
@@ -124,58 +124,157 @@ def _local(value: datetime) -> datetime:
     return value.astimezone(LOCAL_TZ)
 
 
-def event_to_vevent(
+# -- content lines, written directly (RFC 5545 3.1, 3.3) ----------------------------------
+# Building an icalendar object per event cost about 0.8 ms an event (a 10k calendar took
+# 8 s); writing the lines costs a tenth of that. The output is checked against icalendar,
+# libical, ical.js and vobject in the tests.
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # TEXT allows HTAB, never other controls
+_NEEDS_ESCAPE = re.compile(r"[\\;,\n\r]")
+_BACKSLASH = 0x5C
+
+
+def escape_text(value: str) -> str:
+    """A TEXT value escaped (RFC 5545 3.3.11): backslash, semicolon, comma and newlines."""
+    if _CONTROL.search(value):
+        value = _CONTROL.sub("", value)
+    if not _NEEDS_ESCAPE.search(value):
+        return value
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\r", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def param_value(value: str) -> str:
+    """A parameter value, always quoted (RFC 5545 3.2): DQUOTE and line breaks cannot
+    appear in one, so they become a single quote and a space."""
+    value = _CONTROL.sub("", value.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    return '"' + value.replace('"', "'") + '"'
+
+
+def fold(line: str) -> bytes:
+    """One content line as UTF-8, folded at 75 octets (RFC 5545 3.1), never inside a
+    character and never right after a backslash, so escapes stay whole for lax clients."""
+    data = line.encode()
+    if len(data) <= 75:
+        return data
+    parts: list[bytes] = []
+    start, limit = 0, 75
+    while len(data) - start > limit:
+        end = start + limit
+        while (data[end] & 0xC0) == 0x80:  # a UTF-8 continuation byte: cut before its char
+            end -= 1
+        if data[end - 1] == _BACKSLASH and end - 1 > start:
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, 74  # a continuation line starts with one space
+    parts.append(data[start:])
+    return b"\r\n ".join(parts)
+
+
+def _stamp(v: datetime) -> str:
+    return f"{v.year:04d}{v.month:02d}{v.day:02d}T{v.hour:02d}{v.minute:02d}{v.second:02d}"
+
+
+def _utc(value: datetime) -> str:
+    return _stamp(value.astimezone(UTC)) + "Z"
+
+
+def _local_time(value: datetime) -> str:
+    return "TZID=Europe/Amsterdam:" + _stamp(_local(value))
+
+
+def _day(value: date) -> str:
+    return f"VALUE=DATE:{value.year:04d}{value.month:02d}{value.day:02d}"
+
+
+def event_lines(
     event: Event, records: list[SourceRecord], sources: dict[str, Source], *, base_url: str
-) -> icalendar.Event:
-    """One canonical event as a VEVENT."""
-    vevent = icalendar.Event()
-    vevent.add("UID", event_uid(event.id))
-    vevent.add("DTSTAMP", event.last_modified.astimezone(UTC))
-    vevent.add("LAST-MODIFIED", event.last_modified.astimezone(UTC))
-    vevent.add("CREATED", event.first_seen.astimezone(UTC))
-    vevent.add("SEQUENCE", event.sequence)
-    vevent.add("SUMMARY", event_summary(event))
+) -> list[str]:
+    """The content lines of one canonical event's VEVENT, unfolded."""
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{escape_text(event_uid(event.id))}",
+        f"DTSTAMP:{_utc(event.last_modified)}",
+        f"LAST-MODIFIED:{_utc(event.last_modified)}",
+        f"CREATED:{_utc(event.first_seen)}",
+        f"SEQUENCE:{int(event.sequence)}",
+        f"SUMMARY:{escape_text(event_summary(event))}",
+    ]
     if event.all_day and event.start_date:
-        vevent.add("DTSTART", event.start_date)
         end_date = event.end_date
         if end_date is None or end_date <= event.start_date:
             end_date = event.start_date + timedelta(days=1)
-        vevent.add("DTEND", end_date)  # exclusive, as every client expects
+        lines.append(f"DTSTART;{_day(event.start_date)}")
+        lines.append(f"DTEND;{_day(end_date)}")  # exclusive, as every client expects
     else:
-        vevent.add("DTSTART", _local(event.start_at))
+        lines.append(f"DTSTART;{_local_time(event.start_at)}")
         if event.end_at and event.end_at > event.start_at:
-            vevent.add("DTEND", _local(event.end_at))
+            lines.append(f"DTEND;{_local_time(event.end_at)}")
     description = event_description(event, records, sources)
     if description:
-        vevent.add("DESCRIPTION", description)
+        lines.append(f"DESCRIPTION:{escape_text(description)}")
     if event.description_html:
-        # an X- property has no known type: say it is TEXT, so newlines and commas are escaped
-        vevent.add(
-            "X-ALT-DESC",
-            icalendar.vText(event.description_html),
-            parameters={"FMTTYPE": "text/html"},
-        )
+        lines.append(f"X-ALT-DESC;FMTTYPE=text/html:{escape_text(event.description_html)}")
     location = location_text(event)
     if location:
-        vevent.add("LOCATION", location)
+        lines.append(f"LOCATION:{escape_text(location)}")
     if event.lat is not None and event.lon is not None:
-        vevent.add("GEO", (event.lat, event.lon))
-    vevent.add("URL", event_page_url(event.id, base_url=base_url))
+        lines.append(f"GEO:{float(event.lat)};{float(event.lon)}")
+    lines.append(f"URL:{event_page_url(event.id, base_url=base_url)}")
     cancelled = event.status == "cancelled" or event.removed_at is not None
-    vevent.add(
-        "STATUS",
-        "CANCELLED" if cancelled else {"tentative": "TENTATIVE"}.get(event.status, "CONFIRMED"),
-    )
-    vevent.add("TRANSP", "TRANSPARENT")
+    status = "CANCELLED" if cancelled else {"tentative": "TENTATIVE"}.get(event.status, "CONFIRMED")
+    lines.append(f"STATUS:{status}")
+    lines.append("TRANSP:TRANSPARENT")
     if email := organizer_email(event):
-        organizer = icalendar.vCalAddress(f"mailto:{email}")
-        if event.organizer_name:
-            organizer.params["CN"] = icalendar.vText(event.organizer_name)
-        vevent.add("ORGANIZER", organizer)
+        name = f";CN={param_value(event.organizer_name)}" if event.organizer_name else ""
+        lines.append(f"ORGANIZER{name}:mailto:{email}")
     categories = [*filter(None, [event.activity_type]), *event.sectors]
     if categories:
-        vevent.add("CATEGORIES", categories)
-    return vevent
+        lines.append("CATEGORIES:" + ",".join(escape_text(c) for c in categories))
+    lines.append("END:VEVENT")
+    return lines
+
+
+def vevent_bytes(
+    event: Event, records: list[SourceRecord], sources: dict[str, Source], *, base_url: str
+) -> bytes:
+    """One event's VEVENT, folded, its lines joined by CRLF (no trailing CRLF)."""
+    return b"\r\n".join(
+        fold(line) for line in event_lines(event, records, sources, base_url=base_url)
+    )
+
+
+def _calendar_head(
+    *, calendar_name: str, calendar_description: str, refresh: timedelta, subscription: bool
+) -> list[bytes]:
+    lines = [
+        "BEGIN:VCALENDAR",
+        f"PRODID:{escape_text(PRODID)}",
+        "VERSION:2.0",
+        "CALSCALE:GREGORIAN",
+    ]
+    if subscription:
+        ttl = icalendar.vDuration(refresh).to_ical().decode()
+        lines += [
+            f"X-WR-CALNAME:{escape_text(calendar_name)}",
+            f"X-WR-CALDESC:{escape_text(calendar_description)}",
+            f"NAME:{escape_text(calendar_name)}",  # RFC 7986
+            f"DESCRIPTION:{escape_text(calendar_description)}",
+            "X-WR-TIMEZONE:Europe/Amsterdam",
+            f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}",
+            f"X-PUBLISHED-TTL:{ttl}",
+        ]
+    return [*(fold(line) for line in lines), _VTIMEZONE_BYTES]
+
+
+def _assemble(head: list[bytes], vevents: Iterable[bytes]) -> bytes:
+    return b"\r\n".join([*head, *vevents, b"END:VCALENDAR"]) + b"\r\n"
 
 
 def render_ics(
@@ -197,21 +296,147 @@ def render_ics(
     RFC 7986 NAME and REFRESH-INTERVAL ...); a one-event download (``subscription=False``)
     carries none of them, so that opening it adds the event instead of a new calendar.
     """
-    calendar = icalendar.Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    calendar.add("CALSCALE", "GREGORIAN")
-    if subscription:
-        calendar.add("X-WR-CALNAME", calendar_name)
-        calendar.add("X-WR-CALDESC", calendar_description)
-        calendar.add("NAME", calendar_name)  # RFC 7986
-        calendar.add("DESCRIPTION", calendar_description)
-        calendar.add("X-WR-TIMEZONE", "Europe/Amsterdam")
-        calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
-        calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(refresh))
-    calendar.add_component(amsterdam_vtimezone())
-    for event in events:
-        calendar.add_component(
-            event_to_vevent(event, records.get(event.id, []), sources, base_url=base_url)
-        )
-    return calendar.to_ical()
+    head = _calendar_head(
+        calendar_name=calendar_name,
+        calendar_description=calendar_description,
+        refresh=refresh,
+        subscription=subscription,
+    )
+    return _assemble(
+        head,
+        (
+            vevent_bytes(event, records.get(event.id, []), sources, base_url=base_url)
+            for event in events
+        ),
+    )
+
+
+class VeventCache:
+    """Rendered VEVENTs kept by what decides them, so an export after a harvest renders
+    only the events that changed (and every filter shares the same entries).
+
+    Bounded by the bytes it holds (least recently used out first); thread-safe, since
+    exports render in the server's thread pool.
+    """
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        """An empty cache that holds at most ``max_bytes`` of rendered text."""
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: list[Hashable]) -> list[bytes | None]:
+        """The cached text for each key (None where there is none)."""
+        with self._lock:
+            found: list[bytes | None] = []
+            for key in keys:
+                value = self._entries.get(key)
+                if value is not None:
+                    self._entries.move_to_end(key)
+                found.append(value)
+            return found
+
+    def put_many(self, items: list[tuple[Hashable, bytes]]) -> None:
+        """Keep each rendered text under its key, dropping the oldest beyond the bound."""
+        with self._lock:
+            for key, value in items:
+                old = self._entries.pop(key, None)
+                if old is not None:
+                    self._size -= len(old)
+                if len(value) > self.max_bytes:
+                    continue
+                self._entries[key] = value
+                self._size += len(value)
+            while self._size > self.max_bytes and self._entries:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped)
+
+    def __len__(self) -> int:
+        """How many VEVENTs are kept."""
+        return len(self._entries)
+
+
+def stamp_key(
+    stamp: EventStamp,
+    labels: dict[str, tuple[str | None, str | None, str | None]],
+    base_url: str,
+) -> Hashable:
+    """Everything one VEVENT's text depends on: the event's version, its provenance (with
+    each source's label from :func:`source_labels`) and the site's address."""
+    provenance = tuple(
+        (source_id, url, labels.get(source_id)) for source_id, url in stamp.provenance
+    )
+    return (stamp.id, stamp.last_modified, stamp.sequence, provenance, base_url)
+
+
+def source_labels(
+    sources: dict[str, tuple[str, str, datetime | None]],
+) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """What the "Bron:" line takes from each source (``StoreSnapshot.source_names``): its
+    name, page and the day of its last successful harvest."""
+    return {
+        source_id: (name, url, success.astimezone(LOCAL_TZ).date().isoformat() if success else None)
+        for source_id, (name, url, success) in sources.items()
+    }
+
+
+def render_ics_from_store(
+    snapshot: StoreSnapshot,
+    filters: EventFilters,
+    regions: Regions,
+    *,
+    cache: VeventCache,
+    calendar_name: str,
+    calendar_description: str,
+    base_url: str,
+    refresh: timedelta = timedelta(hours=6),
+    subscription: bool = True,
+) -> bytes:
+    """The calendar of the events matching ``filters``, rendering only the events whose
+    stamp ``cache`` has not seen; the same bytes as :func:`render_ics` on those events."""
+    labels = source_labels(snapshot.source_names())
+    texts: list[bytes | None]
+    if not len(cache):  # nothing rendered yet (a fresh process): no stamps needed
+        page = snapshot.events(filters, regions, paginate=False)
+        texts = []
+        fresh: list[tuple[Hashable, bytes]] = []
+        for event in page.items:
+            records = page.records.get(event.id, [])
+            stamp = EventStamp(
+                event.id,
+                event.last_modified,
+                int(event.sequence),
+                tuple((r.source_id, r.url) for r in records),
+            )
+            text = vevent_bytes(event, records, page.sources, base_url=base_url)
+            texts.append(text)
+            fresh.append((stamp_key(stamp, labels, base_url), text))
+        cache.put_many(fresh)
+    else:
+        stamps = snapshot.stamps(filters, regions)
+        keys = [stamp_key(stamp, labels, base_url) for stamp in stamps]
+        texts = cache.get_many(keys)
+        missing = [i for i, text in enumerate(texts) if text is None]
+        if missing:
+            page = snapshot.events_by_id([stamps[i].id for i in missing])
+            rendered = {
+                event.id: vevent_bytes(
+                    event, page.records.get(event.id, []), page.sources, base_url=base_url
+                )
+                for event in page.items
+            }
+            fresh = []
+            for i in missing:
+                found = rendered.get(stamps[i].id)
+                if found is not None:  # gone between the two reads: left out
+                    texts[i] = found
+                    fresh.append((keys[i], found))
+            cache.put_many(fresh)
+    head = _calendar_head(
+        calendar_name=calendar_name,
+        calendar_description=calendar_description,
+        refresh=refresh,
+        subscription=subscription,
+    )
+    return _assemble(head, (text for text in texts if text is not None))

@@ -36,11 +36,8 @@ def event_page_url(event_id: str, *, base_url: str) -> str:
 
 
 def organizer_email(event: Event) -> str | None:
-    """The organiser's mail address when its URL is a ``mailto:`` (any case), else None."""
-    url = (event.organizer_url or "").strip()
-    if url[:7].lower() == "mailto:":
-        return url[7:] or None
-    return None
+    """The organiser's e-mail address (a ``mailto:`` of the source ends up here)."""
+    return event.organizer_email or None
 
 
 def organizer_web(event: Event) -> str | None:

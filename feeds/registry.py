@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import orjson
 
-from aggregator.query import EventPage
+from aggregator.config import Regions
+from aggregator.query import EventFilters, EventPage, StoreSnapshot
 from feeds.event_json import event_to_json
-from feeds.ical_export import render_ics
+from feeds.ical_export import VeventCache, render_ics, render_ics_from_store
 from feeds.jsonld import event_jsonld
 from feeds.syndication import (
     FeedInfo,
@@ -60,15 +61,22 @@ class RenderContext:
 
 
 Render = Callable[[EventPage, RenderContext], bytes]
+# A renderer that reads the store itself (for a whole export): it may then skip loading
+# what it rendered before. Same output as ``render`` on the same events.
+RenderFromStore = Callable[
+    [StoreSnapshot, EventFilters, Regions, RenderContext, VeventCache], bytes
+]
 
 
 @dataclass(frozen=True, slots=True)
 class OutputRenderer:
-    """A registered output format: its name, its media type and its render function."""
+    """A registered output format: its name, its media type and its render function
+    (and, for a format that can reuse earlier work, one that reads the store itself)."""
 
     name: str
     media_type: str
     render: Render
+    render_from_store: RenderFromStore | None = None
 
 
 _RENDERERS: dict[str, OutputRenderer] = {}
@@ -112,6 +120,28 @@ def ics(page: EventPage, context: RenderContext) -> bytes:
         base_url=context.base_url,
         subscription=context.subscription,
     )
+
+
+def _ics_from_store(
+    snapshot: StoreSnapshot,
+    filters: EventFilters,
+    regions: Regions,
+    context: RenderContext,
+    cache: VeventCache,
+) -> bytes:
+    return render_ics_from_store(
+        snapshot,
+        filters,
+        regions,
+        cache=cache,
+        calendar_name=context.title,
+        calendar_description=context.description,
+        base_url=context.base_url,
+        subscription=context.subscription,
+    )
+
+
+_RENDERERS["ics"] = replace(_RENDERERS["ics"], render_from_store=_ics_from_store)
 
 
 def _feed(page: EventPage, context: RenderContext) -> tuple[list[FeedItem], FeedInfo]:

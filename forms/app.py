@@ -11,7 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from aggregator.pipeline import Pipeline
 from api.web import add_page_context, add_templates
-from forms import auth, interest, moderation, submit, users
+from forms import auth, dashboard, interest, moderation, password, submit, users
 from forms.options import FormsOptions
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ def install_forms(app: FastAPI, *, options: FormsOptions, pipeline: Pipeline) ->
         log.warning("WEB_SECRET_KEY is not set: sessions end when the process restarts")
         secret = secrets.token_urlsafe(32)
     app.state.forms = options
+    app.state.forms_secret = secret  # signs sessions and kept form drafts
     app.state.pipeline = pipeline
     add_templates(app, TEMPLATES_DIR)
     add_page_context(app, auth.page_context)
@@ -42,5 +43,5 @@ def install_forms(app: FastAPI, *, options: FormsOptions, pipeline: Pipeline) ->
         https_only=options.cookie_secure,
     )
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)  # type: ignore[arg-type]
-    for module in (auth, submit, users, moderation, interest):
+    for module in (auth, dashboard, password, submit, users, moderation, interest):
         app.include_router(module.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -14,13 +14,15 @@ from aggregator.db import session_scope
 from aggregator.localtime import today_local
 from aggregator.models import Submission, User
 from aggregator.submissions import PublishError, moderate, queue, reject, similar_events
-from api.deps import ConfigDep
+from api.deps import ConfigDep, public_base_url
 from api.i18n import t
 from api.pages import event_times
 from api.web import lang_url, render, request_lang
-from forms.auth import CsrfChecked, ModeratorDep
+from forms.auth import ModeratorDep, ModeratorPostDep
+from forms.drafts import open_draft
+from forms.notify import Outbox, tell_submitter_decision
 from forms.submit_form import validate_event, values_from_data
-from forms.web import FormDep
+from forms.web import FormDep, FormsOptionsDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -71,6 +73,8 @@ def _item_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    reason: str = "",
+    notice: str | None = None,
 ) -> Response:
     lang = request_lang(request)
     return render(
@@ -81,22 +85,53 @@ def _item_page(
         values=values or values_from_data(submission.data),
         errors=errors or {},
         duplicates=_duplicates(session, submission, lang),
+        reason=reason,
+        notice=notice,
     )
 
 
 @router.get("/moderation/{submission_id}")
-def moderation_item(submission_id: int, request: Request, user: ModeratorDep) -> Response:
-    """One submission with its data in an editable form and possible duplicates."""
+def moderation_item(
+    submission_id: int, request: Request, user: ModeratorDep, config: ConfigDep, draft: str = ""
+) -> Response:
+    """One submission with its data in an editable form and possible duplicates; with a
+    draft (kept across a login) the form shows what the moderator had typed."""
+    kept = None
+    if draft:
+        kept = open_draft(
+            request.app.state.forms_secret, draft, page=f"/moderation/{submission_id}"
+        )
     with Session(request.app.state.engine) as session:
         submission = _allowed(session, submission_id, user)
-        return _item_page(request, session, submission)
+        if kept is None:
+            return _item_page(request, session, submission)
+        lang = request_lang(request)
+        values = None
+        if submission.kind == "event" and "title" in kept:
+            values = validate_event(
+                kept, config=config, lang=lang, today=today_local(), allowed_regions=None
+            ).values
+        return _item_page(
+            request,
+            session,
+            submission,
+            values=values,
+            reason=str(kept.get("reason") or ""),
+            notice=t("draft_restored", lang),
+        )
 
 
-@router.post("/moderation/{submission_id}/approve", dependencies=[CsrfChecked])
+@router.post("/moderation/{submission_id}/approve")
 def approve_submission(
-    submission_id: int, request: Request, user: ModeratorDep, form: FormDep, config: ConfigDep
+    submission_id: int,
+    request: Request,
+    user: ModeratorPostDep,
+    form: FormDep,
+    config: ConfigDep,
+    options: FormsOptionsDep,
+    background: BackgroundTasks,
 ) -> Response:
-    """Save the moderator's edits and publish the submission."""
+    """Save the moderator's edits and publish the submission (the submitter is told)."""
     lang = request_lang(request)
     now = datetime.now(UTC)
     save_only = form.get("action") == "save"
@@ -132,14 +167,25 @@ def approve_submission(
         except PublishError as exc:
             return _item_page(request, session, submission, errors={"title": str(exc)})
     done = "saved" if save_only and submission.kind == "event" else "approved"
+    if done == "approved":
+        tell_submitter_decision(
+            Outbox(options.mailer, background),
+            base_url=public_base_url(request),
+            submission=submission,
+        )
     return RedirectResponse(lang_url(lang, "/moderation", {"done": done}), status_code=303)
 
 
-@router.post("/moderation/{submission_id}/reject", dependencies=[CsrfChecked])
+@router.post("/moderation/{submission_id}/reject")
 def reject_submission(
-    submission_id: int, request: Request, user: ModeratorDep, form: FormDep
+    submission_id: int,
+    request: Request,
+    user: ModeratorPostDep,
+    form: FormDep,
+    options: FormsOptionsDep,
+    background: BackgroundTasks,
 ) -> Response:
-    """Reject a submission with a reason (the reason is required)."""
+    """Reject a submission with a reason (the reason is required; the submitter is told)."""
     lang = request_lang(request)
     reason = str(form.get("reason") or "").strip()
     with session_scope(request.app.state.engine) as session:
@@ -159,4 +205,9 @@ def reject_submission(
             reason=reason[:2000],
             now=datetime.now(UTC),
         )
+    tell_submitter_decision(
+        Outbox(options.mailer, background),
+        base_url=public_base_url(request),
+        submission=submission,
+    )
     return RedirectResponse(lang_url(lang, "/moderation", {"done": "rejected"}), status_code=303)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from aggregator.mail import LogMailer, Mailer
 from aggregator.submissions import RateLimit
 
 
@@ -14,7 +15,8 @@ class FormsOptions:
     ``secret_key`` signs the session cookie (None: a random key, so sessions end when the
     process restarts); ``submit_limit``: submissions per client address and window;
     ``allow_private_feeds`` lets proposed feed URLs point at private addresses (tests);
-    ``user_agent`` and ``past_days`` are what a proposed feed is read with.
+    ``user_agent`` and ``past_days`` are what a proposed feed is read with; ``mailer``
+    sends the mail about submissions (by default it only logs).
     """
 
     secret_key: str | None
@@ -23,3 +25,4 @@ class FormsOptions:
     allow_private_feeds: bool
     user_agent: str
     past_days: int
+    mailer: Mailer = field(default_factory=LogMailer)

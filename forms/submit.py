@@ -6,7 +6,7 @@ import hmac
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -31,8 +31,9 @@ from aggregator.submissions import (
 from api.deps import ConfigDep, SessionDep, public_base_url
 from api.i18n import t
 from api.pages import event_times
-from api.web import lang_url, render, request_lang
-from forms.auth import CsrfChecked, current_user
+from api.web import lang_url, region_name, render, request_lang
+from forms.auth import CsrfChecked, CsrfValid, current_user
+from forms.notify import Outbox, tell_editors, tell_submitter_received
 from forms.submit_form import EVENT_FIELDS, validate_email, validate_event, values_from_data
 from forms.web import FormDep, FormsOptionsDep, client_address
 
@@ -64,11 +65,17 @@ def submit_form(request: Request, region: str | None = None) -> Response:
     )
 
 
-@router.post("/submit", dependencies=[CsrfChecked])
+@router.post("/submit")
 def submit(
-    request: Request, form: FormDep, config: ConfigDep, options: FormsOptionsDep
+    request: Request,
+    csrf_ok: CsrfValid,
+    form: FormDep,
+    config: ConfigDep,
+    options: FormsOptionsDep,
+    background: BackgroundTasks,
 ) -> Response:
-    """Check and save a submitted event (pending, or published for a trusted submitter)."""
+    """Check and save a submitted event (pending, or published for a trusted submitter);
+    the submitter gets the edit link by mail, the region's editors hear of a pending one."""
     lang = request_lang(request)
     if form.get(HONEYPOT):
         # a bot filled the hidden field: answer as if all went well, store nothing
@@ -83,13 +90,15 @@ def submit(
     email_error = validate_email(email, lang)
     if email_error:
         checked.errors["submitter_email"] = email_error
-    if not checked.ok:
+    if not csrf_ok or not checked.ok:
+        # a session that has gone (expired cookie, restarted server) keeps what was typed
         return _form_page(
             request,
             values=checked.values,
             errors=checked.errors,
             email=email,
             mode="new",
+            session_notice=None if csrf_ok else t("session_expired_kept", lang),
             status_code=400,
         )
     try:
@@ -118,7 +127,20 @@ def submit(
             limit_error=t("rate_limited", lang),
             status_code=429,
         )
-    edit_url = f"{public_base_url(request)}{edit_path}"
+    base_url = public_base_url(request)
+    edit_url = f"{base_url}{edit_path}"
+    outbox = Outbox(options.mailer, background)
+    tell_submitter_received(outbox, base_url=base_url, submission=submission, published=published)
+    if not published:
+        tell_editors(
+            outbox,
+            engine=request.app.state.engine,
+            base_url=base_url,
+            region=submission.region,
+            region_name=region_name(config, submission.region, "nl"),
+            title=submission.data.get("title", ""),
+            review_path=f"/moderation/{submission.id}",
+        )
     return render(
         request, "submit_done.html", published=published, edit_url=edit_url, event_id=event_id
     )
@@ -151,8 +173,16 @@ def edit_form(
     )
 
 
-@router.post("/submit/edit/{submission_id}", dependencies=[CsrfChecked])
-def edit(submission_id: int, request: Request, form: FormDep, config: ConfigDep) -> Response:
+@router.post("/submit/edit/{submission_id}")
+def edit(
+    submission_id: int,
+    request: Request,
+    csrf_ok: CsrfValid,
+    form: FormDep,
+    config: ConfigDep,
+    options: FormsOptionsDep,
+    background: BackgroundTasks,
+) -> Response:
     """Save the submitter's change; a changed date or place of a live event is re-checked."""
     lang = request_lang(request)
     token = str(form.get("token") or "")
@@ -161,7 +191,7 @@ def edit(submission_id: int, request: Request, form: FormDep, config: ConfigDep)
     )
     with session_scope(request.app.state.engine) as session:
         submission = _owned(session, submission_id, token)
-        if not checked.ok:
+        if not csrf_ok or not checked.ok:
             return _form_page(
                 request,
                 values=checked.values,
@@ -170,6 +200,7 @@ def edit(submission_id: int, request: Request, form: FormDep, config: ConfigDep)
                 mode="edit",
                 submission=submission,
                 token=token,
+                session_notice=None if csrf_ok else t("session_expired_kept", lang),
                 status_code=400,
             )
         outcome = update_by_submitter(
@@ -180,6 +211,17 @@ def edit(submission_id: int, request: Request, form: FormDep, config: ConfigDep)
             now=datetime.now(UTC),
         )
         message = t("submit_edit_requeued" if outcome == "requeued" else "submit_edit_saved", lang)
+        if outcome == "requeued":
+            tell_editors(
+                Outbox(options.mailer, background),
+                engine=request.app.state.engine,
+                base_url=public_base_url(request),
+                region=submission.region,
+                region_name=region_name(config, submission.region, "nl"),
+                title=submission.data.get("title", ""),
+                review_path=f"/moderation/{submission.id}",
+                changed=True,
+            )
         return _form_page(
             request,
             values=checked.values,
@@ -228,7 +270,11 @@ def feed_form(request: Request, region: str | None = None) -> Response:
 
 @router.post("/submit/feed", dependencies=[CsrfChecked])
 def submit_feed(
-    request: Request, form: FormDep, config: ConfigDep, options: FormsOptionsDep
+    request: Request,
+    form: FormDep,
+    config: ConfigDep,
+    options: FormsOptionsDep,
+    background: BackgroundTasks,
 ) -> Response:
     """Test-read a proposed feed; when it parses, queue it for an editor."""
     lang = request_lang(request)
@@ -287,4 +333,13 @@ def submit_feed(
         return again(400, errors={"url": t("err_feed_parse", lang, reason=str(exc))})
     if check.events == 0:
         return again(400, errors={"url": t("err_feed_empty", lang)})
+    tell_editors(
+        Outbox(options.mailer, background),
+        engine=request.app.state.engine,
+        base_url=public_base_url(request),
+        region=values["region"],
+        region_name=region_name(config, values["region"], "nl"),
+        title=values["name"] or values["url"],
+        review_path="/moderation",
+    )
     return again(200, done=check.events)

@@ -28,6 +28,10 @@ Rules for new tests
     database yourself; put read-only data in a seeded template, not in a per-test harvest;
     run the CLI in-process (``tests.cli.run_cli``), keeping real child processes for the
     few tests of the console script itself; no sleeps.
+
+Mail
+    ``smtp_server`` (and ``smtp_tls_server``: STARTTLS plus login) is a real aiosmtpd server
+    on loopback; ``server.inbox.wait_for(n)`` returns the parsed messages (tests/mailserver.py).
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ SAMPLE_NOW = datetime(2027, 1, 5, tzinfo=AMS)
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("AGENDA_REQUIRE_POSTGRES") == "1"
 BACKENDS = ("sqlite", "postgres")
+# fixtures of the loopback SMTP server (smtp_server, smtp_tls_server) for every mail test
+pytest_plugins = ["tests.mailserver"]
 
 Seed = Callable[[Engine], object]
 

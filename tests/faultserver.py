@@ -14,6 +14,8 @@ what each endpoint sends can be read in one place:
   message about the source).
 - ``/redirect?to=URL``: a 302 to any address (another local port, say).
 - ``/slow``: a body trickled one byte every 0.2 s (a time limit must stop it).
+- ``/flaky.ics``: the good iCal feed while ``server.broken`` is false, a 503 while it is
+  true (a source that starts failing, then recovers).
 
 ``/feed.*`` honour ``?n=`` so a test can shrink a listing between harvests.
 """
@@ -192,6 +194,13 @@ def _slow(handler: _Handler, query: dict[str, str]) -> None:
         pass  # the client gave up, as it should
 
 
+def _flaky_ics(handler: _Handler, query: dict[str, str]) -> None:
+    if handler.server.broken:  # type: ignore[attr-defined]
+        handler._send(503, b"maintenance", "text/plain")
+    else:
+        _feed_ics(handler, query)
+
+
 ROUTES: dict[str, Callable[[_Handler, dict[str, str]], None]] = {
     "/feed.ics": _feed_ics,
     "/feed.rss": _feed_rss,
@@ -203,12 +212,13 @@ ROUTES: dict[str, Callable[[_Handler, dict[str, str]], None]] = {
     "/markup-error": _markup_error,
     "/redirect": _redirect,
     "/slow": _slow,
+    "/flaky.ics": _flaky_ics,
 }
 
 
 class FaultServer(ThreadingHTTPServer):
     """The running server: ``url(path)`` builds addresses; ``hits`` and ``hosts`` list the
-    requested paths and their Host headers."""
+    requested paths and their Host headers; ``broken`` breaks ``/flaky.ics``."""
 
     daemon_threads = True
 
@@ -217,6 +227,7 @@ class FaultServer(ThreadingHTTPServer):
         self.address = address
         self.hits: list[str] = []
         self.hosts: list[str] = []
+        self.broken = False  # /flaky.ics answers 503 while set
 
     @property
     def port(self) -> int:

@@ -372,11 +372,16 @@ def seed_at_revision(engine: Engine, specs: list[Spec] | None = None) -> None:
 
     def rows(table: str, objects: list[Any]) -> list[dict[str, Any]]:
         names = set(metadata.tables[table].columns.keys())
+        # sourcerecord.data (raw payloads, NOT NULL until migration 0008 dropped it)
+        legacy = {"data": {}} if table == "sourcerecord" and "data" in names else {}
         return [
             {
-                k: v
-                for k, v in obj.model_dump().items()
-                if k in names and not (k == "id" and v is None)
+                **legacy,
+                **{
+                    k: v
+                    for k, v in obj.model_dump().items()
+                    if k in names and not (k == "id" and v is None)
+                },
             }
             for obj in objects
         ]

@@ -414,3 +414,94 @@ def test_without_version_max_age_every_revalidation_reads_the_store(engine, tmp_
     _change(engine, "ev-nijmegen-info", title="Informatieavond (gewijzigd)")
     changed = client.get(path, params=FROM, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+
+def _rendered_afresh(client: TestClient, engine: Engine, params: dict[str, str]) -> bytes:
+    """The calendar as the plain renderer makes it from a fresh read (no reused VEVENTs)."""
+    from api.params import build_filters
+    from api.routes_calendar import calendar_filters
+    from feeds.ical_export import render_ics
+    from feeds.registry import CALENDAR_DESCRIPTION, CALENDAR_NAME
+
+    config = client.app.state.config  # type: ignore[attr-defined]
+    filters = calendar_filters(
+        build_filters(config, date_from=date.fromisoformat(params["from"])),
+        now=datetime.now(query.LOCAL_TZ),
+    )
+    with Session(engine) as session:
+        page = query.StoreSnapshot(session).events(filters, config.regions, paginate=False)
+    return render_ics(
+        page.items,
+        page.records,
+        page.sources,
+        calendar_name=CALENDAR_NAME,
+        calendar_description=CALENDAR_DESCRIPTION,
+        base_url="https://agenda.example",
+    )
+
+
+@pytest.mark.both_backends
+def test_reused_vevents_follow_every_change(client, engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The export reuses VEVENTs rendered before, yet is byte for byte what a fresh render
+    of the store gives after each kind of change; only changed events are rendered again."""
+    import feeds.ical_export as ical_export
+
+    calls: list[str] = []
+    original = ical_export.vevent_bytes
+
+    def counting(event, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(event.id)
+        return original(event, *args, **kwargs)
+
+    monkeypatch.setattr(ical_export, "vevent_bytes", counting)
+
+    def check() -> list[str]:
+        calls.clear()
+        body = client.get("/calendar.ics", params=FROM).content
+        rendered = sorted(calls)
+        assert body == _rendered_afresh(client, engine, FROM)
+        return rendered
+
+    first = check()
+    assert len(first) == len(vevents(client.get("/calendar.ics", params=FROM).content))
+    calls.clear()
+    region = client.get("/regions/rijk-van-nijmegen.ics", params=FROM)
+    assert region.status_code == 200 and vevents(region.content)
+    assert calls == []  # the region calendar reused the VEVENTs of the national one
+    _change(engine, "ev-enschede-speeddate", title="Speeddate Twente (nieuwe zaal)")
+    assert check() == ["ev-enschede-speeddate"]
+    _change(engine, "ev-nijmegen-info", removed_at=datetime.now(UTC))
+    assert check() == ["ev-nijmegen-info"]
+    with Session(engine) as session:  # a harvest on a new day: that source's "Bron:" lines
+        source = session.get(Source, "rap-nijmegen")
+        assert source is not None
+        source.last_success_at = datetime.now(UTC) + timedelta(days=1)
+        session.add(source)
+        session.commit()
+    again = check()
+    assert again and set(again) < set(first)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a;b,c\\d\ne\r\nf\rg",
+        "Ünïcödé " * 40,
+        "\\" * 200,
+        "x" * 74 + "é" + "y" * 200,
+        "€" * 100,
+        "tab\there, bell\x07 and nul\x00 are dropped",
+    ],
+)
+def test_text_survives_escaping_and_folding_in_icalendar(text: str) -> None:
+    from feeds.ical_export import escape_text, fold
+
+    line = fold(f"DESCRIPTION:{escape_text(text)}")
+    for physical in line.split(b"\r\n"):
+        assert len(physical) <= 75
+        physical.decode()  # never cut inside a UTF-8 character
+    body = b"BEGIN:VEVENT\r\n" + line + b"\r\nEND:VEVENT\r\n"
+    parsed = icalendar.Event.from_ical(body)
+    expected = text.replace("\r\n", "\n").replace("\r", "\n")
+    expected = expected.replace("\x07", "").replace("\x00", "")
+    assert str(parsed["DESCRIPTION"]) == expected

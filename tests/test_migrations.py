@@ -49,5 +49,5 @@ def test_every_trigger_survives_all_migrations(engine: Engine, database_url: str
     assert expected <= _triggers(engine)
     config = alembic_config(database_url)
     command.downgrade(config, "0002")
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
     assert expected <= _triggers(engine)

@@ -140,7 +140,7 @@ def test_location_text_does_not_repeat_itself_in_any_format() -> None:
 def test_jsonld_organizer_mail_goes_to_email_and_a_place_is_always_given() -> None:
     event = _spec_event("utrecht-meeloop")
     event.organizer_name = "Twents Onderwijsnetwerk"
-    event.organizer_url = "MAILTO:agenda@example.org"
+    event.organizer_email = "agenda@example.org"  # from a MAILTO: link (normalise)
     data = event_jsonld(event, [], {}, base_url=BASE)
     assert data["organizer"] == {
         "@type": "Organization",

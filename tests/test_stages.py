@@ -293,3 +293,50 @@ def test_a_place_after_a_venue_still_counts() -> None:
 def test_country_and_region_names_are_not_places() -> None:
     text = "Werken in Nederland als leraar? Kom naar onze avond in Twente."
     assert _run("Informatieavond", description=text).municipality is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "email", "urls"),
+    [
+        (  # an organiser given as a mailto: link: the address is kept, the link is not
+            {"organizer_url": "MAILTO:Agenda@Example.org?subject=Vraag"},
+            "Agenda@Example.org",
+            {"organizer_url": None},
+        ),
+        (  # registration by mail
+            {"registration_url": "mailto:aanmelden%40school.nl"},
+            "aanmelden@school.nl",
+            {"registration_url": None},
+        ),
+        (  # an address the reader found beats one in a link, and web links stay
+            {
+                "organizer_email": "info@school.nl",
+                "organizer_url": "https://school.nl",
+                "registration_url": "mailto:other@school.nl",
+            },
+            "info@school.nl",
+            {"organizer_url": "https://school.nl", "registration_url": None},
+        ),
+        (  # not an address: nothing kept, and no header or recipient smuggled in
+            {"organizer_url": "mailto:a@b.nl%0d%0aBcc:x@y.nl", "organizer_email": "Name <c@d.nl>"},
+            None,
+            {"organizer_url": None},
+        ),
+        ({"organizer_url": "javascript:alert(1)//@example.org"}, None, {"organizer_url": None}),
+    ],
+)
+def test_mailto_links_go_to_the_organisers_email(raw, email, urls) -> None:  # type: ignore[no-untyped-def]
+    draft = _run("Informatieavond", **raw)
+    assert draft.organizer_email == email
+    for name, value in urls.items():
+        assert getattr(draft, name) == value
+
+
+def test_mentors_are_staff_and_do_not_hide_the_switchers_beside_them() -> None:
+    draft = _run("Netwerkavond zij-instromers en werkplekbegeleiders")
+    assert draft.audiences == ["zij-instromers", "zittend-personeel"]
+    assert _run("Training voor werkplekbegeleiders").audiences == ["zittend-personeel"]
+
+
+def test_a_meet_and_match_is_for_returners_too() -> None:
+    assert _run("Meet & Match Onderwijs Amersfoort").audiences == ["zij-instromers", "herintreders"]

@@ -111,6 +111,11 @@ def test_pages_in_dutch_and_english(client: TestClient) -> None:
     assert 'lang="en"' in english.text
     assert "no job shadowing day for vo in Twente before March" in english.text
     assert 'href="/dekking?region=twente&amp;from=2027-01"' in english.text  # language switch
+    # each language at its own address
+    moved = client.get("/coverage?region=twente", follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (308, "/dekking?region=twente")
+    moved = client.get("/en/dekking", follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (308, "/en/coverage")
     national = client.get("/dekking", params=SIX_MONTHS)
     assert 'href="/dekking?region=twente&amp;from=2027-01">Twente</a>' in national.text
 

@@ -170,8 +170,8 @@ def test_browsers_get_html_errors_and_the_api_keeps_json(client) -> None:  # typ
     api = client.get("/api/events/nope", headers=html)
     assert api.status_code == 404 and api.json()["detail"]
     assert client.get("/submit/edit/999?token=x").json()["detail"]
-    client.get("/submit")
-    refused = client.post("/submit", data={"title": "x"}, headers=html)
+    client.get("/submit/feed")
+    refused = client.post("/submit/feed", data={"url": "x"}, headers=html)
     assert refused.status_code == 403 and "Je sessie is verlopen" in refused.text
 
 
@@ -278,7 +278,7 @@ def test_a_bad_page_parameter_is_a_page_in_the_visitors_language(client) -> None
     assert dutch.headers["content-type"].startswith("text/html")
     assert "Dat lukte niet" in dutch.text and "page" in dutch.text
     english = client.get("/en/embed/list", params={"limit": 500})
-    assert english.status_code == 422 and "That did not work" in english.text
+    assert english.status_code == 422 and "This list cannot be shown" in english.text
     assert "limit" in english.text
     api = client.get("/api/events", params={"page": "abc"})
     assert api.status_code == 422
