@@ -271,3 +271,25 @@ class SourcePush(SQLModel, table=True):
     websub_state: str | None = Field(default=None, max_length=20)  # pending | verified | denied
     websub_lease_until: datetime | None = None
     websub_checked_at: datetime | None = None
+
+
+class InterestCount(SQLModel, table=True):
+    """How often something was asked for in one ISO week: no person, address or cookie.
+
+    ``kind`` is ``subscription`` (an iCal subscription fetched; ``subject`` is the canonical
+    subscription URL, its filter set), ``view`` (an event page shown) or ``click`` (a
+    registration link followed through /uit/{event_id}); ``event_id`` is set for the last
+    two. ``week`` is the ISO week in Europe/Amsterdam, e.g. ``2027-W03``.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("kind", "week", "event_id", "subject", name="uq_interest_key"),
+        Index("ix_interest_week", "week"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    week: str = Field(max_length=8)
+    event_id: str = Field(default="", max_length=40)
+    subject: str = Field(default="", max_length=300)
+    count: int = 0

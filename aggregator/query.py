@@ -732,3 +732,11 @@ class StoreSnapshot:
         return change_marker(
             session=self.session, filters=filters, regions=regions, version=self.version
         )
+
+
+def filter_conditions(
+    filters: EventFilters, regions: Regions, dialect: str
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``filters`` on the event table (for reads other than a page
+    of events, such as the coverage counts), the same the event query applies."""
+    return _conditions(filters, regions, dialect)

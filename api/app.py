@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 from aggregator.config import AppConfig
-from api import discovery, metrics, open_data, routes_api, routes_calendar
+from aggregator.interest import InterestCounter
+from api import coverage, discovery, interest, metrics, open_data, routes_api, routes_calendar
 from api.assistant import mount_assistant
 from api.docs import install_docs
 from api.export_cache import Exports, RevalidationShortcut
@@ -30,6 +31,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     yield
+    app.state.interest.flush()  # the interest counts still in memory
 
 
 def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) -> FastAPI:
@@ -61,7 +63,11 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
         allow_headers=["*"],
         expose_headers=["ETag"],
     )
+    # outside the revalidation shortcut: its 304s are subscription fetches too
+    app.state.interest = InterestCounter(engine)
+    app.add_middleware(interest.InterestMiddleware, counter=app.state.interest)
     metrics.install_metrics(app, engine=engine, config=config)
+    app.state.metrics_registry.register(interest.InterestCollector(app.state.interest))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -80,6 +86,8 @@ def create_app(*, options: PublishOptions, config: AppConfig, engine: Engine) ->
     app.include_router(routes_calendar.router)
     app.include_router(discovery.router)
     app.include_router(open_data.router)
+    app.include_router(coverage.router)
+    app.include_router(interest.router)
     install_docs(app)
     install_web(app)
     mount_assistant(app)

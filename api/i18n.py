@@ -19,6 +19,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav_submit": ("Activiteit aanmelden", "Submit an activity"),
     "nav_embed": ("Op je eigen site", "On your own site"),
     "nav_moderation": ("Moderatie", "Moderation"),
+    "nav_interest": ("Belangstelling", "Interest"),
+    "nav_coverage": ("Dekking", "Coverage"),
     "nav_dashboard": ("Mijn overzicht", "My overview"),
     "nav_login": ("Inloggen", "Log in"),
     "nav_logout": ("Uitloggen", "Log out"),
@@ -162,6 +164,26 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Kies een regio om de activiteiten te zien en je erop te abonneren in je eigen agenda.",
         "Choose a region to see its activities and subscribe to them in your own calendar.",
     ),
+    "region_upcoming_count": ("{n} komend", "{n} upcoming"),
+    "copy": ("Kopiëren", "Copy"),
+    "copied": ("Gekopieerd", "Copied"),
+    "copy_failed": (
+        "Kopiëren lukte niet: selecteer het adres en kopieer het zelf.",
+        "Copying did not work: select the address and copy it yourself.",
+    ),
+    "subscribe_webcal_address": ("Webcal-adres (kopiëren)", "Webcal address (copy)"),
+    "feeds_title": ("Alle formaten van deze regio", "Every format of this region"),
+    "feeds_intro": (
+        "Dezelfde activiteiten voor je eigen site, feedlezer of spreadsheet.",
+        "The same activities for your own site, feed reader or spreadsheet.",
+    ),
+    "feed_ics": ("iCal (agenda-abonnement)", "iCal (calendar subscription)"),
+    "feed_rss": ("RSS", "RSS"),
+    "feed_atom": ("Atom", "Atom"),
+    "feed_jsonfeed": ("JSON Feed", "JSON Feed"),
+    "feed_api": ("JSON API", "JSON API"),
+    "feed_csv": ("CSV (open data)", "CSV (open data)"),
+    "region_coverage": ("Dekking in deze regio", "Coverage in this region"),
     # submission form
     "submit_title": ("Activiteit aanmelden", "Submit an activity"),
     "submit_intro": (
@@ -663,3 +685,16 @@ def long_date(day: date | datetime, lang: str) -> str:
     if lang == "en":
         return f"{_DAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
     return f"{_DAYS_NL[day.weekday()]} {day.day} {_MONTHS_NL[day.month - 1]} {day.year}"
+
+
+def month_name(month: date, lang: str, *, year: bool = True) -> str:
+    """'maart 2027' / 'March 2027' (without the year when ``year`` is false)."""
+    name = (_MONTHS_EN if lang == "en" else _MONTHS_NL)[month.month - 1]
+    return f"{name} {month.year}" if year else name
+
+
+def lookup(table: dict[str, tuple[str, str]], key: str, lang: str, /, **params: object) -> str:
+    """A string of ``table`` (key -> (Dutch, English), like ``STRINGS``) in ``lang``; the
+    pages of one feature may keep their own table and read it with this."""
+    text = table[key][1] if lang == "en" else table[key][0]
+    return text.format(**params) if params else text

@@ -28,6 +28,7 @@ from aggregator.query import EventFilters, StoreSnapshot
 from api.api_models import error_responses
 from api.deps import public_base_url
 from api.params import FiltersDep
+from api.spreadsheet import safe_cell
 from feeds.event_json import event_to_json
 from feeds.jsonld import event_page_url
 
@@ -112,7 +113,8 @@ def jsonl_lines(records: Iterator[dict[str, Any]]) -> Iterator[bytes]:
 
 
 def csv_row(record: dict[str, Any]) -> list[Any]:
-    """The CSV cells of one record: slug lists joined by ';', the sources as JSON."""
+    """The CSV cells of one record: slug lists joined by ';', the sources as JSON, text
+    that a spreadsheet would read as a formula made inert (``api.spreadsheet``)."""
     location = record["location"] or {}
     organizer = record["organizer"] or {}
     flat = {
@@ -136,7 +138,11 @@ def csv_row(record: dict[str, Any]) -> list[Any]:
     for column in CSV_COLUMNS:
         value = flat.get(column)
         cells.append(
-            "" if value is None else str(value).lower() if isinstance(value, bool) else value
+            ""
+            if value is None
+            else str(value).lower()
+            if isinstance(value, bool)
+            else safe_cell(value)
         )
     return cells
 

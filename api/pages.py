@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from aggregator.coverage import upcoming_per_region
 from aggregator.localtime import LOCAL_TZ, today_local
 from aggregator.models import Event
 from aggregator.proximity import AmbiguousNear, NearError, parse_near
@@ -388,14 +389,30 @@ def event_page(
 
 
 @router.get("/regio")
-def regions_page(request: Request, config: ConfigDep) -> Response:
-    """Every region, each with its own page and calendar subscription."""
+def regions_page(request: Request, snapshot: SnapshotDep, config: ConfigDep) -> Response:
+    """Every region with its number of upcoming events, its own page and subscription."""
     lang = request_lang(request)
+    counts = upcoming_per_region(
+        session=snapshot.session, regions=config.regions, since=today_local()
+    )
     regions = sorted(
-        ((r.slug, region_name(config, r.slug, lang)) for r in config.regions),
-        key=lambda pair: (pair[0] != "landelijk", pair[1].casefold()),
+        ((r.slug, region_name(config, r.slug, lang), counts[r.slug]) for r in config.regions),
+        key=lambda row: (row[0] != "landelijk", row[1].casefold()),
     )
     return render(request, "regions.html", regions=regions)
+
+
+def region_feed_links(slug: str, base: str) -> list[tuple[str, str]]:
+    """Every format of one region's events: (label key of api.i18n, absolute URL)."""
+    query = urlencode({"region": slug})
+    return [
+        ("feed_ics", f"{base}/regions/{slug}.ics"),
+        ("feed_rss", f"{base}/feeds/events.rss?{query}"),
+        ("feed_atom", f"{base}/feeds/events.atom?{query}"),
+        ("feed_jsonfeed", f"{base}/feeds/events.json?{query}"),
+        ("feed_api", f"{base}/api/events?{query}"),
+        ("feed_csv", f"{base}/data/events.csv?{query}"),
+    ]
 
 
 @router.get("/regio/{slug}")
@@ -408,7 +425,8 @@ def region_page(slug: str, request: Request, snapshot: SnapshotDep, config: Conf
     page = snapshot.events(filters, config.regions)
     cards = [event_card(e, config, lang) for e in page.items]
     name = region_name(config, slug, lang)
-    https_url = f"{public_base_url(request)}/regions/{slug}.ics"
+    base = public_base_url(request)
+    https_url = f"{base}/regions/{slug}.ics"
     webcal_url = re.sub(r"^https?://", "webcal://", https_url)
     return render(
         request,
@@ -419,5 +437,9 @@ def region_page(slug: str, request: Request, snapshot: SnapshotDep, config: Conf
         total=page.total,
         https_url=https_url,
         webcal_url=webcal_url,
+        feed_links=region_feed_links(slug, base),
+        coverage_url=("/en/coverage" if lang == "en" else "/dekking")
+        + "?"
+        + urlencode({"region": slug}),
         item_list=_item_list(request, page.items, t("region_title", lang, region=name)),
     )

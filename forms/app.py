@@ -11,7 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from aggregator.pipeline import Pipeline
 from api.web import add_page_context, add_templates
-from forms import auth, dashboard, moderation, password, ping, submit, users, websub
+from forms import auth, dashboard, interest, moderation, password, ping, submit, users, websub
 from forms.options import FormsOptions
 
 log = logging.getLogger(__name__)
@@ -43,5 +43,5 @@ def install_forms(app: FastAPI, *, options: FormsOptions, pipeline: Pipeline) ->
         https_only=options.cookie_secure,
     )
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)  # type: ignore[arg-type]
-    for module in (auth, dashboard, password, submit, users, moderation, ping, websub):
+    for module in (auth, dashboard, password, submit, users, moderation, interest, ping, websub):
         app.include_router(module.router)
