@@ -61,11 +61,14 @@ class SourceSpider(scrapy.Spider):
         raise NotImplementedError
 
     def page_item(self, response: Response, **counts: Any) -> dict[str, Any]:
+        """What a page gave; ``bytes`` counts what came over the network (none from the cache)."""
+        cached = "cached" in response.flags  # from the cache, or revalidated there (304)
         return {
             "type": "page",
             "url": response.url,
             "status": response.status,
-            "bytes": len(response.body),
+            "bytes": 0 if cached else len(response.body),
+            "cached": cached,
             "start": bool(response.meta.get("start")),
             # every URL this answer stands for: the one asked for and the redirects it took
             "reached": [*response.meta.get("redirect_urls", []), response.url],
