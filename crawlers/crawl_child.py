@@ -8,8 +8,9 @@ each job and the answers to pings go back as JSON lines on the output pipe
 (:class:`crawlers.crawl_worker.CrawlWorker` is the other end).
 
 Crawls of different hosts run side by side; crawls of one host run one after another,
-the next one ``delay`` seconds after the previous one ended, so the politeness delay
-holds per host across sources too. The child stops as soon as its stdin closes: the
+the next one ``delay`` seconds after the previous one's last request to the site (at
+once when it asked the site nothing: every answer came from the cache), so the
+politeness delay holds per host across sources too. The child stops as soon as its stdin closes: the
 parent closed it, or the parent is gone.
 """
 
@@ -20,6 +21,7 @@ import json
 import os
 import sys
 import threading
+import time
 from typing import IO, Any
 
 
@@ -36,9 +38,19 @@ class _Job:
         self.out = out
         self.crawler: Any = None
         self.cancelled = False
+        self.last_request: float | None = None  # monotonic end of its last request to a site
 
     def item_scraped(self, item: Any, **_: Any) -> None:
         _send(self.out, {"id": self.ident, "item": dict(item)})
+
+    def request_left_downloader(self, **_: Any) -> None:
+        self.last_request = time.monotonic()
+
+    def hold(self, delay: float) -> float:
+        """How long the host must wait before its next crawl."""
+        if self.last_request is None:
+            return 0.0
+        return max(0.0, self.last_request + delay - time.monotonic())
 
 
 class Jobs:
@@ -88,6 +100,9 @@ class Jobs:
         spider = getattr(importlib.import_module(module), name)
         crawler = Crawler(spider, job["settings"])
         crawler.signals.connect(entry.item_scraped, signal=signals.item_scraped, weak=False)
+        crawler.signals.connect(
+            entry.request_left_downloader, signal=signals.request_left_downloader, weak=False
+        )
         entry.crawler = crawler
         return self.runner.crawl(crawler, job=job)
 
@@ -103,7 +118,7 @@ class Jobs:
             deferred_from_coro(entry.crawler.stop_async())
 
     def finish(self, result: Any, entry: _Job, lock: Any, delay: float) -> None:
-        """Tell the parent the job ended; let the host's next crawl start after ``delay``."""
+        """Tell the parent the job ended; let the host's next crawl start when polite."""
         from twisted.python.failure import Failure
 
         reactor = _reactor()
@@ -114,7 +129,7 @@ class Jobs:
             error = f"{result.type.__name__}: {result.getErrorMessage()}"
         _send(self.out, {"id": entry.ident, "done": True, "error": error})
         if lock is not None:
-            reactor.callLater(delay, lock.release)
+            reactor.callLater(entry.hold(delay), lock.release)
 
 
 def _reactor() -> Any:

@@ -95,6 +95,11 @@ class CrawlWorker:
         child = self._child
         return child.process.pid if child is not None and child.process.poll() is None else None
 
+    def start(self) -> int:
+        """Start the child now, unless it runs (a harvest may pay the start-up early); its pid."""
+        with self._lock:
+            return self._running_child().process.pid
+
     def crawl(self, job: dict[str, Any], *, timeout: float) -> CrawlRun:
         """Run one crawl job and wait for its end, at most ``timeout`` seconds.
 
