@@ -7,7 +7,9 @@ no-cache``; the requests it logs are what the crawl cost.
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from werkzeug import Request, Response
 from crawlers.crawl import CrawlOptions, crawl_source
 from crawlers.records import ParseResult, Window
 from crawlers.source import SourceConfig
+from crawlers.spiders.cache import prune
 from tests.conftest import SAMPLE_NOW
 
 UA = "overstap-agenda-tests"
@@ -150,3 +153,15 @@ def test_without_a_cache_every_page_is_fetched(site: Site, tmp_path: Path) -> No
     site.requests()
     crawl(site, tmp_path, cache_dir=None)
     assert len([path for path, status in site.requests() if status == 200]) == 7
+
+
+def test_answers_no_crawl_asked_for_in_a_month_are_removed(site: Site, tmp_path: Path) -> None:
+    crawl(site, tmp_path)
+    folder = tmp_path / "cache" / "site"
+    answers = sorted(folder.glob("*/*/*/pickled_meta"))
+    assert len(answers) == 7  # robots.txt, the list page, 5 detail pages
+    month_ago = time.time() - 31 * 24 * 3600
+    for meta in answers[:2]:
+        os.utime(meta, (month_ago, month_ago))
+    assert prune(str(folder)) == 2
+    assert sorted(folder.glob("*/*/*/pickled_meta")) == answers[2:]

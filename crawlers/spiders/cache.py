@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 REUSE_MAX_AGE = "reuse_max_age"  # request meta: seconds a validated copy may be reused
 ROBOTS_MAX_AGE = 24 * 3600.0
+CACHE_KEEP = 30 * 24 * 3600.0  # a cached answer no crawl asked for this long is removed
 
 
 def copy_age(response: Response, now: float | None = None) -> float | None:
@@ -102,3 +104,25 @@ class ListEntries:
         temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(self.current, sort_keys=True), encoding="utf-8")
         os.replace(temporary, self.path)
+
+
+def prune(folder: str | None, older_than: float = CACHE_KEEP) -> int:
+    """Remove the cached answers no crawl fetched or revalidated for ``older_than`` seconds.
+
+    Scrapy's filesystem cache never forgets (a tribe listing's address changes with the
+    window's first day); this keeps a source's folder to what its crawls still ask for.
+    Returns how many answers were removed.
+    """
+    if not folder:
+        return 0
+    cutoff = time.time() - older_than
+    removed = 0
+    for meta in Path(folder).glob("*/*/*/pickled_meta"):  # <spider>/<fp[:2]>/<fp>/
+        try:
+            stale = meta.stat().st_mtime < cutoff
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(meta.parent, ignore_errors=True)
+            removed += 1
+    return removed

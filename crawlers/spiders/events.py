@@ -40,6 +40,7 @@ class SchemaOrgSpider(SourceSpider):
     def closed(self, reason: str) -> None:
         """Keep the list entries whose detail pages were read, for the next crawl."""
         self.entries.save()
+        super().closed(reason)
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         yield from self.parse_list(response)
