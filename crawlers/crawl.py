@@ -148,6 +148,14 @@ def crawl_job(
     }
 
 
+def warm_up(options: CrawlOptions) -> None:
+    """Start the crawl process in the background, so that the first crawl need not wait.
+
+    A harvest about to read crawled sources calls it first; returns at once.
+    """
+    (options.worker or shared_worker()).start_soon()
+
+
 def crawl_source(
     source: SourceConfig, *, now: datetime, window: Window, options: CrawlOptions
 ) -> tuple[ParseResult, CrawlStats]:

@@ -100,6 +100,15 @@ class CrawlWorker:
         with self._lock:
             return self._running_child().process.pid
 
+    def start_soon(self) -> None:
+        """Start the child in the background (a harvest's other sources go on meanwhile)."""
+
+        def start() -> None:
+            with contextlib.suppress(WorkerFailed):  # the first crawl tries again and says why
+                self.start()
+
+        threading.Thread(target=start, name="crawl-worker-start", daemon=True).start()
+
     def crawl(self, job: dict[str, Any], *, timeout: float) -> CrawlRun:
         """Run one crawl job and wait for its end, at most ``timeout`` seconds.
 

@@ -21,7 +21,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from crawlers.crawl import CrawlOptions, CrawlProcessFailed, crawl_source
+from crawlers.crawl import CrawlOptions, CrawlProcessFailed, crawl_source, warm_up
 from crawlers.crawl_worker import CrawlWorker, shared_worker
 from crawlers.records import ParseResult, Window
 from crawlers.source import SourceConfig
@@ -120,7 +120,7 @@ def test_sites_crawl_side_by_side_and_one_host_in_turn(worker: CrawlWorker) -> N
             server.stop()
 
 
-def test_a_killed_process_fails_its_crawls_and_the_next_crawl_starts_one(
+def test_a_killed_process_fails_its_crawls_and_a_warm_up_starts_another(
     worker: CrawlWorker,
 ) -> None:
     arrived = threading.Event()
@@ -151,6 +151,10 @@ def test_a_killed_process_fails_its_crawls_and_the_next_crawl_starts_one(
     thread.join(30)
     assert len(errors) == 1 and isinstance(errors[0], CrawlProcessFailed)
     assert "crawl process ended" in str(errors[0])
+    warm_up(options(worker))  # returns at once; the process starts in the background
+    deadline = time.monotonic() + 60
+    while worker.pid in (None, pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(crawl(source(str(LOCAL)), options(worker)).events) == 10
     assert worker.pid not in (None, pid) and worker.starts == starts + 1
     httpserver.clear()
