@@ -1,27 +1,23 @@
-"""Run one source's Scrapy crawl in a child process and turn its items into a ParseResult.
+"""Crawl one source with Scrapy in the long-lived crawl worker; turn its items into a ParseResult.
 
 Scrapy's Twisted reactor cannot be restarted within one process, and ``agenda run``
-harvests again and again; so each crawl is ``python -m crawlers.crawl`` with a JSON job
-on stdin, items written as JSON Lines to a file, and a time limit. The parent side
-(:func:`crawl_source`) decides what the items mean: a crawl that yields no events is a
-failure of the source (its stored events stay), not "0 events, all fine".
+harvests again and again; so crawls run in a child process, started once and reused by
+every crawl (:mod:`crawlers.crawl_worker`, :mod:`crawlers.crawl_child`), with a time limit
+per crawl. The parent side (:func:`crawl_source`) decides what the items mean: a crawl
+that yields no events is a failure of the source (its stored events stay), not "0
+events, all fine".
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawlers import selectors
+from crawlers.crawl_worker import CrawlRun, CrawlWorker, WorkerFailed, shared_worker
 from crawlers.fetch import FetchError, is_remote, local_path
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
 from crawlers.registry import source_kind
@@ -63,6 +59,10 @@ class CrawlOptions:
     backoff: float = 1.0
     max_bytes: int = 20 * 1024 * 1024
     cache_dir: str | None = None
+    # a detail page whose list entry is unchanged comes from the cache for this long
+    detail_max_age: float = 24 * 3600.0
+    # the crawl process to use; None: the process's shared one (crawl_worker.shared_worker)
+    worker: CrawlWorker | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -70,6 +70,7 @@ class CrawlStats:
     """What the crawl saw: pages, the start page's status, bytes received."""
 
     pages: int = 0
+    cached: int = 0  # pages answered by the cache (unchanged, or revalidated with a 304)
     http_status: int | None = None
     bytes: int = 0
     matched: int = 0
@@ -86,8 +87,12 @@ def start_url(source: SourceConfig) -> str:
     return local_path(location).resolve().as_uri()
 
 
-def scrapy_settings(options: CrawlOptions, source_id: str, output: Path) -> dict[str, Any]:
-    """Scrapy settings: robots.txt, AutoThrottle, retries with backoff, cache, limits."""
+def scrapy_settings(options: CrawlOptions, source_id: str) -> dict[str, Any]:
+    """Scrapy settings: robots.txt, AutoThrottle per site, retries with backoff, cache, limits.
+
+    The HTTP cache keeps every answer and revalidates it on the next crawl (conditional
+    requests even after ``Cache-Control: no-cache``); see :mod:`crawlers.spiders.cache`.
+    """
     settings: dict[str, Any] = {
         "USER_AGENT": options.user_agent,
         "ROBOTSTXT_OBEY": True,
@@ -105,9 +110,9 @@ def scrapy_settings(options: CrawlOptions, source_id: str, output: Path) -> dict
         "RETRY_BACKOFF_BASE": options.backoff,
         "DOWNLOADER_MIDDLEWARES": {"crawlers.spiders.middleware.BackoffMiddleware": 555},
         "HTTPCACHE_ENABLED": options.cache_dir is not None,
-        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
+        "HTTPCACHE_POLICY": "crawlers.spiders.cache.RevalidatePolicy",
+        "HTTPCACHE_ALWAYS_STORE": True,
         "HTTPCACHE_IGNORE_HTTP_CODES": [408, 429, 500, 502, 503, 504, 522, 524],
-        "FEEDS": {output.as_uri(): {"format": "jsonlines", "encoding": "utf-8"}},
         "LOG_LEVEL": "WARNING",
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,  # no listening port in a harvest child process
@@ -118,48 +123,73 @@ def scrapy_settings(options: CrawlOptions, source_id: str, output: Path) -> dict
     return settings
 
 
-def crawl_source(
+def crawl_job(
     source: SourceConfig, *, now: datetime, window: Window, options: CrawlOptions
-) -> tuple[ParseResult, CrawlStats]:
-    """Crawl a source in a child process; raise FetchError/FeedError when the source fails.
-
-    The failures are typed: CrawlTimeout and StartPageFailed are FetchErrors,
-    CrawlProcessFailed and NothingFound are FeedErrors.
-    """
-    if source_kind(source.kind).spider is None:
-        raise FeedError(f"source kind {source.kind!r} is not crawled")
+) -> dict[str, Any]:
+    """The JSON job the crawl process runs for a source (its spider reads ``job``)."""
     url = start_url(source)
     if url.startswith("file:"):
         options = replace(options, delay=0.0)  # local files: no server to be polite to
-    with tempfile.TemporaryDirectory(prefix="agenda-crawl-") as folder:
-        output = Path(folder) / "items.jl"
-        job = {
-            "kind": source.kind,
-            "source": source_to_json(source),
-            "url": url,
-            "now": now.isoformat(),
-            "since": window.start.date().isoformat(),
-            "settings": scrapy_settings(options, source.id, output),
-            "parent": os.getpid(),
-        }
-        try:
-            completed = subprocess.run(
-                [sys.executable, "-m", "crawlers.crawl"],
-                input=json.dumps(job),
-                capture_output=True,
-                text=True,
-                timeout=options.crawl_timeout,
-                env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-                check=False,
-                preexec_fn=_kill_me_with_parent(),
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise CrawlTimeout(f"crawl timed out after {options.crawl_timeout:g} s") from exc
-        items = _read_items(output)
-        if completed.returncode != 0 and not items:
-            tail = " | ".join(completed.stderr.strip().splitlines()[-3:])
-            raise CrawlProcessFailed(f"crawl process failed (exit {completed.returncode}): {tail}")
-    return interpret(items, source, start=url)
+    settings = scrapy_settings(options, source.id)
+    state = None
+    if options.cache_dir is not None:
+        state = str(Path(settings["HTTPCACHE_DIR"]) / "list-entries.json")
+    return {
+        "kind": source.kind,
+        "source": source_to_json(source),
+        "url": url,
+        "now": now.isoformat(),
+        "since": window.start.date().isoformat(),
+        "settings": settings,
+        "host": urlsplit(url).netloc.lower() or None,  # crawls of one host: one at a time
+        "delay": options.delay,
+        "state": state,  # the list entries seen last time (crawlers.spiders.cache)
+        "detail_max_age": options.detail_max_age,
+    }
+
+
+def warm_up(options: CrawlOptions) -> None:
+    """Start the crawl process in the background, so that the first crawl need not wait.
+
+    A harvest about to read crawled sources calls it first; returns at once.
+    """
+    (options.worker or shared_worker()).start_soon()
+
+
+def crawl_source(
+    source: SourceConfig, *, now: datetime, window: Window, options: CrawlOptions
+) -> tuple[ParseResult, CrawlStats]:
+    """Crawl a source in the crawl process; raise FetchError/FeedError when the source fails.
+
+    The failures are typed: CrawlTimeout and StartPageFailed are FetchErrors,
+    CrawlProcessFailed and NothingFound are FeedErrors. A crawl whose process died after
+    it had found events is kept as a partial crawl (nothing is marked removed).
+    """
+    if source_kind(source.kind).spider is None:
+        raise FeedError(f"source kind {source.kind!r} is not crawled")
+    job = crawl_job(source, now=now, window=window, options=options)
+    worker = options.worker or shared_worker()
+    try:
+        run = worker.crawl(job, timeout=options.crawl_timeout)
+    except WorkerFailed as exc:
+        raise CrawlProcessFailed(str(exc)) from exc
+    if run.timed_out:
+        raise CrawlTimeout(f"crawl timed out after {options.crawl_timeout:g} s")
+    return _outcome(run, source, start=job["url"])
+
+
+def _outcome(run: CrawlRun, source: SourceConfig, *, start: str) -> tuple[ParseResult, CrawlStats]:
+    if run.error and not any(item.get("type") == "event" for item in run.items):
+        fatal = [item for item in run.items if item.get("type") == "fatal"]
+        if not fatal:
+            raise CrawlProcessFailed(f"crawl process failed: {run.error}")
+    result, stats = interpret(run.items, source, start=start)
+    if run.error and not result.partial:
+        result.partial = True
+        result.warnings.append(
+            ParseProblem(source.id, f"partial crawl: {run.error}; nothing is marked removed")
+        )
+    return result, stats
 
 
 def source_to_json(source: SourceConfig) -> dict[str, Any]:
@@ -170,12 +200,6 @@ def source_to_json(source: SourceConfig) -> dict[str, Any]:
         data["default_duration"] = source.default_duration.total_seconds()
     data["base_dir"] = str(source.base_dir) if source.base_dir else None
     return data
-
-
-def _read_items(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def interpret(
@@ -198,6 +222,7 @@ def interpret(
         elif kind == "page":
             reached.update(item.get("reached") or [item.get("url")])
             stats.pages += 1
+            stats.cached += bool(item.get("cached"))
             stats.bytes += int(item.get("bytes") or 0)
             stats.matched += int(item.get("matched") or 0)
             stats.page_events += int(item.get("events") or 0)
@@ -251,49 +276,3 @@ def raw_event_from_dict(data: dict[str, Any]) -> RawEvent:
     for name in ("start", "end", "last_modified"):
         values[name] = _when(values.get(name))
     return RawEvent(**values)
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _kill_me_with_parent() -> Callable[[], None] | None:
-    """A pre-exec hook that asks the kernel to SIGKILL the child when its parent dies.
-
-    A ``kill -9`` of the harvest gives its crawl no chance to be stopped otherwise. Linux
-    only (``prctl(PR_SET_PDEATHSIG)``); None elsewhere. The library is loaded here, in the
-    parent, so the hook between fork and exec only makes one system call.
-    """
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def die_with_parent(parent: int | None) -> None:
-    """In the child: stop at once if the harvest that started it is already gone."""
-    if parent is not None and os.getppid() != parent:
-        os._exit(1)
-
-
-def main() -> None:
-    """Child process: read the job from stdin, run the spider, write items to FEEDS."""
-    import importlib
-
-    from scrapy.crawler import CrawlerProcess
-
-    job = json.loads(sys.stdin.read())
-    die_with_parent(job.get("parent"))
-    spider_path = source_kind(job["kind"]).spider
-    assert spider_path is not None  # crawl_source only starts crawls of crawled kinds
-    module, _, name = spider_path.rpartition(".")
-    spider = getattr(importlib.import_module(module), name)
-    process = CrawlerProcess(settings=job["settings"], install_root_handler=True)
-    process.crawl(spider, job=job)
-    process.start()
-
-
-if __name__ == "__main__":
-    main()

@@ -51,10 +51,15 @@ _POSTCODE = re.compile(r"\b([1-9]\d{3}) ?([A-Z]{2})\b")
 
 @dataclass(slots=True)
 class PageData:
-    """What one HTML page holds: event nodes, list URLs, and per-syntax errors."""
+    """What one HTML page holds: event nodes, list URLs, and per-syntax errors.
+
+    ``list_entries`` maps each list URL to what its ItemList entry says (its JSON without
+    the position): when that text is unchanged, so is the entry.
+    """
 
     events: list[dict[str, Any]] = field(default_factory=list)
     list_urls: list[str] = field(default_factory=list)
+    list_entries: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -110,6 +115,7 @@ def extract_page(body: bytes | str, base_url: str) -> PageData:
                 url = _list_url(element)
                 if url:
                     page.list_urls.append(url)
+                    page.list_entries[url] = _entry_text(element)
     return page
 
 
@@ -131,6 +137,13 @@ def _compact(value: Any) -> Any:
             for key, item in value.items()
         }
     return value
+
+
+def _entry_text(element: Any) -> str:
+    """An ItemList entry as stable text: its position left out (an entry added above moves it)."""
+    if isinstance(element, dict):
+        element = {k: v for k, v in element.items() if k != "position"}
+    return json.dumps(element, sort_keys=True, default=str)
 
 
 def _list_url(element: Any) -> str | None:

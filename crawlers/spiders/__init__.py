@@ -1,6 +1,6 @@
 """Scrapy spiders for calendars without iCal: schema.org pages, The Events Calendar REST, selectors.
 
-Spiders run only inside the crawl child process (:mod:`crawlers.crawl`). They yield plain
+Spiders run only inside the crawl process (:mod:`crawlers.crawl_child`). They yield plain
 dict items of one of these shapes, which the parent turns into a ParseResult:
 
 * ``{"type": "event", "event": RawEvent.to_dict()}``

@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from crawlers.records import RawEvent
 from crawlers.source import SourceConfig
+from crawlers.spiders import cache
 
 
 class SourceSpider(scrapy.Spider):
@@ -32,6 +33,11 @@ class SourceSpider(scrapy.Spider):
         self.now = datetime.fromisoformat(job["now"])
         self.max_pages = self.source.max_pages
         self.pages_requested = 0
+
+    def closed(self, reason: str) -> None:
+        """At the end of the crawl: drop cached answers no crawl has asked for in a month."""
+        if self.settings.getbool("HTTPCACHE_ENABLED"):
+            cache.prune(self.settings.get("HTTPCACHE_DIR"))
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.page_request(self.start_url, callback=self.parse_start, start=True)
@@ -61,11 +67,14 @@ class SourceSpider(scrapy.Spider):
         raise NotImplementedError
 
     def page_item(self, response: Response, **counts: Any) -> dict[str, Any]:
+        """What a page gave; ``bytes`` counts what came over the network (none from the cache)."""
+        cached = "cached" in response.flags  # from the cache, or revalidated there (304)
         return {
             "type": "page",
             "url": response.url,
             "status": response.status,
-            "bytes": len(response.body),
+            "bytes": 0 if cached else len(response.body),
+            "cached": cached,
             "start": bool(response.meta.get("start")),
             # every URL this answer stands for: the one asked for and the redirects it took
             "reached": [*response.meta.get("redirect_urls", []), response.url],

@@ -4,6 +4,10 @@ From a list page it follows the URLs of an ``ItemList`` and, when the page has n
 events nor an ItemList, the links that lie below it (``agenda.html`` -> ``agenda/<slug>``);
 ``rel=next`` and "next"/"volgende" links are further list pages. Every page's events
 (JSON-LD, microdata, RDFa, h-event) are read with :mod:`crawlers.schemaorg`.
+
+List pages are revalidated on every crawl; a detail page whose list entry says the same
+as last time (the ItemList entry, or the text around the link) is taken from the HTTP
+cache without asking the site, for ``detail_max_age`` seconds (:mod:`crawlers.spiders.cache`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from scrapy.http import Response, TextResponse
 from crawlers import schemaorg
 from crawlers.records import ParseResult
 from crawlers.spiders.base import SourceSpider, absolute, below, rebase, same_site
+from crawlers.spiders.cache import REUSE_MAX_AGE, ListEntries, entry_fingerprint
 
 _NEXT_TEXT = re.compile(r"^\s*(volgende|next)\b|^\s*[›»→]\s*$", re.IGNORECASE)
 
@@ -29,6 +34,13 @@ class SchemaOrgSpider(SourceSpider):
     def __init__(self, job: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(job, **kwargs)
         self.seen: set[str] = {self.start_url}
+        self.entries = ListEntries(job.get("state"))
+        self.detail_max_age = float(job.get("detail_max_age") or 0.0)
+
+    def closed(self, reason: str) -> None:
+        """Keep the list entries whose detail pages were read, for the next crawl."""
+        self.entries.save()
+        super().closed(reason)
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         yield from self.parse_list(response)
@@ -51,20 +63,32 @@ class SchemaOrgSpider(SourceSpider):
         yield from items
         canonical = response.css('link[rel="canonical"]::attr(href)').get()
         details = [
-            rebase(absolute(response, u), canonical=canonical, actual=response.url)
+            (
+                rebase(absolute(response, u), canonical=canonical, actual=response.url),
+                page.list_entries.get(u, u),
+            )
             for u in page.list_urls
         ]
         if not details and not page.events:
             details = [
-                url
-                for url in (absolute(response, h) for h in response.css("a::attr(href)").getall())
-                if below(url, response.url)
+                (url, text) for url, text in self._links(response) if below(url, response.url)
             ]
-        for url in details:
+        for url, entry in details:
             yield self.listed_item(url.split("#", 1)[0])
-            yield from self._follow(url, self.parse_detail)
+            yield from self._follow(url, self.parse_detail, entry=entry_fingerprint(entry))
         for url in self._next_pages(response):
             yield from self._follow(url, self.parse_list)
+
+    @staticmethod
+    def _links(response: TextResponse) -> list[tuple[str, str]]:
+        """Each link with the text of the list entry around it (its li, article or row)."""
+        links = []
+        for link in response.css("a[href]"):
+            around = link.xpath("ancestor::*[self::li or self::article or self::tr][1]")
+            block = around[0] if around else link
+            text = " ".join(" ".join(block.css("::text").getall()).split())
+            links.append((absolute(response, link.attrib["href"]), text))
+        return links
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
@@ -74,9 +98,11 @@ class SchemaOrgSpider(SourceSpider):
         yield self.page_item(response, events=len(page.events), role="detail")
         if not page.events:
             yield self.problem_item(response.url, schemaorg.no_events_reason(page))
+        elif response.meta.get("entry"):
+            self.entries.read(response.meta["entry_url"], response.meta["entry"])
         yield from items
 
-    def _follow(self, url: str, callback: Any) -> Iterator[Any]:
+    def _follow(self, url: str, callback: Any, entry: str | None = None) -> Iterator[Any]:
         url = url.split("#", 1)[0]
         if url in self.seen or not same_site(url, self.site_url):
             return
@@ -87,7 +113,12 @@ class SchemaOrgSpider(SourceSpider):
                 "unreached": True,
             }
             return
-        yield self.page_request(url, callback=callback)
+        meta: dict[str, Any] = {}
+        if entry is not None:
+            meta = {"entry": entry, "entry_url": url}
+            if self.detail_max_age > 0 and self.entries.unchanged(url, entry):
+                meta[REUSE_MAX_AGE] = self.detail_max_age
+        yield self.page_request(url, callback=callback, **meta)
 
     @staticmethod
     def _next_pages(response: Response) -> list[str]:
