@@ -230,6 +230,7 @@ def harvest(
             source_ids=source or None,
             on_done=done,
             process_budget=settings.harvest_process_budget,
+            limits=wiring.harvest_limits(settings),
         )
     err.print(_summary(outcomes))
     if any(o.outcome == "failed" for o in outcomes):
@@ -323,6 +324,7 @@ def run(
             make_fetcher=lambda: wiring.make_fetcher(settings),
             make_window=lambda now: wiring.harvest_window(settings, now),
             process_budget=settings.harvest_process_budget,
+            limits=wiring.harvest_limits(settings),
         )
         _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()

@@ -16,6 +16,7 @@ from agenda.settings import Settings
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.geocoder_online import OnlineGeocoder
+from aggregator.harvest_limits import HarvestLimits
 from aggregator.pipeline import Pipeline, build_pipeline
 from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher
@@ -50,6 +51,17 @@ def make_fetcher(settings: Settings) -> Fetcher:
         max_redirects=settings.harvest_max_redirects,
         # approved feed proposals: loopback through the address guard only in tests
         allow_private=settings.submit_allow_private_feeds,
+    )
+
+
+def harvest_limits(settings: Settings) -> HarvestLimits:
+    """The bounds on sources harvested at once (HARVEST_CONCURRENCY, HARVEST_PER_HOST).
+
+    Make one per process and share it: ``agenda harvest`` and the scheduler of ``agenda
+    run`` both harvest through ``aggregator.harvest.harvest_many`` within it.
+    """
+    return HarvestLimits(
+        concurrency=settings.harvest_concurrency, per_host=settings.harvest_per_host
     )
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from aggregator.budget import DEFAULT_SECONDS
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
-from aggregator.harvest import HarvestOutcome, harvest_source
+from aggregator.harvest import HarvestOutcome, harvest_many
+from aggregator.harvest_limits import HarvestLimits, write_lock
 from aggregator.models import Source
 from aggregator.pipeline import Pipeline
 from aggregator.store import sync_sources
@@ -40,10 +41,14 @@ class HarvestScheduler:
         make_fetcher: Callable[[], Fetcher],
         make_window: Callable[[datetime], Window],
         process_budget: float = DEFAULT_SECONDS,
+        limits: HarvestLimits | None = None,
     ) -> None:
         """Wire the scheduler: ``make_fetcher`` gives each run its own fetcher (runs of
         different sources overlap in threads), ``make_window`` the window around a run's now.
+        Every run goes through ``harvest_many`` with the one shared ``limits`` (default
+        ``HarvestLimits()``), as ``agenda harvest`` does.
         """
+        self.limits = limits if limits is not None else HarvestLimits()
         self.engine = engine
         self.config = config
         self.pipeline = pipeline
@@ -66,35 +71,44 @@ class HarvestScheduler:
 
     def harvest_one(self, source: SourceConfig) -> HarvestOutcome:
         """Harvest one source now (the job body)."""
+        return self.harvest_sources([source])[0]
+
+    def harvest_sources(self, sources: list[SourceConfig]) -> list[HarvestOutcome]:
+        """Harvest these sources now, concurrently within the shared limits."""
         with self._idle:
             self._running += 1
         try:
-            return self._harvest_one(source)
+            return self._harvest(sources)
         finally:
             with self._idle:
                 self._running -= 1
                 self._idle.notify_all()
 
-    def _harvest_one(self, source: SourceConfig) -> HarvestOutcome:
+    def _harvest(self, sources: list[SourceConfig]) -> list[HarvestOutcome]:
         now = datetime.now(UTC)
+        intervals = {source.id: source.interval for source in sources}
+
+        def done(outcome: HarvestOutcome) -> None:
+            with write_lock(self.engine), session_scope(self.engine) as session:
+                row = session.get(Source, outcome.source_id)
+                if row is not None:
+                    row.next_run_at = now + intervals[outcome.source_id]
+                    session.add(row)
+            log.info("harvested %s: %s %s", outcome.source_id, outcome.outcome, outcome.error or "")
+
         with self.make_fetcher() as fetcher:
-            outcome = harvest_source(
+            return harvest_many(
+                sources,
                 engine=self.engine,
-                source=source,
                 fetcher=fetcher,
                 pipeline=self.pipeline,
                 crawl_options=self.crawl_options,
                 now=now,
                 window=self.make_window(now),
+                limits=self.limits,
+                on_done=done,
                 process_budget=self.process_budget,
             )
-        with session_scope(self.engine) as session:
-            row = session.get(Source, source.id)
-            if row is not None:
-                row.next_run_at = now + source.interval
-                session.add(row)
-        log.info("harvested %s: %s %s", source.id, outcome.outcome, outcome.error or "")
-        return outcome
 
     def harvest_never_harvested(self) -> list[HarvestOutcome]:
         """Harvest, before serving, the sources that have never succeeded (a fresh database)."""
@@ -104,7 +118,7 @@ class HarvestScheduler:
                 for s in self.config.sources
                 if (row := session.get(Source, s.id)) is None or row.last_success_at is None
             ]
-        return [self.harvest_one(source) for source in fresh]
+        return self.harvest_sources(fresh)
 
     def start(self) -> None:
         """Schedule each source: first run when it is due, then every interval.
