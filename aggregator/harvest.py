@@ -432,8 +432,9 @@ class _Batch:
         self.limits = limits
         self.hosts = [host_key(source) for source in sources]
         self.waiting = list(range(len(sources)))
-        # read ahead of the store at most this far: what waits to be stored stays bounded
-        self.lookahead = 2 * limits.concurrency
+        # read ahead of the store at most this far: what waits to be stored stays bounded,
+        # yet a slow crawl in front (stored first) does not leave the other workers idle
+        self.lookahead = 8 * limits.concurrency
         self.cursor = 0  # the index stored next
         self.begun: dict[int, _Started] = {}  # runs recorded as running, not yet stored
         self.results: dict[int, tuple[_Started, _Processed] | BaseException] = {}

@@ -15,8 +15,8 @@ def main(argv: list[str]) -> None:
     A name may drop its ``bench_`` prefix; options after the names go to the benchmarks
     that take them (``python -m bench harvest --sources 50``).
     """
-    names = [a for a in argv if not a.startswith("-")]
-    options = argv[len(names) :] if argv[: len(names)] == names else []
+    first_option = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, options = argv[:first_option], argv[first_option:]
     if not names:
         names = sorted(
             m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")

@@ -249,6 +249,9 @@ def main(argv: list[str] | None = None) -> list[Measured]:
     parser.add_argument("--concurrency", type=int, help="HARVEST_CONCURRENCY (default: its)")
     parser.add_argument("--crawl-delay", type=float, help="HARVEST_CRAWL_DELAY (default: its)")
     parser.add_argument(
+        "--kinds", default="ics,rss,jsonld,tribe", help="only these kinds of the mix (a part)"
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="smoke test: one tiny iCal and one RSS source"
     )
     args = parser.parse_args(argv if argv is not None else [])
@@ -257,6 +260,7 @@ def main(argv: list[str] | None = None) -> list[Measured]:
         work = Path(folder)
         sizes = QUICK_EVENTS if args.quick else None
         specs = build_sites(count, work / "sites", today=NOW.date(), per_source=sizes)
+        specs = [s for s in specs if s.kind in args.kinds.split(",")]
         with serving(work / "sites") as ports, database(args.backend, work) as url:
             bases = {s.name: f"http://127.0.0.1:{ports[s.name]}" for s in specs}
             _write_sources(work / "sources.yaml", specs, bases)
@@ -281,7 +285,7 @@ def main(argv: list[str] | None = None) -> list[Measured]:
             runs.append(run_harvest("changed", settings))
     kinds = {k: sum(1 for s in specs if s.kind == k) for k in ("ics", "rss", "jsonld", "tribe")}
     print(
-        f"{count} sources ({', '.join(f'{n} {k}' for k, n in kinds.items())}), "
+        f"{len(specs)} sources ({', '.join(f'{n} {k}' for k, n in kinds.items())}), "
         f"{len(urls)} URLs, {sum(map(len, bodies.values())) / 1e6:.1f} MB, {items} items; "
         f"backend {args.backend}"
     )
