@@ -237,6 +237,7 @@ def harvest(
             source_ids=source or None,
             on_done=done,
             process_budget=settings.harvest_process_budget,
+            limits=wiring.harvest_limits(settings),
         )
     err.print(_summary(outcomes))
     if any(o.outcome == "failed" for o in outcomes):
@@ -371,6 +372,7 @@ def run(
             concurrency=settings.harvest_concurrency,
             tick=settings.scheduler_tick,
             upkeep=wiring.websub_upkeep(settings, engine),
+            limits=wiring.harvest_limits(settings),
         )
         _stop_on_sigterm()  # uvicorn takes SIGTERM over while it serves
         due = scheduler.harvest_never_harvested()

@@ -22,6 +22,7 @@ from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from aggregator.geocoder_online import OnlineGeocoder
 from aggregator.harvest import HarvestOutcome
+from aggregator.harvest_limits import HarvestLimits
 from aggregator.mail import LogMailer, Mailer, SmtpMailer, SmtpSettings
 from aggregator.notify import notify_source_health
 from aggregator.pipeline import Pipeline, build_pipeline
@@ -62,6 +63,17 @@ def make_fetcher(settings: Settings) -> Fetcher:
         max_redirects=settings.harvest_max_redirects,
         # approved feed proposals: loopback through the address guard only in tests
         allow_private=settings.submit_allow_private_feeds,
+    )
+
+
+def harvest_limits(settings: Settings) -> HarvestLimits:
+    """The bounds on sources harvested at once (HARVEST_CONCURRENCY, HARVEST_PER_HOST).
+
+    Make one per process and share it: ``agenda harvest`` and the scheduler of ``agenda
+    run`` both harvest through ``aggregator.harvest.harvest_many`` within it.
+    """
+    return HarvestLimits(
+        concurrency=settings.harvest_concurrency, per_host=settings.harvest_per_host
     )
 
 

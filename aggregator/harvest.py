@@ -7,7 +7,8 @@ that cannot be fetched or read fails alone and leaves what was stored before unt
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ from aggregator.budget import DEFAULT_SECONDS, Budget
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
 from aggregator.draft import EventDraft
+from aggregator.harvest_limits import HarvestLimits, host_key, write_lock
 from aggregator.health import events_per_source
 from aggregator.models import HarvestRun, Source
 from aggregator.pipeline import Pipeline
@@ -65,7 +67,7 @@ def _finish_run(
     """
     del now
     now = datetime.now(UTC)
-    with session_scope(engine) as session:
+    with write_lock(engine), session_scope(engine) as session:
         run = session.get(HarvestRun, run_id)
         source = session.get(Source, outcome.source_id)
         assert run is not None and source is not None
@@ -164,6 +166,163 @@ def _store_listing(
     return counts, hold
 
 
+@dataclass(slots=True)
+class _Started:
+    """A run recorded as running, with what the source's last harvest left to compare."""
+
+    run_id: int
+    validators: Validators
+    previous_fingerprint: str | None
+
+
+def _begin_run(
+    *, engine: Engine, source: SourceConfig, pipeline: Pipeline, window: Window
+) -> _Started:
+    """Record the source's run as running (closing any left by a killed process)."""
+    with write_lock(engine), session_scope(engine) as session:
+        close_interrupted_runs(session=session, source_id=source.id)
+        run = HarvestRun(source_id=source.id, started_at=datetime.now(UTC))
+        session.add(run)
+        session.flush()
+        run_id = run.id
+        state = session.get(Source, source.id)
+        previous_fingerprint = state.content_fingerprint if state else None
+        # validators only when the last body was read on this window day (see
+        # crawlers.read.window_fingerprint)
+        validators = (
+            Validators(state.etag, state.http_last_modified)
+            if state and same_window_day(previous_fingerprint, window)
+            else Validators()
+        )
+        pipeline.load_caches(session=session)
+    assert run_id is not None
+    return _Started(run_id, validators, previous_fingerprint)
+
+
+@dataclass(slots=True)
+class _Processed:
+    """A source read and through the pipeline, waiting for its turn to be stored.
+
+    ``drafts`` is None when there is nothing to store (unchanged, or failed: ``outcome``
+    says which); until stored, the outcome of a read listing stays ``failed``.
+    """
+
+    outcome: HarvestOutcome
+    fetched: FetchResult | None = None
+    drafts: list[EventDraft] | None = None
+    partial: bool = False
+    fingerprint: str | None = None
+
+
+def _read_and_process(
+    *,
+    source: SourceConfig,
+    started: _Started,
+    fetcher: Fetcher,
+    pipeline: Pipeline,
+    crawl_options: CrawlOptions,
+    now: datetime,
+    window: Window,
+    process_budget: float,
+) -> _Processed:
+    """Fetch (or crawl), parse and run the pipeline: no database, safe in any thread."""
+    outcome = HarvestOutcome(source.id, "failed")
+    done = _Processed(outcome)
+    try:
+        read = read_source(
+            source,
+            fetcher=_fetcher_for(source, fetcher),
+            now=now,
+            window=window,
+            crawl_options=None if source.guarded else crawl_options,
+            validators=started.validators,
+            previous_fingerprint=started.previous_fingerprint,
+        )
+        done.fetched = read.fetched
+        outcome.http_status, outcome.bytes = read.http_status, read.bytes
+        if read.result is None:
+            outcome.outcome = "unchanged"
+            return done
+        parsed = read.result
+        for warning in parsed.warnings:
+            log.info("%s", warning)
+        budget = Budget(source.id, seconds=process_budget)
+        drafts = []
+        for processed in pipeline.run(budget.records(parsed.events), source):
+            if processed.dropped:
+                outcome.skipped += 1
+            else:
+                drafts.append(processed.draft)
+        outcome.skipped += parsed.skipped
+        outcome.problems = len(parsed.problems) + len(budget.problems)
+        for problem in [*parsed.problems, *budget.problems]:
+            log.warning("%s", problem)
+        done.drafts, done.fingerprint = drafts, read.fingerprint
+        done.partial = parsed.partial or budget.exhausted
+    except (FetchError, FeedError) as exc:
+        outcome.outcome = "failed"
+        outcome.error = str(exc)
+        if isinstance(exc, FetchError):
+            outcome.http_status = exc.status
+            outcome.retry_after = exc.retry_after
+    except Exception as exc:  # a bug in one source's path must not stop the others
+        log.exception("unexpected error harvesting %s", source.id)
+        outcome.outcome = "failed"
+        outcome.error = f"internal error: {type(exc).__name__}: {exc}"
+    return done
+
+
+def _store_and_finish(
+    *,
+    engine: Engine,
+    source: SourceConfig,
+    started: _Started,
+    done: _Processed,
+    pipeline: Pipeline,
+    now: datetime,
+    window: Window,
+    created_in_run: set[str] | None,
+) -> HarvestOutcome:
+    """Store what was read (behind the removal guard) and record the run's end."""
+    outcome = done.outcome
+    try:
+        if done.drafts is not None:
+            with write_lock(engine), session_scope(engine) as session:
+                counts, hold = _store_listing(
+                    session=session,
+                    source=source,
+                    drafts=done.drafts,
+                    partial=done.partial,
+                    fingerprint=done.fingerprint,
+                    now=now,
+                    window=window,
+                    created_in_run=created_in_run,
+                )
+                pipeline.save_caches(session=session)
+            outcome.outcome = "success" if hold is None else "held"
+            outcome.error = None if hold is None else hold.reason()
+            outcome.seen, outcome.new = counts.seen, counts.new
+            outcome.updated, outcome.removed = counts.updated, counts.removed
+    except Exception as exc:  # a bug in one source's path must not stop the others
+        log.exception("unexpected error storing %s", source.id)
+        outcome.outcome = "failed"
+        outcome.error = f"internal error: {type(exc).__name__}: {exc}"
+    except BaseException:  # SIGTERM (SystemExit) or Ctrl-C: record it, then stop
+        _interrupted(engine, started, outcome, now=now)
+        raise
+    _finish_run(engine, started.run_id, outcome, now=now, fetched=done.fetched)
+    return outcome
+
+
+def _interrupted(
+    engine: Engine, started: _Started, outcome: HarvestOutcome, *, now: datetime
+) -> None:
+    """Record a run the harvest stopped in (SIGTERM, Ctrl-C) as interrupted."""
+    outcome.outcome = "interrupted"
+    outcome.error = INTERRUPTED
+    _finish_run(engine, started.run_id, outcome, now=now)
+
+
 def harvest_source(
     *,
     engine: Engine,
@@ -184,89 +343,173 @@ def harvest_source(
     ``crawlers.read.read_source`` fetches (or crawls) and parses; the pipeline's caches
     are loaded before its run and saved with the stored records.
     A guarded source (an approved feed proposal) is fetched through the address guard,
-    one document, never crawled.
+    one document, never crawled. This is :func:`harvest_many` of one source, with
+    limits of its own.
     """
-    with session_scope(engine) as session:
-        close_interrupted_runs(session=session, source_id=source.id)
-        run = HarvestRun(source_id=source.id, started_at=datetime.now(UTC))
-        session.add(run)
-        session.flush()
-        run_id = run.id
-        state = session.get(Source, source.id)
-        previous_fingerprint = state.content_fingerprint if state else None
-        # validators only when the last body was read on this window day (see
-        # crawlers.read.window_fingerprint)
-        validators = (
-            Validators(state.etag, state.http_last_modified)
-            if state and same_window_day(previous_fingerprint, window)
-            else Validators()
-        )
-        pipeline.load_caches(session=session)
-    assert run_id is not None
-    outcome = HarvestOutcome(source.id, "failed")
-    fetched: FetchResult | None = None
-    try:
-        read = read_source(
-            source,
-            fetcher=_fetcher_for(source, fetcher),
+    (outcome,) = harvest_many(
+        [source],
+        engine=engine,
+        fetcher=fetcher,
+        pipeline=pipeline,
+        crawl_options=crawl_options,
+        now=now,
+        window=window,
+        limits=HarvestLimits(concurrency=1),
+        process_budget=process_budget,
+        created_in_run=created_in_run,
+    )
+    return outcome
+
+
+def harvest_many(
+    sources: Sequence[SourceConfig],
+    *,
+    engine: Engine,
+    fetcher: Fetcher,
+    pipeline: Pipeline,
+    crawl_options: CrawlOptions,
+    now: datetime,
+    window: Window,
+    limits: HarvestLimits,
+    on_done: Callable[[HarvestOutcome], None] | None = None,
+    process_budget: float = DEFAULT_SECONDS,
+    created_in_run: set[str] | None = None,
+) -> list[HarvestOutcome]:
+    """Harvest ``sources`` concurrently within ``limits``; store them one at a time, in order.
+
+    Reading a source (fetch or crawl, parse, pipeline stages) runs in worker threads, at
+    most ``limits.concurrency`` at once and ``limits.per_host`` per site (the limits are
+    shared with every other caller holding the same object). Storing runs in this thread,
+    in the order of ``sources``, each source in its own transaction under the engine's
+    write lock: dedup joins, event ids, SEQUENCE numbers and history are exactly those of
+    harvesting the sources one after another. ``created_in_run`` (default: a fresh set)
+    collects the events created in this harvest (no SEQUENCE bumps for them).
+    Returns the outcomes in the order of ``sources``; ``on_done`` is called with each as
+    it is stored. SIGTERM or Ctrl-C records every begun run as interrupted, then re-raises.
+    """
+    created = created_in_run if created_in_run is not None else set()
+    batch = _Batch(sources, limits)
+
+    def read(index: int, started: _Started) -> _Processed:
+        return _read_and_process(
+            source=sources[index],
+            started=started,
+            fetcher=fetcher,
+            pipeline=pipeline,
+            crawl_options=crawl_options,
             now=now,
             window=window,
-            crawl_options=None if source.guarded else crawl_options,
-            validators=validators,
-            previous_fingerprint=previous_fingerprint,
+            process_budget=process_budget,
         )
-        fetched = read.fetched
-        outcome.http_status, outcome.bytes = read.http_status, read.bytes
-        if read.result is None:
-            outcome.outcome = "unchanged"
-            return outcome
-        parsed = read.result
-        for warning in parsed.warnings:
-            log.info("%s", warning)
-        budget = Budget(source.id, seconds=process_budget)
-        drafts = []
-        for processed in pipeline.run(budget.records(parsed.events), source):
-            if processed.dropped:
-                outcome.skipped += 1
-            else:
-                drafts.append(processed.draft)
-        outcome.skipped += parsed.skipped
-        outcome.problems = len(parsed.problems) + len(budget.problems)
-        for problem in [*parsed.problems, *budget.problems]:
-            log.warning("%s", problem)
-        with session_scope(engine) as session:
-            counts, hold = _store_listing(
-                session=session,
+
+    batch.start(
+        lambda index: _begin_run(
+            engine=engine, source=sources[index], pipeline=pipeline, window=window
+        ),
+        read,
+    )
+    outcomes = []
+    try:
+        for index, source in enumerate(sources):
+            started, done = batch.next_read(index)
+            outcome = _store_and_finish(
+                engine=engine,
                 source=source,
-                drafts=drafts,
-                partial=parsed.partial or budget.exhausted,
-                fingerprint=read.fingerprint,
+                started=started,
+                done=done,
+                pipeline=pipeline,
                 now=now,
                 window=window,
-                created_in_run=created_in_run,
+                created_in_run=created,
             )
-            pipeline.save_caches(session=session)
-        outcome.outcome = "success" if hold is None else "held"
-        outcome.error = None if hold is None else hold.reason()
-        outcome.seen, outcome.new = counts.seen, counts.new
-        outcome.updated, outcome.removed = counts.updated, counts.removed
-    except (FetchError, FeedError) as exc:
-        outcome.outcome = "failed"
-        outcome.error = str(exc)
-        if isinstance(exc, FetchError):
-            outcome.http_status = exc.status
-            outcome.retry_after = exc.retry_after
-    except Exception as exc:  # a bug in one source's path must not stop the others
-        log.exception("unexpected error harvesting %s", source.id)
-        outcome.outcome = "failed"
-        outcome.error = f"internal error: {type(exc).__name__}: {exc}"
-    except BaseException:  # SIGTERM (SystemExit) or Ctrl-C: record it, then stop
-        outcome.outcome = "interrupted"
-        outcome.error = INTERRUPTED
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    except BaseException:
+        for index, started in batch.stop():
+            _interrupted(engine, started, HarvestOutcome(sources[index].id, "interrupted"), now=now)
         raise
-    finally:
-        _finish_run(engine, run_id, outcome, now=now, fetched=fetched)
-    return outcome
+    batch.join()
+    return outcomes
+
+
+class _Batch:
+    """The worker threads of one :func:`harvest_many` call and the reads they hand over."""
+
+    def __init__(self, sources: Sequence[SourceConfig], limits: HarvestLimits) -> None:
+        self.limits = limits
+        self.hosts = [host_key(source) for source in sources]
+        self.waiting = list(range(len(sources)))
+        # read ahead of the store at most this far: what waits to be stored stays bounded,
+        # yet a slow crawl in front (stored first) does not leave the other workers idle
+        self.lookahead = 8 * limits.concurrency
+        self.cursor = 0  # the index stored next
+        self.begun: dict[int, _Started] = {}  # runs recorded as running, not yet stored
+        self.results: dict[int, tuple[_Started, _Processed] | BaseException] = {}
+        self.ready = threading.Condition()
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(
+        self,
+        begin: Callable[[int], _Started],
+        read: Callable[[int, _Started], _Processed],
+    ) -> None:
+        """Start the workers (daemon threads: a stopped harvest does not wait for them)."""
+
+        def work() -> None:
+            while True:
+                index = self.limits.take_first(
+                    self.waiting,
+                    self.hosts.__getitem__,
+                    eligible=lambda i: i < self.cursor + self.lookahead,
+                    stop=self.stopping.is_set,
+                )
+                if index is None:
+                    return
+                result: tuple[_Started, _Processed] | BaseException
+                try:
+                    started = begin(index)
+                    with self.ready:
+                        self.begun[index] = started
+                    result = (started, read(index, started))
+                except BaseException as exc:  # handed to the storing thread, raised there
+                    result = exc
+                finally:
+                    self.limits.release(self.hosts[index])
+                with self.ready:
+                    self.results[index] = result
+                    self.ready.notify_all()
+
+        count = min(self.limits.concurrency, len(self.waiting))
+        self.threads = [threading.Thread(target=work, daemon=True) for _ in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def next_read(self, index: int) -> tuple[_Started, _Processed]:
+        """Wait for source ``index`` to be read (re-raising what its worker raised)."""
+        with self.ready:
+            while index not in self.results:
+                self.ready.wait(timeout=0.5)  # a timeout: signals get their turn
+            result = self.results.pop(index)
+            self.begun.pop(index, None)
+        self.cursor = index + 1
+        self.limits.wake()  # the lookahead moved on
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def stop(self) -> list[tuple[int, _Started]]:
+        """Start no more sources; return the runs begun and not stored."""
+        self.stopping.set()
+        self.limits.wake()
+        with self.ready:
+            return sorted(self.begun.items())
+
+    def join(self) -> None:
+        """Wait for the (finished) workers to exit."""
+        for thread in self.threads:
+            thread.join()
 
 
 def harvest(
@@ -281,31 +524,27 @@ def harvest(
     source_ids: list[str] | None = None,
     on_done: Callable[[HarvestOutcome], None] | None = None,
     process_budget: float = DEFAULT_SECONDS,
+    limits: HarvestLimits | None = None,
 ) -> list[HarvestOutcome]:
-    """Harvest the named sources (default: all) one after another.
+    """Harvest the named sources (default: all) through :func:`harvest_many`.
 
-    Feed URLs that regions proposed through the form and a moderator approved are
-    harvested with the configured sources.
+    ``limits`` defaults to ``HarvestLimits()`` (the HARVEST_CONCURRENCY and
+    HARVEST_PER_HOST defaults). Feed URLs that regions proposed through the form and a
+    moderator approved are harvested with the configured sources.
     """
-    with session_scope(engine) as session:
+    with write_lock(engine), session_scope(engine) as session:
         config = with_approved_feeds(config, session=session)
         sync_sources(session=session, sources=config.sources)
     selected = [s for s in config.sources if not source_ids or s.id in source_ids]
-    outcomes = []
-    created_in_run: set[str] = set()  # events not yet published: no SEQUENCE bumps
-    for source in selected:
-        result = harvest_source(
-            engine=engine,
-            source=source,
-            fetcher=fetcher,
-            pipeline=pipeline,
-            crawl_options=crawl_options,
-            now=now,
-            window=window,
-            created_in_run=created_in_run,
-            process_budget=process_budget,
-        )
-        outcomes.append(result)
-        if on_done:
-            on_done(result)
-    return outcomes
+    return harvest_many(
+        selected,
+        engine=engine,
+        fetcher=fetcher,
+        pipeline=pipeline,
+        crawl_options=crawl_options,
+        now=now,
+        window=window,
+        limits=limits if limits is not None else HarvestLimits(),
+        on_done=on_done,
+        process_budget=process_budget,
+    )

@@ -28,7 +28,8 @@ from aggregator import schedule_state
 from aggregator.budget import DEFAULT_SECONDS
 from aggregator.config import AppConfig
 from aggregator.db import session_scope
-from aggregator.harvest import HarvestOutcome, harvest_source
+from aggregator.harvest import HarvestOutcome, harvest_many
+from aggregator.harvest_limits import HarvestLimits, write_lock
 from aggregator.leadership import Leadership, leadership_for, lock_source_rows
 from aggregator.models import Source, SourceSchedule
 from aggregator.pipeline import Pipeline
@@ -70,6 +71,7 @@ class HarvestScheduler:
         rng: random.Random | None = None,
         upkeep: Callable[[list[SourceConfig]], object] | None = None,
         on_outcome: Callable[[HarvestOutcome], None] | None = None,
+        limits: HarvestLimits | None = None,
     ) -> None:
         """Wire the scheduler: ``make_fetcher`` gives each run its own fetcher (runs of
         different sources overlap in threads), ``make_window`` the window around a run's now.
@@ -80,7 +82,8 @@ class HarvestScheduler:
         whether this process schedules (default: by the database, ``leadership_for``);
         ``upkeep`` is called with the sources, in a thread of its own, when this process
         starts scheduling and at each refresh (WebSub subscriptions: ``aggregator.websub``);
-        ``on_outcome`` with each run's outcome (the owners' health mail).
+        ``on_outcome`` with each run's outcome (the owners' health mail); ``limits`` are
+        the per-site limits shared with every harvest of this process (``harvest_many``).
         """
         self.engine = engine
         self.config = config
@@ -97,6 +100,7 @@ class HarvestScheduler:
         self.rng = rng or random.Random()
         self.upkeep = upkeep
         self.on_outcome = on_outcome
+        self.limits = limits if limits is not None else HarvestLimits(concurrency=concurrency)
         self._upkeep_thread: threading.Thread | None = None
         self.owner = f"{uuid.uuid4().hex[:12]}"  # this process's name on its claims
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="harvest")
@@ -114,19 +118,22 @@ class HarvestScheduler:
     # -- one source --------------------------------------------------------------------
 
     def _harvest_source(self, source: SourceConfig) -> HarvestOutcome:
-        """The default runner: one source through ``harvest_source`` with its own fetcher."""
+        """The default runner: one source through ``harvest_many`` (the one harvest path of
+        ``agenda harvest`` too) within the shared limits, with its own fetcher."""
         now = datetime.now(UTC)
         with self.make_fetcher() as fetcher:
-            return harvest_source(
+            (outcome,) = harvest_many(
+                [source],
                 engine=self.engine,
-                source=source,
                 fetcher=fetcher,
                 pipeline=self.pipeline,
                 crawl_options=self.crawl_options,
                 now=now,
                 window=self.make_window(now),
+                limits=self.limits,
                 process_budget=self.process_budget,
             )
+            return outcome
 
     def _run_claimed(self, source: SourceConfig, started: datetime) -> HarvestOutcome:
         """Harvest a source this process claimed at ``started`` and store what comes next."""
@@ -156,7 +163,7 @@ class HarvestScheduler:
     ) -> None:
         finished = datetime.now(UTC)
         interval = self.policy.interval_of(source.interval)
-        with session_scope(self.engine) as session:
+        with write_lock(self.engine), session_scope(self.engine) as session:
             if outcome is None:  # interrupted (SIGTERM) or a bug: due again now
                 schedule_state.release(session=session, owner=self.owner, source_id=source.id)
                 return

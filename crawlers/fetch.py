@@ -10,6 +10,7 @@ through the address guard (:mod:`crawlers.guarded`), for URLs the operator did n
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC
@@ -139,6 +140,7 @@ class Fetcher:
         self.guarded = guard is not None
         self.allow_private = allow_private
         self._guarded_sibling: Fetcher | None = None
+        self._sibling_lock = threading.Lock()  # harvest threads share this fetcher
         if guard is not None:
             transport = GuardedTransport(guard)
         self._client = httpx.Client(
@@ -163,6 +165,10 @@ class Fetcher:
         """
         if self.guarded:
             return self
+        with self._sibling_lock:
+            return self._sibling()
+
+    def _sibling(self) -> Fetcher:
         if self._guarded_sibling is None:
             self._guarded_sibling = Fetcher(
                 user_agent=self.user_agent,

@@ -21,6 +21,7 @@ import pytest
 from sqlmodel import Session, create_engine, select
 
 from aggregator.models import Event, SourceRecord
+from bench.memory import tree_peak_kb
 from tests.conftest import write_sources
 from tests.faultserver import FaultServer, running
 
@@ -69,7 +70,7 @@ def agenda(args: list[str], *, env: dict[str, str], timeout: float = 120) -> Run
         )
         peak_kb = 0
         while True:
-            peak_kb = max(peak_kb, _tree_peak_kb(child.pid))
+            peak_kb = max(peak_kb, tree_peak_kb(child.pid))
             pid, status, _usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
@@ -83,24 +84,6 @@ def agenda(args: list[str], *, env: dict[str, str], timeout: float = 120) -> Run
         stderr.seek(0)
         output, errors = stdout.read(), stderr.read()
     return Run(child.returncode, errors, peak_kb / 1024, time.monotonic() - started, output)
-
-
-def _tree_peak_kb(pid: int) -> int:
-    """The largest VmHWM (peak resident set, kB) of a process and its descendants, 0 once gone."""
-    peak = 0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending.extend(int(c) for c in (task / "children").read_text().split())
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                peak = max(peak, int(line.split()[1]))
-    return peak
 
 
 def snapshot(database: Path) -> list[tuple[object, ...]]:

@@ -1,0 +1,347 @@
+"""Harvest throughput: `agenda harvest` of N generated sources against floors of the same run.
+
+Generates N sources (60 % iCal, 20 % RSS, 10 % schema.org list+detail sites, 10 % The
+Events Calendar REST sites; half of them send ETag/Last-Modified, half no validators) on
+loopback sites of their own (:mod:`bench.harvest_sites`, served by a child process), then
+runs the real command three times into one database:
+
+* ``full``: the first harvest into an empty database;
+* ``unchanged``: again, nothing changed (304s where the site has validators);
+* ``changed``: again after 5 sources changed (three events retitled, one moved).
+
+Each run's wall time, CPU (the command and its crawl children) and peak RSS (the largest
+VmHWM of its process tree) are printed with ratios to floors measured in the same run:
+fetching every URL the harvest reads at concurrency 8 (and the same conditionally), and
+the parse libraries alone on the same bytes (icalendar + recurring_ical_events,
+feedparser, extruct, json).
+
+    python -m bench harvest [--sources 100] [--backend sqlite|postgresql] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from agenda import wiring
+from agenda.settings import Settings
+from aggregator.db import make_engine, upgrade
+from aggregator.harvest import harvest
+from aggregator.models import HarvestRun
+from bench.harvest_sites import START_PATH, TRIBE_PATH, SiteSpec, build_sites, change_site
+from bench.memory import tree_peak_kb
+
+NOW = datetime(2027, 1, 5, 9, tzinfo=UTC)
+FETCH_CONCURRENCY = 8
+CHANGED = 5
+QUICK_EVENTS = {"ics": 6, "rss": 4, "jsonld": 3, "tribe": 4}  # (a crawl alone takes seconds)
+
+
+@dataclass(slots=True)
+class Measured:
+    """One run of `agenda harvest`: what it cost and what it did."""
+
+    label: str
+    wall: float
+    cpu: float
+    peak_mb: float
+    records: int
+    outcomes: dict[str, int]
+
+
+def urls_of(spec: SiteSpec, base: str) -> list[str]:
+    """Every URL a harvest of this site reads (the fetch floor fetches the same)."""
+    if spec.kind == "jsonld":
+        pages = [f"/agenda/e-{n}.html" for n in range(len(spec.events))]
+        return [f"{base}/agenda.html", *(base + p for p in pages)]
+    if spec.kind == "tribe":
+        count = -(-len(spec.events) // 50)
+        return [f"{base}{TRIBE_PATH}?page={n}&per_page=50" for n in range(1, count + 1)]
+    return [base + START_PATH[spec.kind]]
+
+
+def fetch_floor(urls: list[str], bodies: dict[str, bytes] | None = None) -> float:
+    """Wall seconds to GET every URL at concurrency 8; conditionally when given the bodies."""
+    validators: dict[str, dict[str, str]] = {}
+    got: dict[str, bytes] = {}
+
+    def get(client: httpx.Client, url: str) -> None:
+        response = client.get(url, headers=validators.get(url, {}))
+        got[url] = response.content
+        etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+        headers = {"If-None-Match": etag} if etag else {}
+        if modified:
+            headers["If-Modified-Since"] = modified
+        validators[url] = headers
+
+    with httpx.Client(timeout=30) as client, ThreadPoolExecutor(FETCH_CONCURRENCY) as pool:
+        list(pool.map(lambda u: get(client, u), urls))  # warm: connections and validators
+        if bodies is not None:
+            bodies.update(got)
+        else:
+            validators.clear()
+        started = time.monotonic()
+        list(pool.map(lambda u: get(client, u), urls))
+        return time.monotonic() - started
+
+
+def parse_floor(bodies: dict[str, bytes], kinds: dict[str, str]) -> tuple[float, int]:
+    """CPU seconds of the parse libraries alone on the same bytes; occurrences/items read."""
+    import extruct
+    import feedparser
+    import icalendar
+    import recurring_ical_events
+
+    window = (datetime(2026, 12, 6, tzinfo=UTC), datetime(2028, 1, 5, tzinfo=UTC))
+    started = time.process_time()
+    count = 0
+    for url, body in bodies.items():
+        kind = kinds[url]
+        if kind == "ics":
+            calendar = icalendar.Calendar.from_ical(body)
+            count += len(recurring_ical_events.of(calendar).between(*window))
+        elif kind == "rss":
+            count += len(feedparser.parse(body).entries)
+        elif kind == "jsonld":
+            found = extruct.extract(body.decode(), base_url=url, syntaxes=["json-ld"])
+            count += sum(1 for item in found["json-ld"] if item.get("@type") == "Event")
+        else:
+            count += len(json.loads(body)["events"])
+    return time.process_time() - started, count
+
+
+def run_harvest(label: str, settings: Settings) -> Measured:
+    """Harvest every source once as ``agenda harvest`` does (same wiring, same function).
+
+    In this process, so the command's start (imports, migration check) is not counted:
+    wall time, CPU of this process and its crawl children, and the peak RSS of either
+    (this process's high-water mark is reset first, through /proc/self/clear_refs).
+    """
+    config = wiring.load_app_config(settings)
+    pipeline = wiring.pipeline(settings, config)
+    engine = make_engine(settings.database_url)
+    last_run = _last_run(engine)
+    watch = PeakWatch()
+    cpu = _cpu_now()
+    started = time.monotonic()
+    with watch, wiring.make_fetcher(settings) as fetcher:
+        harvest(
+            engine=engine,
+            config=config,
+            fetcher=fetcher,
+            pipeline=pipeline,
+            crawl_options=wiring.crawl_options(settings),
+            now=NOW,
+            window=wiring.harvest_window(settings, NOW),
+            process_budget=settings.harvest_process_budget,
+            limits=wiring.harvest_limits(settings),
+        )
+    wall, cpu = time.monotonic() - started, _cpu_now() - cpu
+    with Session(engine) as session:
+        runs = session.exec(select(HarvestRun).where(HarvestRun.id > last_run)).all()  # type: ignore[operator]
+    engine.dispose()
+    outcomes: dict[str, int] = {}
+    for run in runs:
+        outcomes[run.outcome] = outcomes.get(run.outcome, 0) + 1
+        if run.outcome == "failed":
+            print(f"  {label}: {run.source_id} failed: {run.error}")
+    records = sum(run.records_seen for run in runs)
+    return Measured(label, wall, cpu, watch.peak_kb / 1024, records, outcomes)
+
+
+def _cpu_now() -> float:
+    """CPU seconds of this process and its ended children (the crawls)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class PeakWatch:
+    """The largest VmHWM of this process and its children while the block runs.
+
+    (``ru_maxrss`` cannot be reset and carries a parent's mark into its children.)
+    """
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> PeakWatch:
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")  # reset this process's VmHWM
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak_kb = max(self.peak_kb, tree_peak_kb(os.getpid()))
+
+    def _poll(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak_kb = max(self.peak_kb, tree_peak_kb(os.getpid()))
+
+
+def _last_run(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.coalesce(func.max(HarvestRun.id), 0))).one() or 0)
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[dict[str, int]]:
+    """The sites under ``folder`` served by a child process; yields {site name: port}."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.harvest_sites", str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdin is not None
+    try:
+        yield json.loads(server.stdout.readline())
+    finally:
+        server.stdin.close()
+        server.wait(timeout=10)
+
+
+@contextmanager
+def database(backend: str, work: Path) -> Iterator[str]:
+    """A fresh, migrated database: a SQLite file in ``work`` or a scratch PostgreSQL schema."""
+    if backend == "sqlite":
+        upgrade(f"sqlite:///{work / 'bench.sqlite'}")
+        yield f"sqlite:///{work / 'bench.sqlite'}"
+        return
+    from bench.bench_api import postgres_schema
+
+    with postgres_schema() as url:
+        if url is None:
+            raise SystemExit("PostgreSQL is not reachable (TEST_DATABASE_URL)")
+        upgrade(url)
+        yield url
+
+
+def main(argv: list[str] | None = None) -> list[Measured]:
+    """Generate the sites, measure the floors and the three harvests, print the table."""
+    parser = argparse.ArgumentParser(prog="python -m bench harvest", description=__doc__)
+    parser.add_argument("--sources", type=int, default=100, help="sources (25/50/100/200)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--concurrency", type=int, help="HARVEST_CONCURRENCY (default: its)")
+    parser.add_argument("--crawl-delay", type=float, help="HARVEST_CRAWL_DELAY (default: its)")
+    parser.add_argument(
+        "--kinds", default="ics,rss,jsonld,tribe", help="only these kinds of the mix (a part)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: one tiny iCal and one RSS source"
+    )
+    args = parser.parse_args(argv if argv is not None else [])
+    count = 2 if args.quick else args.sources
+    with tempfile.TemporaryDirectory(prefix="bench-harvest-") as folder:
+        work = Path(folder)
+        sizes = QUICK_EVENTS if args.quick else None
+        specs = build_sites(count, work / "sites", today=NOW.date(), per_source=sizes)
+        specs = [s for s in specs if s.kind in args.kinds.split(",")]
+        with serving(work / "sites") as ports, database(args.backend, work) as url:
+            bases = {s.name: f"http://127.0.0.1:{ports[s.name]}" for s in specs}
+            _write_sources(work / "sources.yaml", specs, bases)
+            urls = {u: s.kind for s in specs for u in urls_of(s, bases[s.name])}
+            bodies: dict[str, bytes] = {}
+            fetch_full = fetch_floor(list(urls), bodies)
+            fetch_unchanged = fetch_floor(list(urls))
+            parse_cpu, items = parse_floor(bodies, urls)
+            env: dict[str, Any] = {
+                "DATABASE_URL": url,
+                "AGENDA_CONFIG": work / "sources.yaml",
+                "HARVEST_CACHE_DIR": work / "http-cache",
+            }
+            if args.concurrency:
+                env["HARVEST_CONCURRENCY"] = args.concurrency
+            if args.crawl_delay is not None:
+                env["HARVEST_CRAWL_DELAY"] = args.crawl_delay
+            settings = Settings(**env)
+            runs = [run_harvest("full", settings), run_harvest("unchanged", settings)]
+            for spec in _changing(specs, 1 if args.quick else CHANGED):
+                change_site(spec, work / "sites")
+            runs.append(run_harvest("changed", settings))
+    kinds = {k: sum(1 for s in specs if s.kind == k) for k in ("ics", "rss", "jsonld", "tribe")}
+    print(
+        f"{len(specs)} sources ({', '.join(f'{n} {k}' for k, n in kinds.items())}), "
+        f"{len(urls)} URLs, {sum(map(len, bodies.values())) / 1e6:.1f} MB, {items} items; "
+        f"backend {args.backend}"
+    )
+    floor = fetch_full + parse_cpu
+    print(
+        f"floors: fetch at concurrency {FETCH_CONCURRENCY} {fetch_full:.2f} s "
+        f"(conditional {fetch_unchanged:.2f} s); parse libraries {parse_cpu:.2f} s CPU; "
+        f"fetch + parse {floor:.2f} s"
+    )
+    print_table(runs, floor)
+    return runs
+
+
+def _changing(specs: list[SiteSpec], count: int) -> list[SiteSpec]:
+    """The sources the changed run changes: one of each kind first, then iCal feeds."""
+    order = ("ics", "rss", "tribe", "jsonld")
+    firsts: dict[str, SiteSpec] = {}
+    for spec in specs:
+        firsts.setdefault(spec.kind, spec)
+    picked = [firsts[kind] for kind in order if kind in firsts]
+    rest = [s for s in specs if s not in picked and s.kind == "ics"]
+    return (picked + rest)[:count]
+
+
+def _write_sources(path: Path, specs: list[SiteSpec], bases: dict[str, str]) -> None:
+    entries = [
+        {
+            "id": spec.name,
+            "name": f"Bench {spec.name}",
+            "kind": spec.kind,
+            "url": bases[spec.name] + START_PATH[spec.kind],
+            "region": "landelijk",
+            "interval": "6h",
+            "relevance": "all",
+        }
+        for spec in specs
+    ]
+    path.write_text(yaml.safe_dump(entries, sort_keys=False), encoding="utf-8")
+
+
+def print_table(runs: list[Measured], floor: float) -> None:
+    """One row a run: wall, CPU, peak RSS, records, ratios to the floor and the full run."""
+    full = runs[0].wall
+    print(
+        f"{'run':<10} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'records':>8} "
+        f"{'ms CPU/rec':>10} {'÷ floor':>8} {'÷ full':>7}  outcomes"
+    )
+    for run in runs:
+        per_record = f"{1000 * run.cpu / run.records:.1f}" if run.records else "-"
+        outcomes = ", ".join(f"{n} {o}" for o, n in sorted(run.outcomes.items()))
+        print(
+            f"{run.label:<10} {run.wall:8.2f} {run.cpu:8.2f} {run.peak_mb:8.0f} "
+            f"{run.records:8d} {per_record:>10} {run.wall / floor:8.2f} "
+            f"{run.wall / full:6.0%}  {outcomes}"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
