@@ -21,6 +21,7 @@ from agenda import wiring
 from agenda.settings import Settings
 from aggregator import schedule_state
 from aggregator.db import session_scope
+from aggregator.harvest_limits import HarvestLimits
 from aggregator.models import Source, SourceSchedule
 from aggregator.schedule import HarvestScheduler
 from aggregator.schedule_policy import SchedulePolicy
@@ -136,7 +137,9 @@ def test_concurrency_is_bounded_and_a_dead_processes_claims_are_taken_over(
     names = [f"s{i}" for i in range(5)]
     for name in names:
         server.set(f"/{name}.ics", Answer(ics_feed(1), delay=0.3))
-    scheduler = _scheduler(engine, tmp_path, server, names, concurrency=2)
+    # one loopback site: allow it two at once, so the scheduler's own bound is what counts
+    limits = HarvestLimits(concurrency=8, per_host=2)
+    scheduler = _scheduler(engine, tmp_path, server, names, concurrency=2, limits=limits)
     scheduler.refresh_sources()
     # a process that died while harvesting s0 left its claim (and its run "running")
     with session_scope(engine) as session:
