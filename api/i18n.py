@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from api.i18n_public import PUBLIC_STRINGS
+
 LANGS = ("nl", "en")
 DEFAULT_LANG = "nl"
 
@@ -417,6 +419,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "All activities in the Overstap Agenda",
     ),
 }
+STRINGS.update(PUBLIC_STRINGS)  # the public pages' strings (api/i18n_public.py)
 
 
 def normalise_lang(value: str | None) -> str:
