@@ -43,8 +43,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field_near": ("In de buurt van (plaats of postcode)", "Near (place or postcode)"),
     "choose": ("Kies…", "Choose…"),
     "map_no_tiles": (
-        "De kaartachtergrond kan nu niet laden; de stippen tonen waar de activiteiten zijn.",
-        "The map background cannot load now; the dots show where the activities are.",
+        "De kaart kan nu niet laden en is weggelaten; de lijst toont alle activiteiten.",
+        "The map cannot load now and has been left out; the list shows every activity.",
     ),
     "field_plus_online": (
         "Ook online en hybride activiteiten",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -18,12 +18,14 @@ from aggregator.localtime import LOCAL_TZ, today_local
 from aggregator.models import Event
 from aggregator.query import EventPage, StoreSnapshot
 from api.deps import ConfigDep, SnapshotDep, public_base_url
+from api.error_pages import error_page, error_texts
+from api.event_view import back_params, event_state, meta_description, more_like_this, route_url
 from api.i18n import long_date, t
 from api.params import build_filters
 from api.routes_api import region_label
 from api.search_form import SearchForm, active_filters, search_filters
 from api.series import Entry, collapse, series_label
-from api.web import region_name, render, request_lang, script_json, term_label
+from api.web import lang_url, region_name, render, request_lang, script_json, term_label
 from feeds.item_list import item_list_jsonld
 from feeds.jsonld import event_jsonld
 from feeds.location import location_text, place_lines
@@ -263,7 +265,7 @@ def event_page(
     lang = request_lang(request)
     page = snapshot.event(event_id)
     if page is None:
-        return render(request, "not_found.html", status_code=404)
+        return error_page(request, 404, *error_texts(404, lang))
     event = page.items[0]
     base = public_base_url(request)
     page_url = f"{base}/events/{event.id}"
@@ -293,19 +295,31 @@ def event_page(
             )
         )
     )
+    now = datetime.now(UTC)
+    state = event_state(event, now)
+    when = event_times(event, lang)["text"]
+    back = back_params(request.query_params.get("terug", ""))
     return render(
         request,
         "event.html",
         status_code=410 if removed else 200,
         event=event,
+        state=state,
         card=event_card(event, config, lang),
-        when=event_times(event, lang)["text"],
+        when=when,
         place_lines=place_lines(event),
         phases=[term_label(config, "phases", p, lang) for p in event.phases or []],
         audiences=[term_label(config, "audiences", a, lang) for a in event.audiences or []],
         sources=sources,
         links=calendar_links(event, page_url=page_url),
         jsonld=jsonld,
+        page_url=page_url,
+        canonical=f"{base}{lang_url(lang, '/events/' + event.id)}",
+        description=meta_description(event, when),
+        image_url=f"{base}/static/event-default.png",
+        route=route_url(event),
+        back=back,
+        more=[event_card(e, config, lang) for e in more_like_this(snapshot, config, event)],
         map_points=script_json(
             [
                 {
@@ -313,7 +327,7 @@ def event_page(
                     "title": event.title,
                     "lat": event.lat,
                     "lon": event.lon,
-                    "when": event_times(event, lang)["text"],
+                    "when": when,
                 }
             ]
         )
@@ -338,7 +352,7 @@ def region_page(slug: str, request: Request, snapshot: SnapshotDep, config: Conf
     """One region: its upcoming events and how to subscribe to them in a calendar app."""
     lang = request_lang(request)
     if slug not in config.regions:
-        return render(request, "not_found.html", status_code=404)
+        return error_page(request, 404, *error_texts(404, lang))
     filters = build_filters(config, date_from=today_local(), region=[slug], per_page=100)
     page = snapshot.events(filters, config.regions)
     cards = [event_card(e, config, lang) for e in page.items]
@@ -355,4 +369,29 @@ def region_page(slug: str, request: Request, snapshot: SnapshotDep, config: Conf
         https_url=https_url,
         webcal_url=webcal_url,
         item_list=_item_list(request, page.items, t("region_title", lang, region=name)),
+    )
+
+
+@router.get("/manifest.webmanifest")
+def web_manifest(request: Request) -> Response:
+    """The web app manifest: name, colours and icon for a home screen or a bookmark."""
+    lang = request_lang(request)
+    manifest = {
+        "name": t("site_name", lang),
+        "short_name": t("site_name", lang),
+        "description": t("tagline", lang),
+        "lang": lang,
+        "start_url": lang_url(lang, "/"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5394",
+        "icons": [
+            {"src": "/static/favicon.svg", "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }
+    return Response(
+        script_json(manifest),
+        media_type="application/manifest+json",
+        headers={"Cache-Control": "public, max-age=86400"},
     )

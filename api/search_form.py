@@ -33,6 +33,7 @@ _PARAMS = {
     "plus_online": "plus_online",
     "sort": "sort",
 }
+PARAM_NAMES = tuple(_PARAMS)
 
 
 @dataclass(slots=True)
