@@ -36,8 +36,11 @@ def _is_machine(request: Request) -> bool:
 
 def _lang(request: Request) -> str:
     """The page language; the iframe list also takes it from ``?lang=``."""
-    if request.url.path.startswith(EMBED_PREFIX):
+    path = request.url.path
+    if path.startswith(EMBED_PREFIX):
         return normalise_lang(request.query_params.get("lang") or request_lang(request))
+    if LANG_KEY not in request.scope and (path == "/en" or path.startswith("/en/")):
+        return "en"  # a 500 is answered outside the language middleware
     return request_lang(request)
 
 
