@@ -24,6 +24,7 @@ PUBLIC_STRINGS: dict[str, tuple[str, str]] = {
     "sort_date": ("Datum", "Date"),
     "sort_relevance": ("Relevantie (met zoekwoorden)", "Relevance (with keywords)"),
     "sort_distance": ("Afstand (met plaats of postcode)", "Distance (with place or postcode)"),
+    "results_in_order": ("Op volgorde van: {order}", "In order of: {order}"),
     "active_filters": ("Actieve filters", "Active filters"),
     "drop_filter": ("Filter {label} weghalen", "Remove filter {label}"),
     "widen_search": (

@@ -168,7 +168,11 @@ def search_page(request: Request, snapshot: SnapshotDep, config: ConfigDep) -> R
         for e in shown
         if e.lat is not None and e.lon is not None
     ]
-    by_date = (form.sort or ("relevance" if form.q else "date")) == "date"
+    order = (
+        form.sort if form.sort in ("relevance", "distance") and not form.errors.get("sort") else ""
+    )
+    order = order or ("relevance" if form.q else "date")
+    by_date = order == "date"
     # every filter goes along: the calendar export takes the same filters as the search
     ics_params = {k: v for k, v in form.params().items() if k not in ("sort",)}
     search_query = urlencode(form.params(page=form.page if form.page > 1 else ""))
@@ -176,7 +180,8 @@ def search_page(request: Request, snapshot: SnapshotDep, config: ConfigDep) -> R
         request,
         "search.html",
         form=form,
-        groups=group_by_day(cards, lang) if by_date else [("", cards)],
+        groups=group_by_day(cards, lang) if by_date else [("", cards)] if cards else [],
+        list_heading=t("results_in_order", lang, order=t(f"sort_{order}", lang).split(" (")[0]),
         total=total,
         page=form.page,
         pages=pages,

@@ -83,6 +83,15 @@ class SearchForm:
         """Whether the 'also online' box is ticked."""
         return self.plus_online.lower() in ("true", "1", "on", "yes")
 
+    def date_value(self, name: str) -> str:
+        """The value for a date field: what was typed when it is a date, else empty (a
+        date input holds dates only; the field's error repeats what was typed)."""
+        value = self.date_from if name == "from" else self.date_to
+        try:
+            return date.fromisoformat(value).isoformat() if value else ""
+        except ValueError:
+            return ""
+
     def extra_count(self) -> int:
         """How many filters of the drawer (all but keywords and place) are set."""
         names = (
