@@ -151,7 +151,7 @@ def test_search_filter_and_map(page, live_server) -> None:  # type: ignore[no-un
     page.fill("#q", "zzz-geen-treffer")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"q=zzz"))
-    assert _count(page) == 0 and "Geen activiteiten gevonden" in page.content()
+    assert _count(page) == 0 and "Niets gevonden. Probeer het ruimer" in page.content()
     # keyboard: the first Tab reaches the skip link, which shows itself
     page.goto(live_server + "/")
     page.keyboard.press("Tab")
