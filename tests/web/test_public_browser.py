@@ -139,7 +139,9 @@ def test_every_public_page_is_axe_and_nu_clean(
         response = page.goto(site["base"] + path)
         assert response is not None and response.status < 500, path
         if page.locator("#map").count() and page.locator("#map-data").count():
+            page.locator("#map").scroll_into_view_if_needed()  # Leaflet loads near the screen
             page.wait_for_selector("#map[data-markers]", state="attached")
+            page.evaluate("window.scrollTo(0, 0)")
         assert_axe_clean(page)
         if viewport is DESKTOP:
             assert_nu_clean(response.text(), path)
