@@ -6,7 +6,7 @@ PORT ?= 8000
 # loadgroup keeps the tests of one xdist_group (the browser module) on one worker
 TEST_WORKERS ?= auto
 
-.PHONY: setup run test test-browser chromium lint bench clean
+.PHONY: setup run test test-browser audit chromium lint bench clean
 
 ## setup: create the virtual environment and install the project with its dev tools
 setup: $(VENV)/.installed
@@ -37,6 +37,13 @@ chromium:
 ## test-browser: only the Playwright browser tests (screenshots in test-artifacts/screenshots)
 test-browser: setup
 	$(VENV)/bin/python -m pytest -m browser
+
+## audit: the page audit (axe-core WCAG 2.1 AA at 1280 and 390 px, the Nu HTML checker) on
+## every public page, then Lighthouse (mobile) on /, a search and an event page: four scores each
+audit: setup
+	test -d tests/js/node_modules/lighthouse || (cd tests/js && npm ci --no-audit --no-fund)
+	$(VENV)/bin/python -m pytest -n 0 -q tests/web/test_audit.py tests/web/test_public_browser.py
+	$(VENV)/bin/python -m tests.web.lighthouse
 
 ## bench: run the benchmarks (figures and ratios against a baseline measured in the same run)
 bench: setup

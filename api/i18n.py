@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from api.i18n_public import PUBLIC_STRINGS
+
 LANGS = ("nl", "en")
 DEFAULT_LANG = "nl"
 
@@ -44,8 +46,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field_near": ("In de buurt van (plaats of postcode)", "Near (place or postcode)"),
     "choose": ("Kies…", "Choose…"),
     "map_no_tiles": (
-        "De kaartachtergrond kan nu niet laden; de stippen tonen waar de activiteiten zijn.",
-        "The map background cannot load now; the dots show where the activities are.",
+        "De kaart kan nu niet laden en is weggelaten; de lijst toont alle activiteiten.",
+        "The map cannot load now and has been left out; the list shows every activity.",
     ),
     "field_plus_online": (
         "Ook online en hybride activiteiten",
@@ -652,6 +654,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         " (lowest {low}, highest {high})",
     ),
 }
+STRINGS.update(PUBLIC_STRINGS)  # the public pages' strings (api/i18n_public.py)
 
 
 def normalise_lang(value: str | None) -> str:

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from aggregator.coverage import upcoming_per_region
 from aggregator.localtime import LOCAL_TZ, today_local
 from aggregator.models import Event
-from aggregator.proximity import AmbiguousNear, NearError, parse_near
-from aggregator.query import EventFilters, EventPage, StoreSnapshot
+from aggregator.query import EventPage, StoreSnapshot
 from api.deps import ConfigDep, SnapshotDep, public_base_url
+from api.error_pages import error_page, error_texts
+from api.event_view import back_params, event_state, meta_description, more_like_this, route_url
 from api.i18n import long_date, t
-from api.params import DEFAULT_KM, EARLIEST, LATEST, MAX_KM, FilterProblem, build_filters
+from api.params import build_filters
 from api.routes_api import region_label
-from api.web import region_name, render, request_lang, script_json, term_label
+from api.search_form import SearchForm, active_filters, search_filters
+from api.series import Entry, collapse, series_label
+from api.web import lang_url, region_name, render, request_lang, script_json, term_label
 from feeds.item_list import item_list_jsonld
 from feeds.jsonld import event_jsonld
 from feeds.location import location_text, place_lines
@@ -31,46 +35,7 @@ from feeds.registry import RenderContext, output_renderer
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 25
-
-
-@dataclass(slots=True)
-class SearchForm:
-    """The search page's filters as typed (strings kept, so the form shows them back)."""
-
-    q: str = ""
-    region: str = ""
-    sector: str = ""
-    type: str = ""
-    date_from: str = ""
-    date_to: str = ""
-    near: str = ""
-    km: str = "25"
-    plus_online: bool = False
-    page: int = 1
-    notices: list[str] = field(default_factory=list)
-
-    def params(self, **override: Any) -> dict[str, Any]:
-        """The query parameters of this search (for links: pages, language, subscriptions)."""
-        values = {
-            "q": self.q,
-            "region": self.region,
-            "sector": self.sector,
-            "type": self.type,
-            "from": self.date_from,
-            "to": self.date_to,
-            "near": self.near,
-            "km": self.km if self.near else "",
-            "plus_online": "true" if self.near and self.plus_online else "",
-        }
-        values.update(override)
-        return {k: v for k, v in values.items() if v not in (None, "")}
-
-
-def _parse_day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+SERIES_WINDOW = 500  # matches read at once so that series collapse across pages
 
 
 def event_times(event: Event, lang: str) -> dict[str, Any]:
@@ -126,105 +91,73 @@ def group_by_day(cards: list[dict[str, Any]], lang: str) -> list[tuple[str, list
     return [(long_date(day, lang), items) for day, items in groups.items()]
 
 
-def _one(value: str) -> list[str] | None:
-    return [value] if value else None
+def _entry_card(entry: Entry, page: EventPage, config: Any, lang: str) -> dict[str, Any]:
+    """The card of one result entry: the event's facts, its distance, its series."""
+    card = event_card(entry.first, config, lang)
+    km = page.distances.get(entry.first.id)
+    card["distance"] = ""
+    if km is not None:
+        number = f"{km:.1f}"
+        card["distance"] = t(
+            "distance_km", lang, km=number.replace(".", ",") if lang == "nl" else number
+        )
+    if entry.is_series:
+        card["series"] = {
+            "label": series_label(entry, lang),
+            "dates": [(event_times(e, lang)["text"], e.id) for e in entry.events],
+        }
+    return card
 
 
-def _near_notice(near: str, lang: str) -> str:
-    """The notice for a near value that cannot be used: the candidates of an ambiguous name."""
+def _search_entries(
+    snapshot: StoreSnapshot, config: Any, form: SearchForm, lang: str
+) -> tuple[EventPage, list[Entry], int]:
+    """The entries of a search's page, its events and the number of pages.
+
+    Up to SERIES_WINDOW matches are read at once, so that a series is one entry whatever
+    page its occurrences fall on; a larger result is paged in SQL and series collapse
+    within their page only.
+    """
+    filters = search_filters(config, form, lang, per_page=SERIES_WINDOW)
+    window = snapshot.events(replace(filters, page=1), config.regions)
+    if window.total <= SERIES_WINDOW:
+        entries = collapse(window.items)
+        pages = max(1, math.ceil(len(entries) / PER_PAGE))
+        form.page = min(form.page, pages)
+        first = (form.page - 1) * PER_PAGE
+        return window, entries[first : first + PER_PAGE], pages
+    pages = max(1, math.ceil(window.total / PER_PAGE))
+    form.page = min(form.page, pages)
+    result = snapshot.events(replace(filters, page=form.page, per_page=PER_PAGE), config.regions)
+    return result, collapse(result.items), pages
+
+
+def _page_number(raw: str, form: SearchForm, lang: str) -> int:
     try:
-        parse_near(near)
-    except AmbiguousNear as exc:
-        return t("near_ambiguous", lang, near=near, candidates="; ".join(exc.candidates))
-    except NearError:
-        pass
-    return t("near_unknown", lang, near=near)
-
-
-def search_filters(config: Any, form: SearchForm, lang: str, *, per_page: int) -> EventFilters:
-    """The search form's filters (``api.params``, leniently: what cannot be used is left
-    out; an unknown place becomes a notice). Upcoming events unless 'from' is given."""
-    try:
-        radius = max(1.0, min(float(form.km or DEFAULT_KM), MAX_KM))
+        number = int(raw) if raw else 1
     except ValueError:
-        radius = DEFAULT_KM
-    problems: list[FilterProblem] = []
-    filters = build_filters(
-        config,
-        q=form.q or None,
-        date_from=_parse_day(form.date_from),
-        date_to=_parse_day(form.date_to),
-        region=_one(form.region),
-        sector=_one(form.sector),
-        type_=_one(form.type),
-        near=form.near or None,
-        km=radius if form.near else None,
-        plus_online=form.plus_online,
-        sort="date",
-        page=form.page,
-        per_page=per_page,
-        lenient=True,
-        problems=problems,
-    )
-    if any(problem.name == "near" for problem in problems):
-        form.notices.append(_near_notice(form.near, lang))
-    for problem in problems:
-        if problem.name in ("from", "to"):  # a day the query cannot hold: left out, said why
-            value = form.date_from if problem.name == "from" else form.date_to
-            form.notices.append(
-                t("date_out_of_range", lang, value=value, earliest=EARLIEST, latest=LATEST)
-            )
-    if filters.date_from is None:
-        start = today_local()
-        end = filters.date_to if filters.date_to and filters.date_to >= start else None
-        filters = replace(filters, date_from=start, date_to=end)
-    return filters
-
-
-def _search(snapshot: StoreSnapshot, config: Any, form: SearchForm, lang: str) -> EventPage:
-    """One page of the events of a search, from the shared query (filters in SQL)."""
-    filters = search_filters(config, form, lang, per_page=PER_PAGE)
-    return snapshot.events(filters, config.regions)
+        number = 0
+    if not 1 <= number <= 10_000:
+        form.errors["page"] = t("err_unknown_value", lang, value=raw[:20])
+        return 1
+    return number
 
 
 @router.get("/")
-def search_page(
-    request: Request,
-    snapshot: SnapshotDep,
-    config: ConfigDep,
-    q: str = "",
-    region: str = "",
-    sector: str = "",
-    type: str = "",
-    date_from: Annotated[str, Query(alias="from")] = "",
-    date_to: Annotated[str, Query(alias="to")] = "",
-    near: str = "",
-    km: str = "25",
-    plus_online: bool = False,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-) -> Response:
-    """The search page: filters, results grouped by day, a map, and a subscription link."""
+def search_page(request: Request, snapshot: SnapshotDep, config: ConfigDep) -> Response:
+    """The search page: every filter of the API, results grouped by day (series as one
+    entry), distances, a map, a subscription link, and suggestions when nothing matches."""
     lang = request_lang(request)
-    form = SearchForm(
-        q=q.strip(),
-        region=region,
-        sector=sector,
-        type=type,
-        date_from=date_from,
-        date_to=date_to,
-        near=near.strip(),
-        km=km,
-        plus_online=plus_online,
-        page=page,
-    )
-    result = _search(snapshot, config, form, lang)
+    form = SearchForm.from_query(dict(request.query_params))
+    form.page = _page_number(request.query_params.get("page", ""), form, lang)
+    if "page" in form.errors:
+        raise RequestValidationError(
+            [{"loc": ("query", "page"), "msg": "not a page number", "type": "value_error"}]
+        )
+    result, entries, pages = _search_entries(snapshot, config, form, lang)
     total = result.total
-    pages = max(1, math.ceil(total / PER_PAGE))
-    if page > pages:
-        form.page = page = pages
-        result = _search(snapshot, config, form, lang)
-    shown = result.items
-    cards = [event_card(e, config, lang) for e in shown]
+    cards = [_entry_card(entry, result, config, lang) for entry in entries]
+    shown = [entry.first for entry in entries]
     map_points = [
         {
             "id": e.id,
@@ -236,18 +169,27 @@ def search_page(
         for e in shown
         if e.lat is not None and e.lon is not None
     ]
+    order = (
+        form.sort if form.sort in ("relevance", "distance") and not form.errors.get("sort") else ""
+    )
+    order = order or ("relevance" if form.q else "date")
+    by_date = order == "date"
     # every filter goes along: the calendar export takes the same filters as the search
-    ics_params = form.params()
+    ics_params = {k: v for k, v in form.params().items() if k not in ("sort",)}
+    search_query = urlencode(form.params(page=form.page if form.page > 1 else ""))
     return render(
         request,
         "search.html",
         form=form,
-        groups=group_by_day(cards, lang),
+        groups=group_by_day(cards, lang) if by_date else [("", cards)] if cards else [],
+        list_heading=t("results_in_order", lang, order=t(f"sort_{order}", lang).split(" (")[0]),
         total=total,
-        page=page,
+        page=form.page,
         pages=pages,
+        chips=active_filters(form, config, lang),
         map_points=script_json(map_points),
         ics_query=urlencode(ics_params),
+        back_query=urlencode({"terug": search_query}) if search_query else "",
         item_list=_item_list(request, shown, t("search_title", lang)),
     )
 
@@ -329,7 +271,7 @@ def event_page(
     lang = request_lang(request)
     page = snapshot.event(event_id)
     if page is None:
-        return render(request, "not_found.html", status_code=404)
+        return error_page(request, 404, *error_texts(404, lang))
     event = page.items[0]
     base = public_base_url(request)
     page_url = f"{base}/events/{event.id}"
@@ -359,19 +301,31 @@ def event_page(
             )
         )
     )
+    now = datetime.now(UTC)
+    state = event_state(event, now)
+    when = event_times(event, lang)["text"]
+    back = back_params(request.query_params.get("terug", ""))
     return render(
         request,
         "event.html",
         status_code=410 if removed else 200,
         event=event,
+        state=state,
         card=event_card(event, config, lang),
-        when=event_times(event, lang)["text"],
+        when=when,
         place_lines=place_lines(event),
         phases=[term_label(config, "phases", p, lang) for p in event.phases or []],
         audiences=[term_label(config, "audiences", a, lang) for a in event.audiences or []],
         sources=sources,
         links=calendar_links(event, page_url=page_url),
         jsonld=jsonld,
+        page_url=page_url,
+        canonical=f"{base}{lang_url(lang, '/events/' + event.id)}",
+        description=meta_description(event, when),
+        image_url=f"{base}/static/event-default.png",
+        route=route_url(event),
+        back=back,
+        more=[event_card(e, config, lang) for e in more_like_this(snapshot, config, event)],
         map_points=script_json(
             [
                 {
@@ -379,7 +333,7 @@ def event_page(
                     "title": event.title,
                     "lat": event.lat,
                     "lon": event.lon,
-                    "when": event_times(event, lang)["text"],
+                    "when": when,
                 }
             ]
         )
@@ -420,7 +374,7 @@ def region_page(slug: str, request: Request, snapshot: SnapshotDep, config: Conf
     """One region: its upcoming events and how to subscribe to them in a calendar app."""
     lang = request_lang(request)
     if slug not in config.regions:
-        return render(request, "not_found.html", status_code=404)
+        return error_page(request, 404, *error_texts(404, lang))
     filters = build_filters(config, date_from=today_local(), region=[slug], per_page=100)
     page = snapshot.events(filters, config.regions)
     cards = [event_card(e, config, lang) for e in page.items]
@@ -442,4 +396,29 @@ def region_page(slug: str, request: Request, snapshot: SnapshotDep, config: Conf
         + "?"
         + urlencode({"region": slug}),
         item_list=_item_list(request, page.items, t("region_title", lang, region=name)),
+    )
+
+
+@router.get("/manifest.webmanifest")
+def web_manifest(request: Request) -> Response:
+    """The web app manifest: name, colours and icon for a home screen or a bookmark."""
+    lang = request_lang(request)
+    manifest = {
+        "name": t("site_name", lang),
+        "short_name": t("site_name", lang),
+        "description": t("tagline", lang),
+        "lang": lang,
+        "start_url": lang_url(lang, "/"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5394",
+        "icons": [
+            {"src": "/static/favicon.svg", "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }
+    return Response(
+        script_json(manifest),
+        media_type="application/manifest+json",
+        headers={"Cache-Control": "public, max-age=86400"},
     )

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.deps import public_base_url
 from api.i18n import LANGS, long_date, normalise_lang, t
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -97,8 +98,17 @@ def render(
     other = "en" if lang == "nl" else "nl"
     here = request.url.path
     query = request.url.query
+    site = public_base_url(request)
+    suffix = f"?{query}" if query else ""
     base: dict[str, Any] = {
         "request": request,
+        "base_url": site,
+        # absolute: search engines ignore relative hreflang links
+        "alternates": [
+            (lang, site + lang_url(lang, here) + suffix),
+            (other, site + lang_url(other, here) + suffix),
+            ("x-default", site + lang_url("nl", here) + suffix),
+        ],
         "lang": lang,
         "other_lang": other,
         "langs": LANGS,

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import embed, pages, source_pages
-from api.i18n import t
-from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates, render, request_lang
-
-# Paths whose errors stay JSON for every client (the API and the feeds).
-_MACHINE_PREFIXES = (
-    "/api/",
-    "/calendar.ics",
-    "/regions/",
-    "/feeds/",
-    "/data/",
-    "/healthz",
-    "/metrics",
-)
+from api.error_pages import html_errors, invalid_page, server_error
+from api.error_pages import invalid_fields as invalid_fields  # re-exported for api.app
+from api.web import STATIC_DIR, LanguagePrefixMiddleware, make_templates
 
 
 def content_security_policy(tile_url: str, *, frameable: bool) -> str:
@@ -81,62 +69,15 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-async def _html_errors(request: Request, exc: StarletteHTTPException) -> Response:
-    """Browsers get an error page in their language; the API and feeds keep JSON."""
-    wants_html = "text/html" in request.headers.get("accept", "")
-    if not wants_html or request.url.path.startswith(_MACHINE_PREFIXES):
-        return await http_exception_handler(request, exc)
-    lang = request_lang(request)
-    if exc.status_code == 404:
-        heading, message = t("not_found", lang), t("not_found_text", lang)
-    else:
-        heading, message = t("error_title", lang), str(exc.detail)
-    return render(
-        request, "error.html", status_code=exc.status_code, heading=heading, message=message
-    )
-
-
-def invalid_fields(exc: RequestValidationError) -> str:
-    """The request fields a validation error names, each with pydantic's reason."""
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
-        problems.append(f"{where}: {error.get('msg')}")
-    return "; ".join(problems)
-
-
-async def _invalid_page(request: Request, exc: RequestValidationError) -> Response:
-    """A page or the embed asked with a value it cannot take: a 422 page in the visitor's
-    language naming the fields (inside a regional site's iframe too); the API and the
-    feeds keep their JSON body."""
-    if request.url.path.startswith(_MACHINE_PREFIXES):
-        return JSONResponse(
-            status_code=422, content={"detail": "invalid request: " + invalid_fields(exc)}
-        )
-    lang = request_lang(request)
-    fields = sorted(
-        {
-            ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
-            for error in exc.errors()
-        }
-    )
-    return render(
-        request,
-        "error.html",
-        status_code=422,
-        heading=t("error_title", lang),
-        message=t("invalid_values", lang, fields=", ".join(fields)),
-    )
-
-
 def install_web(app: FastAPI) -> None:
     """Add the language middleware, the templates, the static files and the page routers."""
     app.state.templates = make_templates()
     app.state.page_context = []
     app.add_middleware(LanguagePrefixMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_exception_handler(StarletteHTTPException, _html_errors)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _invalid_page)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, html_errors)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, invalid_page)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, server_error)
     app.add_middleware(SecurityHeadersMiddleware, tile_url=app.state.publish.tile_url)
     for module in (embed, pages, source_pages):
         app.include_router(module.router)

@@ -1,22 +1,66 @@
-// The results map: markers from the page's JSON; the list stays the primary content, and
-// the map still shows its markers when the tile server cannot be reached.
+// The results map: markers from the page's JSON, Dutch or English control labels. The
+// list stays the primary content; when the tile server cannot be reached (or none is
+// set) the map hides itself and a note says why, instead of showing an empty grey box.
+// Leaflet loads only when the map comes near the screen (on a phone it is below the
+// results), so it costs the first screen nothing.
 (function () {
   "use strict";
   var el = document.getElementById("map");
   var dataEl = document.getElementById("map-data");
-  if (!el || !dataEl || typeof L === "undefined") { return; }
+  if (!el || !dataEl) { return; }
+  var started = false;
+  var load = function () {
+    if (started) { return; }
+    started = true;
+    if (typeof L !== "undefined") { draw(); return; }
+    var script = document.createElement("script");
+    script.src = el.getAttribute("data-leaflet") || "/static/vendor/leaflet/leaflet.js";
+    script.onload = draw;
+    document.body.appendChild(script);
+  };
+  if ("IntersectionObserver" in window) {
+    var watcher = new IntersectionObserver(function (entries) {
+      if (entries.some(function (entry) { return entry.isIntersecting; })) {
+        watcher.disconnect();
+        load();
+      }
+    }, { rootMargin: "400px" });
+    watcher.observe(el);
+  } else {
+    load();
+  }
+
+  function draw() {
+  var note = document.getElementById("map-no-tiles");
   var points = [];
   try { points = JSON.parse(dataEl.textContent || "[]"); } catch (e) { points = []; }
-  var map = L.map(el, { scrollWheelZoom: false }).setView([52.2, 5.3], 7);
+  var hide = function () {
+    if (el.hidden) { return; }
+    el.hidden = true;
+    el.classList.add("tiles-failed");
+    var hint = el.parentNode.querySelector(".map-hint");
+    if (hint) { hint.hidden = true; }
+    if (note) { note.hidden = false; }
+  };
+  el.setAttribute("role", "region");
+  el.setAttribute("aria-label", el.getAttribute("data-label") || "Kaart");
+  var map = L.map(el, { scrollWheelZoom: false, zoomControl: false }).setView([52.2, 5.3], 7);
+  L.control.zoom({
+    zoomInTitle: el.getAttribute("data-zoom-in") || "Inzoomen",
+    zoomOutTitle: el.getAttribute("data-zoom-out") || "Uitzoomen"
+  }).addTo(map);
+  map.attributionControl.setPrefix(false);
   var tiles = el.getAttribute("data-tiles");
+  var loaded = false;
   if (tiles) {
-    L.tileLayer(tiles, { maxZoom: 18, attribution: el.getAttribute("data-attribution") || "" })
-      .on("tileerror", function () {
-        el.classList.add("tiles-failed");
-        var note = document.getElementById("map-no-tiles");
-        if (note) { note.hidden = false; }
-      })
+    L.tileLayer(tiles, {
+      maxZoom: 18, detectRetina: true, attribution: el.getAttribute("data-attribution") || ""
+    })
+      .on("tileload", function () { loaded = true; })
+      .on("tileerror", function () { if (!loaded) { hide(); } })
       .addTo(map);
+  } else {
+    hide();
   }
   var prefix = el.getAttribute("data-prefix") || "";
   var bounds = [];
@@ -36,4 +80,5 @@
   if (bounds.length === 1) { map.setView(bounds[0], 11); }
   else if (bounds.length > 1) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 12 }); }
   el.setAttribute("data-markers", String(bounds.length));
+  }
 })();

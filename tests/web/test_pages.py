@@ -11,7 +11,7 @@ import icalendar
 
 
 def _event_ids(html: str) -> list[str]:
-    return re.findall(r'<h4><a href="(?:/en)?/events/([0-9a-f]+)"', html)
+    return re.findall(r'<h4><a href="(?:/en)?/events/([0-9a-f]+)[?"]', html)
 
 
 def test_search_page_groups_results_by_day_in_dutch(client) -> None:  # type: ignore[no-untyped-def]
