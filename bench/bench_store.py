@@ -114,6 +114,26 @@ def _publish_version(engine: Engine) -> int:
         return int(connection.execute(text("SELECT version FROM publish_state")).scalar_one())
 
 
+def _store_size(engine: Engine) -> int:
+    """Bytes the store takes: the SQLite file (after a checkpoint), or the schema's tables
+    with their indexes and TOAST on PostgreSQL."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            pages = connection.execute(text("PRAGMA page_count")).scalar_one()
+            size = connection.execute(text("PRAGMA page_size")).scalar_one()
+            return int(pages) * int(size)
+        return int(
+            connection.execute(
+                text(
+                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                )
+            ).scalar_one()
+        )
+
+
 @contextmanager
 def _url(backend: str, work: Path, name: str) -> Iterator[str | None]:
     if backend == "sqlite":
@@ -164,6 +184,7 @@ def bench_listing(backend: str, work: Path, regions: Regions) -> list[Timing]:
         _register(engine, ["groot"])
         wall, cpu, counts = _store(engine, "groot", listing)
         verdict = "ok" if wall < LISTING_TARGET_S else f"over {LISTING_TARGET_S:.0f} s"
+        verdict += f"; store {_store_size(engine) / counts.new / 1024:.1f} kB/event"
         rows.append(
             Timing(f"listing {LISTING // 1000}k, empty store", counts.new, wall, cpu, verdict)
         )
