@@ -28,8 +28,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, insert, text
+from sqlalchemy import Engine, insert, text
 
+from aggregator.bulk_sql import table_of
 from aggregator.canonical import EVENT_FIELDS, record_fields
 from aggregator.config import Regions, load_config
 from aggregator.db import make_engine, session_scope, upgrade
@@ -99,8 +100,8 @@ def load_store(engine: Engine, count: int, *, regions: Regions) -> list[str]:
 
     def flush() -> None:
         with engine.begin() as connection:
-            connection.execute(insert(_table(Event)), [e for e, _ in batch])
-            connection.execute(insert(_table(SourceRecord)), [r for _, r in batch])
+            connection.execute(insert(table_of(Event)), [e for e, _ in batch])
+            connection.execute(insert(table_of(SourceRecord)), [r for _, r in batch])
         batch.clear()
 
     for event, record in generate(count, regions=regions, today=TODAY, seed=42):
@@ -114,12 +115,6 @@ def load_store(engine: Engine, count: int, *, regions: Regions) -> list[str]:
     if batch:
         flush()
     return [source_id for source_id, _, _ in SOURCES]
-
-
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 @dataclass
