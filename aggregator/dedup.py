@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -77,8 +78,12 @@ class Fingerprint:
         )
 
 
+@lru_cache(maxsize=65536)
 def title_key(title: str) -> str:
-    """A title folded for comparison: lowercase ASCII words, no punctuation or emoji."""
+    """A title folded for comparison: lowercase ASCII words, no punctuation or emoji.
+
+    Cached: a listing compares each title with every candidate of its slot.
+    """
     return fold(title)
 
 
@@ -238,8 +243,8 @@ class Probe:
 def probe(fp: Fingerprint, *, tolerance: timedelta = START_TOLERANCE) -> Probe:
     """The slots and place keys that can hold a duplicate of ``fp`` (see ``places_agree``).
 
-    * with a municipality: that municipality (offline or online) and every placeless key;
-      another municipality never agrees;
+    * with a municipality: that municipality (offline or online) and the placeless keys
+      (``online`` only when it is online or mixed too); another municipality never agrees;
     * online without one: the placeless keys, plus towns' online records when it names an
       organiser (the same organiser stands in for the place);
     * mixed or offline without one: every key (a nearly equal title is enough).
@@ -254,7 +259,10 @@ def probe(fp: Fingerprint, *, tolerance: timedelta = START_TOLERANCE) -> Probe:
         buckets = (start_bucket(fp.start),)
     if fp.municipality_code:
         code = fp.municipality_code
-        return Probe(buckets, frozenset({f"m:{code}", f"m:{code}/o"}) | PLACELESS)
+        # an online-only record without a town agrees only through the same organiser,
+        # and then only with a record that is online too
+        placeless = PLACELESS if _online(fp) else PLACELESS - {"online"}
+        return Probe(buckets, frozenset({f"m:{code}", f"m:{code}/o"}) | placeless)
     if fp.attendance == "online":
         return Probe(buckets, PLACELESS, coded_online=bool(fp.organizer))
     return Probe(buckets, None)

@@ -14,15 +14,15 @@ kept here (``_OwnEvents``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, bindparam, cast, insert, select, update
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, col
 
+from aggregator.bulk_sql import chunks, insert_rows, update_by_id
 from aggregator.canonical import (
     EVENT_COLUMNS,
     MergeRecord,
@@ -30,14 +30,13 @@ from aggregator.canonical import (
     record_fields,
     source_regions,
 )
-from aggregator.dedup import Fingerprint, Probe, is_reminted, probe
+from aggregator.dedup import Fingerprint, Probe, probe
 from aggregator.dedup_index import CandidateIndex, best_duplicate
 from aggregator.draft import EventDraft
 from aggregator.models import Event, SourceRecord, utcnow
 from aggregator.record_values import draft_fingerprint, event_id_for, is_older, record_values
+from aggregator.remint_index import RemintIndex
 from crawlers.records import Window
-
-CHUNK = 500  # ids per IN list
 
 
 @dataclass(slots=True)
@@ -114,12 +113,6 @@ class _OwnEvents:
         return event_id in self._count
 
 
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
-    ordered = sorted(values)
-    for at in range(0, len(ordered), CHUNK):
-        yield ordered[at : at + CHUNK]
-
-
 def load_stored(*, session: Session, source_id: str) -> dict[tuple[str, str], Stored]:
     """Every record of a source in one query, without its fields (only whether it has any)."""
     has_fields = cast(SourceRecord.fields, Text) != "{}"
@@ -164,7 +157,7 @@ class ListingStore:
             if record.removed_at is None:
                 self.own.add(record.event_id)
         self._shared: set[str] | None = None
-        self._remint: _RemintIndex | None = None
+        self._remint: RemintIndex[Stored] | None = None
         self.index = CandidateIndex(())
 
     # -- deciding ----------------------------------------------------------------------
@@ -184,7 +177,10 @@ class ListingStore:
             if key not in latest and record.removed_at is None and record.has_fields
         }
         if vanished and any(key not in self.stored for key in latest):
-            self._remint = _RemintIndex.read(session=self.session, vanished=vanished)
+            self._remint = RemintIndex.read(
+                session=self.session,
+                vanished={key: (record.id, record) for key, record in vanished.items()},
+            )
         for key in order:
             self._decide_one(key, listed[key])
         self._decide_removals(latest)
@@ -347,16 +343,16 @@ class ListingStore:
                 inserts.append(values)
             elif values != before or event_id in self.outcome.folded:
                 updates.append(values)
-        _insert(self.session, Event, inserts)
+        insert_rows(self.session, Event, inserts)
         self._write_records()
-        _update_by_id(self.session, Event, updates)
+        update_by_id(self.session, Event, updates)
         return changed
 
     def _load_events(self) -> tuple[dict[str, dict[str, Any]], set[str]]:
         """Column values of the touched events; placeholders for those not stored yet."""
         events: dict[str, dict[str, Any]] = {}
         columns = [col(getattr(Event, name)) for name in ("id", *EVENT_COLUMNS)]
-        for chunk in _chunks(self.outcome.touched):
+        for chunk in chunks(self.outcome.touched):
             for row in self.session.execute(select(*columns).where(col(Event.id).in_(chunk))):
                 events[row[0]] = dict(zip(("id", *EVENT_COLUMNS), row, strict=True))
         fresh = set()
@@ -375,7 +371,7 @@ class ListingStore:
     def _merge_records(self) -> dict[str, list[MergeRecord]]:
         """The records of every touched event as they are after this listing."""
         by_id: dict[int, tuple[str, MergeRecord]] = {}
-        for chunk in _chunks(self.outcome.touched):
+        for chunk in chunks(self.outcome.touched):
             rows = self.session.execute(
                 select(
                     col(SourceRecord.id),
@@ -437,38 +433,9 @@ class ListingStore:
                         "content_hash": "",
                     }
                 )
-        _insert(self.session, SourceRecord, new_rows)
+        insert_rows(self.session, SourceRecord, new_rows)
         for rows in (changed_rows, removed_rows, moved_rows):
-            _update_by_id(self.session, SourceRecord, rows)
-
-
-def _insert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-    """One executemany INSERT of ``rows`` (Core: no ORM objects, no per-row work)."""
-    if rows:
-        session.execute(insert(_table(model)), rows)
-
-
-def _update_by_id(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-    """One executemany UPDATE by primary key; every row names the same columns."""
-    if not rows:
-        return
-    table = _table(model)
-    names = [name for name in rows[0] if name != "id"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("key_id"))
-        .values({name: bindparam(f"new_{name}") for name in names})
-    )
-    session.execute(
-        statement,
-        [{"key_id": row["id"], **{f"new_{name}": row[name] for name in names}} for row in rows],
-    )
-
-
-def _table(model: type[SQLModel]) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
+            update_by_id(self.session, SourceRecord, rows)
 
 
 def _placeholder(event_id: str, title: str, now: datetime) -> dict[str, Any]:
@@ -492,48 +459,3 @@ def _placeholder(event_id: str, title: str, now: datetime) -> dict[str, Any]:
         last_modified=utcnow(),
     )
     return values
-
-
-class _RemintIndex:
-    """Vanished records of the source by exact start and municipality (``is_reminted``)."""
-
-    def __init__(self, entries: dict[tuple[str, str], tuple[Stored, Fingerprint]]) -> None:
-        self._entries = entries
-        self._slots: dict[tuple[bool, date, str | None], list[tuple[str, str]]] = {}
-        for key in sorted(entries):
-            fp = entries[key][1]
-            self._slots.setdefault(_remint_slot(fp), []).append(key)
-
-    @classmethod
-    def read(cls, *, session: Session, vanished: dict[tuple[str, str], Stored]) -> _RemintIndex:
-        """Read the fields of the vanished records (they were loaded without)."""
-        by_id = {record.id: key for key, record in vanished.items() if record.id is not None}
-        entries: dict[tuple[str, str], tuple[Stored, Fingerprint]] = {}
-        for chunk in _chunks(by_id):
-            rows = session.execute(
-                select(col(SourceRecord.id), col(SourceRecord.fields)).where(
-                    col(SourceRecord.id).in_(chunk)
-                )
-            )
-            for record_id, fields in rows:
-                key = by_id[record_id]
-                entries[key] = (vanished[key], Fingerprint.from_fields(fields))
-        return cls(entries)
-
-    def take(self, new: Fingerprint) -> Stored | None:
-        """The first vanished record (by identity) that ``new`` re-mints; it is used up."""
-        keys = self._slots.get(_remint_slot(new), [])
-        for at, key in enumerate(keys):
-            record, old = self._entries[key]
-            if is_reminted(old, new):
-                del keys[at]
-                del self._entries[key]
-                return record
-        return None
-
-
-def _remint_slot(fp: Fingerprint) -> tuple[bool, date, str | None]:
-    start = fp.start
-    if isinstance(start, datetime):
-        return True, start.astimezone(UTC), fp.municipality_code
-    return False, start, fp.municipality_code

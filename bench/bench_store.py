@@ -8,8 +8,9 @@ call plus its commit, wall time and this process's CPU time. On each backend:
   ``unchanged``: the same listing again (no write; the publish version must not move);
   ``5% changed``: the same listing with 2,500 titles changed;
 * ``1k new, empty`` and ``1k new, 100k``: 1,000 new events of another source into an
-  empty store and into one holding 100,000 events of 40 sources (loaded through
-  ``store_drafts`` too); the CPU of the second must stay within 20 % of the first.
+  empty store and into one holding 100,000 events of 40 sources (inserted directly, with
+  the fields and dedup slots ``store_drafts`` gives them); the CPU of the second must stay
+  within 20 % of the first.
 
 Run with ``python -m bench bench_store``. ``BENCH_BACKENDS=sqlite`` (or ``postgres``),
 ``BENCH_STORE_EVENTS`` (default 50000) and ``BENCH_STORE_STORE`` (default 100000) resize it.
@@ -27,15 +28,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text
 
-from aggregator.canonical import EVENT_FIELDS
+from aggregator.bulk_sql import table_of
+from aggregator.canonical import EVENT_FIELDS, record_fields
 from aggregator.config import Regions, load_config
 from aggregator.db import make_engine, session_scope, upgrade
+from aggregator.dedup import slot_of
 from aggregator.draft import EventDraft
+from aggregator.models import Event, SourceRecord
 from aggregator.store import store_drafts, sync_sources
 from bench.bench_api import postgres_schema
-from bench.synthetic import AMS, generate
+from bench.synthetic import AMS, SOURCES, generate
 from config import bundled
 from crawlers.records import RawEvent, Window
 from crawlers.source import SourceConfig
@@ -43,7 +47,6 @@ from crawlers.source import SourceConfig
 LISTING = int(os.environ.get("BENCH_STORE_EVENTS", "50000"))
 STORE = int(os.environ.get("BENCH_STORE_STORE", "100000"))
 NEW = 1000
-STORE_SOURCES = 40
 BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgres").split(",")
 TODAY = date(2027, 1, 5)
 NOW = datetime(2027, 1, 5, 6, tzinfo=UTC)
@@ -57,6 +60,26 @@ def _source(source_id: str) -> SourceConfig:
     )
 
 
+def _draft(event: dict[str, Any], source_id: str, uid: str) -> EventDraft:
+    start = event["start_at"].astimezone(AMS)
+    end = event["end_at"].astimezone(AMS)
+    raw = RawEvent(
+        source_id=source_id,
+        uid=uid,
+        title=event["title"],
+        start=start,
+        end=end,
+        description=event["description"],
+        url=event["url"],
+        location=event["location_name"],
+        sequence=event["sequence"],
+    )
+    draft = EventDraft(raw=raw, title=event["title"], start=start, end=end)
+    for name in EVENT_FIELDS:
+        setattr(draft, name, event[name])
+    return draft
+
+
 def drafts(
     count: int, *, regions: Regions, seed: int, source_of: Callable[[int], str]
 ) -> dict[str, list[EventDraft]]:
@@ -64,24 +87,34 @@ def drafts(
     by_source: dict[str, list[EventDraft]] = {}
     for n, (event, _) in enumerate(generate(count, regions=regions, today=TODAY, seed=seed)):
         source_id = source_of(n)
-        start = event["start_at"].astimezone(AMS)
-        end = event["end_at"].astimezone(AMS)
-        raw = RawEvent(
-            source_id=source_id,
-            uid=f"{seed}-{n}@{source_id}",
-            title=event["title"],
-            start=start,
-            end=end,
-            description=event["description"],
-            url=event["url"],
-            location=event["location_name"],
-            sequence=event["sequence"],
-        )
-        draft = EventDraft(raw=raw, title=event["title"], start=start, end=end)
-        for name in EVENT_FIELDS:
-            setattr(draft, name, event[name])
+        draft = _draft(event, source_id, f"{seed}-{n}@{source_id}")
         by_source.setdefault(source_id, []).append(draft)
     return by_source
+
+
+def load_store(engine: Engine, count: int, *, regions: Regions) -> list[str]:
+    """Fill a store with ``count`` synthetic events of 40 sources, one record each, with
+    their fields and dedup slots (direct inserts: what ``store_drafts`` would leave, fast).
+    Returns the source ids."""
+    batch: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def flush() -> None:
+        with engine.begin() as connection:
+            connection.execute(insert(table_of(Event)), [e for e, _ in batch])
+            connection.execute(insert(table_of(SourceRecord)), [r for _, r in batch])
+        batch.clear()
+
+    for event, record in generate(count, regions=regions, today=TODAY, seed=42):
+        fields = record_fields(_draft(event, record["source_id"], record["uid"]))
+        bucket, place = slot_of(fields)
+        batch.append(
+            ({**event}, {**record, "fields": fields, "dedup_bucket": bucket, "dedup_place": place})
+        )
+        if len(batch) >= 5000:
+            flush()
+    if batch:
+        flush()
+    return [source_id for source_id, _, _ in SOURCES]
 
 
 @dataclass
@@ -112,6 +145,26 @@ def _store(engine: Engine, source_id: str, listing: list[EventDraft]) -> tuple[f
 def _publish_version(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.execute(text("SELECT version FROM publish_state")).scalar_one())
+
+
+def _store_size(engine: Engine) -> int:
+    """Bytes the store takes: the SQLite file (after a checkpoint), or the schema's tables
+    with their indexes and TOAST on PostgreSQL."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            pages = connection.execute(text("PRAGMA page_count")).scalar_one()
+            size = connection.execute(text("PRAGMA page_size")).scalar_one()
+            return int(pages) * int(size)
+        return int(
+            connection.execute(
+                text(
+                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                )
+            ).scalar_one()
+        )
 
 
 @contextmanager
@@ -164,6 +217,7 @@ def bench_listing(backend: str, work: Path, regions: Regions) -> list[Timing]:
         _register(engine, ["groot"])
         wall, cpu, counts = _store(engine, "groot", listing)
         verdict = "ok" if wall < LISTING_TARGET_S else f"over {LISTING_TARGET_S:.0f} s"
+        verdict += f"; store {_store_size(engine) / counts.new / 1024:.1f} kB/event"
         rows.append(
             Timing(f"listing {LISTING // 1000}k, empty store", counts.new, wall, cpu, verdict)
         )
@@ -180,9 +234,6 @@ def bench_listing(backend: str, work: Path, regions: Regions) -> list[Timing]:
 def bench_growth(backend: str, work: Path, regions: Regions) -> list[Timing]:
     """1,000 new events into an empty store and into a store of ``STORE`` events."""
     new = drafts(NEW, regions=regions, seed=11, source_of=lambda n: "nieuw")["nieuw"]
-    stored = drafts(
-        STORE, regions=regions, seed=42, source_of=lambda n: f"bron-{n % STORE_SOURCES:02d}"
-    )
     rows: list[Timing] = []
     with _database(backend, work, "empty") as engine:
         if engine is None:
@@ -192,13 +243,12 @@ def bench_growth(backend: str, work: Path, regions: Regions) -> list[Timing]:
         rows.append(Timing("1k new, empty store", counts.new, wall, cpu))
     with _database(backend, work, "full") as engine:
         assert engine is not None
-        _register(engine, ["nieuw", *stored])
+        _register(engine, ["nieuw", *(source_id for source_id, _, _ in SOURCES)])
         load_wall, load_cpu = time.perf_counter(), time.process_time()
-        for source_id, listing in stored.items():
-            _store(engine, source_id, listing)
+        stored = load_store(engine, STORE, regions=regions)
         rows.append(
             Timing(
-                f"  (load {STORE // 1000}k in {STORE_SOURCES} listings)",
+                f"  (load {STORE // 1000}k events of {len(stored)} sources, direct)",
                 STORE,
                 time.perf_counter() - load_wall,
                 time.process_time() - load_cpu,

@@ -124,8 +124,12 @@ def test_a_probe_reads_its_own_town_and_the_placeless_only() -> None:
     zwolle = Fingerprint("Voorlichting", datetime(2027, 3, 9, 19, tzinfo=AMS), "GM0193")
     wanted = probe(zwolle)
     at = start_bucket(zwolle.start)
-    assert wanted.admits(at, "m:GM0193") and wanted.admits(at, "online")
+    assert wanted.admits(at, "m:GM0193") and wanted.admits(at, "m:GM0193/o")
+    assert wanted.admits(at, "none") and wanted.admits(at, "mixed")
     assert not wanted.admits(at, "m:GM0153")  # Enschede at the same moment
+    assert not wanted.admits(at, "online")  # online-only: an offline record never agrees
+    hybrid = Fingerprint(zwolle.title, zwolle.start, "GM0193", attendance="mixed")
+    assert probe(hybrid).admits(at, "online")
     assert not wanted.admits(start_bucket(zwolle.start + timedelta(hours=1)), "m:GM0193")
 
 
