@@ -25,7 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aggregator.interest import InterestCounter, is_robot, iso_week, subscription_subject, totals
 from api.deps import SnapshotDep
-from api.web import render
+from api.error_pages import error_page, error_texts
+from api.web import request_lang
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -102,7 +103,7 @@ def registration_redirect(event_id: str, request: Request, snapshot: SnapshotDep
     page = snapshot.event(event_id)
     target = registration_target(page.items[0].registration_url) if page else None
     if page is None or target is None:
-        return render(request, "not_found.html", status_code=404)
+        return error_page(request, 404, *error_texts(404, request_lang(request)))
     if not is_robot(request.headers.get("user-agent")):
         counter: InterestCounter = request.app.state.interest
         try:

@@ -235,6 +235,9 @@ def interpret(
                 unreached.add(str(item["url"]))
             result.skipped += 1
             result.problems.append(ParseProblem(source.id, f"{item['url']}: {item['reason']}"))
+    # pages arrive in whatever order the downloads finish (and cached ones first): one
+    # order for the same site, so a crawl's records are stored the same way every time
+    result.events.sort(key=lambda event: (event.uid, str(event.recurrence_id or "")))
     if not result.events and source.kind != "tribe":
         raise NothingFound(_empty_reason(source, stats, result))
     missing = unreached | ({str(x["url"]) for x in stats.listed} - reached)

@@ -6,21 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import Engine
 
 from api.app import create_app
 from api.options import PublishOptions
 from tests.conftest import config_for, write_sources
 
 
-def test_the_publisher_serves_pages_without_the_forms_app(tmp_path: Path) -> None:
+def test_the_publisher_serves_pages_without_the_forms_app(tmp_path: Path, engine: Engine) -> None:
     options = PublishOptions(
         base_url=None, export_version_max_age=0, tile_url="", tile_attribution=""
     )
     config = config_for(write_sources(tmp_path / "sources.yaml", []))
-    client = TestClient(
-        create_app(options=options, config=config, engine=create_engine("sqlite://"))
-    )
+    client = TestClient(create_app(options=options, config=config, engine=engine))
     page = client.get("/regio")
     assert page.status_code == 200 and "twente" in page.text
     assert 'action="/logout"' not in page.text  # no login state without the forms app

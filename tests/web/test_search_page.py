@@ -170,9 +170,15 @@ def test_error_pages_in_both_languages_and_in_the_embed(site: TestClient) -> Non
     assert "Error code 404" in missing.text
     wrong_method = site.post("/", headers=html)
     assert wrong_method.status_code == 405 and "Dat kan hier niet" in wrong_method.text
+    # the iframe's own parameters are explained inside it (api/embed.py), in its language
     framed = site.get("/embed/list", params={"limit": 100, "lang": "en"}, headers=html)
-    assert framed.status_code == 422 and "That did not work" in framed.text
+    assert framed.status_code == 422 and "This list cannot be shown" in framed.text
+    assert "<code>limit</code>" in framed.text
     assert 'class="site-header"' not in framed.text and '<base target="_top">' in framed.text
+    # any other error under /embed/ is the bare error page, also without the site's frame
+    gone = site.get("/embed/nope", params={"lang": "en"}, headers=html)
+    assert gone.status_code == 404 and "Error code 404" in gone.text
+    assert 'class="site-header"' not in gone.text and '<base target="_top">' in gone.text
     assert site.get("/api/events/nope", headers=html).json()["detail"]
 
 
