@@ -131,6 +131,7 @@ def generate(
             "registration_url": None,
             "organizer_name": source_name,
             "organizer_url": None,
+            "organizer_email": None,
             "activity_type": activity_type,
             "sectors": sectors,
             "phases": rng.sample(PHASES, k=rng.choice((1, 2))),
