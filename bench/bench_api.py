@@ -41,12 +41,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import Engine, create_engine, insert, text, update
+from sqlalchemy import Engine, MetaData, Table, create_engine, insert, text, update
 from sqlmodel import Session, col, select
 
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
-from aggregator.models import Event, Source, SourceRecord
+from aggregator.models import Event, Source
 from aggregator.query import longest_duration, select_page
 from api.params import build_filters
 from bench.synthetic import SOURCES, generate
@@ -130,16 +130,26 @@ def load(engine: Engine, config: AppConfig, today: date) -> float:
     batch_events: list[dict] = []  # type: ignore[type-arg]
     batch_records: list[dict] = []  # type: ignore[type-arg]
 
+    # the tables as the first schema has them (not as the models are now)
+    tables = MetaData()
+    event_table = Table("event", tables, autoload_with=engine)
+    record_table = Table("sourcerecord", tables, autoload_with=engine)
+
     def flush() -> None:
         with engine.begin() as connection:
-            connection.execute(insert(Event.__table__), batch_events)  # type: ignore[attr-defined]
-            connection.execute(insert(SourceRecord.__table__), batch_records)  # type: ignore[attr-defined]
+            connection.execute(insert(event_table), batch_events)
+            connection.execute(insert(record_table), batch_records)
         batch_events.clear()
         batch_records.clear()
 
+    # the load goes into the first schema (the later migrations then index it in bulk):
+    # only the columns that schema has
+    columns = set(event_table.c.keys())
+    # sourcerecord.data (the raw record) exists until migration 0008 and may not be null
+    raw_data = "data" in record_table.c
     for event, record in generate(EVENTS, regions=config.regions, today=today):
-        batch_events.append(event)
-        batch_records.append(record)
+        batch_events.append({k: v for k, v in event.items() if k in columns})
+        batch_records.append({**record, "data": {}} if raw_data else record)
         if len(batch_events) >= 5000:
             flush()
     if batch_events:
