@@ -44,6 +44,9 @@ SLACK = 2.0
 HOLDERS = text(
     "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
     " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'agenda-scheduler%'"
+    # pg_locks is the whole server's: only this test's database (another session's test,
+    # or CI, may run schedulers on the same server at the same time)
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
 CLAIMS = text("SELECT source_id, last_attempt_at, last_finished_at FROM source_schedule")
 RUNS = text(
