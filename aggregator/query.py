@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection, Text, and_, cast, func, or_, text, type_coerce
 from sqlalchemy.orm import defer
@@ -37,6 +37,9 @@ from aggregator.models import Event, Source, SourceRecord
 from aggregator.proximity import GeoPoint, bounding_box
 
 SortOrder = Literal["date", "distance", "relevance"]
+
+
+_R = TypeVar("_R")
 
 
 @dataclass(slots=True)
@@ -491,10 +494,16 @@ def event_stamps(
             continue
         modified, sequence = versions[event_id]
         kept = records.get(event_id, [])
-        live = [(source, url) for source, url, alive in kept if alive]
-        provenance = tuple(live or [(source, url) for source, url, _ in kept])
+        shown = live_or_all(kept, lambda record: record[2])
+        provenance = tuple((source, url) for source, url, _ in shown)
         stamps.append(EventStamp(event_id, modified, int(sequence), provenance))
     return stamps
+
+
+def live_or_all(records: list[_R], is_live: Callable[[_R], bool]) -> list[_R]:
+    """An event's live records, or all of them when none is live: an event removed at
+    every source keeps its last records, so its provenance still shows."""
+    return [record for record in records if is_live(record)] or records
 
 
 def attach_provenance(*, session: Session, page: EventPage) -> None:
@@ -518,8 +527,7 @@ def attach_provenance(*, session: Session, page: EventPage) -> None:
         for record in records:
             page.records.setdefault(record.event_id, []).append(record)
     for event_id, kept in page.records.items():
-        live = [r for r in kept if r.removed_at is None]
-        page.records[event_id] = live or kept
+        page.records[event_id] = live_or_all(kept, lambda record: record.removed_at is None)
     source_ids = {r.source_id for rs in page.records.values() for r in rs}
     if source_ids:
         for source in session.exec(select(Source).where(col(Source.id).in_(source_ids))):

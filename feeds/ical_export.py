@@ -21,7 +21,7 @@ import icalendar
 from aggregator.config import Regions
 from aggregator.localtime import LOCAL_TZ
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.query import EventFilters, EventStamp, StoreSnapshot
+from aggregator.query import EventFilters, EventPage, EventStamp, StoreSnapshot
 from crawlers.html_text import html_to_text
 from feeds.jsonld import event_page_url, organizer_email, organizer_web
 from feeds.location import location_text
@@ -381,6 +381,16 @@ def source_labels(
     }
 
 
+def _stamp_of(event: Event, records: list[SourceRecord]) -> EventStamp:
+    """The stamp of a loaded event (as ``StoreSnapshot.stamps`` reads it from the store)."""
+    return EventStamp(
+        event.id,
+        event.last_modified,
+        int(event.sequence),
+        tuple((record.source_id, record.url) for record in records),
+    )
+
+
 def render_ics_from_store(
     snapshot: StoreSnapshot,
     filters: EventFilters,
@@ -396,43 +406,33 @@ def render_ics_from_store(
     """The calendar of the events matching ``filters``, rendering only the events whose
     stamp ``cache`` has not seen; the same bytes as :func:`render_ics` on those events."""
     labels = source_labels(snapshot.source_names())
-    texts: list[bytes | None]
-    if not len(cache):  # nothing rendered yet (a fresh process): no stamps needed
-        page = snapshot.events(filters, regions, paginate=False)
-        texts = []
-        fresh: list[tuple[Hashable, bytes]] = []
-        for event in page.items:
-            records = page.records.get(event.id, [])
-            stamp = EventStamp(
-                event.id,
-                event.last_modified,
-                int(event.sequence),
-                tuple((r.source_id, r.url) for r in records),
-            )
-            text = vevent_bytes(event, records, page.sources, base_url=base_url)
-            texts.append(text)
-            fresh.append((stamp_key(stamp, labels, base_url), text))
-        cache.put_many(fresh)
-    else:
+    page: EventPage | None = None
+    if len(cache):
         stamps = snapshot.stamps(filters, regions)
-        keys = [stamp_key(stamp, labels, base_url) for stamp in stamps]
-        texts = cache.get_many(keys)
-        missing = [i for i, text in enumerate(texts) if text is None]
-        if missing:
+    else:  # a fresh process has nothing to reuse: load everything at once, no stamps first
+        page = snapshot.events(filters, regions, paginate=False)
+        stamps = [_stamp_of(event, page.records.get(event.id, [])) for event in page.items]
+    keys = [stamp_key(stamp, labels, base_url) for stamp in stamps]
+    texts = cache.get_many(keys)
+    missing = [i for i, text in enumerate(texts) if text is None]
+    if missing:
+        if page is None:
             page = snapshot.events_by_id([stamps[i].id for i in missing])
-            rendered = {
-                event.id: vevent_bytes(
-                    event, page.records.get(event.id, []), page.sources, base_url=base_url
-                )
-                for event in page.items
-            }
-            fresh = []
-            for i in missing:
-                found = rendered.get(stamps[i].id)
-                if found is not None:  # gone between the two reads: left out
-                    texts[i] = found
-                    fresh.append((keys[i], found))
-            cache.put_many(fresh)
+        wanted = {stamps[i].id for i in missing}
+        rendered = {
+            event.id: vevent_bytes(
+                event, page.records.get(event.id, []), page.sources, base_url=base_url
+            )
+            for event in page.items
+            if event.id in wanted
+        }
+        fresh = []
+        for i in missing:
+            found = rendered.get(stamps[i].id)
+            if found is not None:  # gone between the two reads: left out
+                texts[i] = found
+                fresh.append((keys[i], found))
+        cache.put_many(fresh)
     head = _calendar_head(
         calendar_name=calendar_name,
         calendar_description=calendar_description,
