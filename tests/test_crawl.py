@@ -121,9 +121,9 @@ def test_list_detail_pagination_robots_404_and_slow_page(site: HTTPServer, tmp_p
     for slug in DETAILS:
         serve_file(site, f"/agenda/{slug}.html", OVERSTAP / "agenda" / f"{slug}.html", "text/html")
 
-    started = time.monotonic()
+    # the slow page is cut off by the 1 s timeout (the "timed out" problem below), not
+    # waited for: no wall-clock bound here, it would only measure the machine's load
     result = crawl(source("jsonld", site.url_for("/agenda.html")), options(tmp_path, timeout=1.0))
-    assert time.monotonic() - started < 30
     urls = sorted(e.uid.rsplit("/", 1)[1] for e in result.events)
     assert urls == sorted(f"{slug}.html" for slug in DETAILS)
     reasons = " | ".join(p.reason for p in result.problems)
