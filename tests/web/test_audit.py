@@ -11,18 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
-from agenda.web import create_app
-from aggregator.db import make_engine
 from aggregator.localtime import today_local
-from tests.conftest import DatabaseTemplates, config_for
+from tests.conftest import DatabaseTemplates
 from tests.web.audit import assert_axe_clean, assert_nu_clean, axe_violations, nu_errors
-from tests.web.conftest import add_user, web_settings
-from tests.web.public_samples import KEY, public_seed, public_sources  # noqa: F401
+from tests.web.conftest import add_user
+from tests.web.public_samples import public_sources  # noqa: F401 (a fixture)
 
 # browser: test_browser's Chromium fixture, asked for by name below
-from tests.web.test_browser import ADMIN, CHROMIUM, SCREENSHOTS, _free_port, browser, serving  # noqa: F401
-from tests.web.test_public_browser import SERIES, _tiles_load
+from tests.web.test_browser import ADMIN, CHROMIUM, SCREENSHOTS, browser  # noqa: F401
+from tests.web.test_public_browser import _tiles_load, public_site
 
 _BAD = (
     "<!doctype html><html><head><title>x</title></head><body>"
@@ -72,7 +71,7 @@ DESKTOP = {"width": 1280, "height": 900}
 EDITOR = ("redactie@twente.example", "correct horse battery")
 
 
-def _mark_removed_and_past(engine: Any) -> dict[str, str]:
+def _mark_removed_and_past(engine: Engine) -> dict[str, str]:
     """Make one confirmed event removed and another past, for their pages' states."""
     from sqlalchemy import text
 
@@ -98,6 +97,13 @@ def _mark_removed_and_past(engine: Any) -> dict[str, str]:
     return {"removed": removed, "past": past}
 
 
+def _prepare(engine: Engine) -> dict[str, str]:
+    """A removed and a past event, an admin and a Twente editor."""
+    add_user(engine, ADMIN[0], "admin", password=ADMIN[1])
+    add_user(engine, EDITOR[0], "editor", region="twente", password=EDITOR[1])
+    return _mark_removed_and_past(engine)
+
+
 @pytest.fixture(scope="module")
 def audited_site(
     tmp_path_factory: pytest.TempPathFactory,
@@ -105,29 +111,10 @@ def audited_site(
     public_sources: Path,  # noqa: F811
 ) -> Iterator[dict[str, Any]]:
     """One uvicorn server for the whole audit: the public samples (a series, a cancelled,
-    a removed and a past event), an admin and a Twente editor, one pending submission."""
+    a removed and a past event), an admin and a Twente editor."""
     tmp = tmp_path_factory.mktemp("audit-live")
-    config = config_for(public_sources)
-    url = database_templates.copy("sqlite", tmp, KEY, public_seed(public_sources))
-    engine = make_engine(url)
-    states = _mark_removed_and_past(engine)
-    add_user(engine, ADMIN[0], "admin", password=ADMIN[1])
-    add_user(engine, EDITOR[0], "editor", region="twente", password=EDITOR[1])
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(settings=web_settings(AGENDA_BASE_URL=base), config=config, engine=engine)
-    with serving(app, port):
-        import httpx
-
-        items = httpx.get(f"{base}/api/events?from=2027-01-01&per_page=200").json()["items"]
-        yield {
-            "base": base,
-            "series": next(e["id"] for e in items if e["title"] == SERIES),
-            "cancelled": next(e["id"] for e in items if e["status"] == "cancelled"),
-            "online": next(e["id"] for e in items if e["attendance"] == "online"),
-            **states,
-        }
-    engine.dispose()
+    with public_site(tmp, database_templates, public_sources, _prepare) as site:
+        yield site
 
 
 def _public_pages(site: dict[str, Any]) -> dict[str, str]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from agenda.web import create_app
 from aggregator.db import make_engine
@@ -59,6 +61,38 @@ def _tile_png() -> bytes:
     )
 
 
+@contextmanager
+def public_site(
+    tmp: Path,
+    database_templates: DatabaseTemplates,
+    sources: Path,
+    prepare: Callable[[Engine], dict[str, str]] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """A real uvicorn server with the public samples (a copy of their database in ``tmp``,
+    first changed by ``prepare``, whose answer joins the result): its base URL and the ids
+    of a series, a cancelled and an online event."""
+    config = config_for(sources)
+    engine = make_engine(database_templates.copy("sqlite", tmp, KEY, public_seed(sources)))
+    extra = prepare(engine) if prepare else {}
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = create_app(settings=web_settings(AGENDA_BASE_URL=base), config=config, engine=engine)
+    try:
+        with serving(app, port):
+            import httpx
+
+            items = httpx.get(f"{base}/api/events?from=2027-01-01&per_page=200").json()["items"]
+            yield {
+                "base": base,
+                "series": next(e["id"] for e in items if e["title"] == SERIES),
+                "cancelled": next(e["id"] for e in items if e["status"] == "cancelled"),
+                "online": next(e["id"] for e in items if e["attendance"] == "online"),
+                **extra,
+            }
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def site(
     tmp_path_factory: pytest.TempPathFactory,
@@ -66,24 +100,10 @@ def site(
     public_sources: Path,  # noqa: F811
 ) -> Iterator[dict[str, Any]]:
     """A real uvicorn server with the public samples, and a few of their event ids."""
-    tmp = tmp_path_factory.mktemp("public-live")
-    config = config_for(public_sources)
-    url = database_templates.copy("sqlite", tmp, KEY, public_seed(public_sources))
-    engine = make_engine(url)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(settings=web_settings(AGENDA_BASE_URL=base), config=config, engine=engine)
-    with serving(app, port):
-        import httpx
-
-        items = httpx.get(f"{base}/api/events?from=2027-01-01&per_page=200").json()["items"]
-        yield {
-            "base": base,
-            "series": next(e["id"] for e in items if e["title"] == SERIES),
-            "cancelled": next(e["id"] for e in items if e["status"] == "cancelled"),
-            "online": next(e["id"] for e in items if e["attendance"] == "online"),
-        }
-    engine.dispose()
+    with public_site(
+        tmp_path_factory.mktemp("public-live"), database_templates, public_sources
+    ) as s:
+        yield s
 
 
 def _page(request: pytest.FixtureRequest, viewport: dict[str, int], **options: Any) -> Any:
