@@ -38,8 +38,8 @@ chromium:
 test-browser: setup
 	$(VENV)/bin/python -m pytest -m browser
 
-## audit: the page audit (axe-core WCAG 2.1 AA at 1280 and 390 px, the Nu HTML checker) on
-## every public page, then Lighthouse (mobile) on /, a search and an event page: four scores each
+## audit: the page audit (axe-core WCAG 2.1 AA at 1280 and 390 px, the Nu HTML checker, a
+## screenshot of each) on every public and editor page and /docs, /redoc, then Lighthouse (mobile) on /, a search and an event page: four scores each
 audit: setup
 	test -d tests/js/node_modules/lighthouse || (cd tests/js && npm ci --no-audit --no-fund)
 	$(VENV)/bin/python -m pytest -n 0 -q tests/web/test_audit.py tests/web/test_public_browser.py

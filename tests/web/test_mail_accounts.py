@@ -245,7 +245,9 @@ def test_dashboard_shows_the_editors_region(client: TestClient, harvested: Engin
     api_count = next(s for s in client.get("/api/sources").json() if s["id"] == "twente")
     assert api_count["events"] > 0
     assert f"<td>{api_count['events']}</td>" in sources
-    assert client.get("/en/dashboard").status_code == 200
+    assert "<td>gezond</td>" in sources  # the state in the page's language
+    english = client.get("/en/dashboard")
+    assert english.status_code == 200 and "<td>healthy</td>" in english.text
 
 
 def test_a_moderators_edits_survive_a_login_that_has_gone(
