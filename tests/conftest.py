@@ -25,7 +25,8 @@ PostgreSQL
 
 Rules for new tests
     Take ``engine`` (or ``seeded_engine`` for data many tests read) rather than migrating a
-    database yourself; put read-only data in a seeded template, not in a per-test harvest;
+    database yourself; put read-only data in a seeded template, not in a per-test harvest,
+    and let tests that only read share one copy per module (``read_only_engine``);
     run the CLI in-process (``tests.cli.run_cli``), keeping real child processes for the
     few tests of the console script itself; no sleeps.
 
@@ -269,6 +270,42 @@ def seeded_engine(database_copy: Callable[..., str]) -> Iterator[Callable[[str, 
     yield make
     for made in engines:
         made.dispose()
+
+
+@pytest.fixture(scope="module")
+def _module_copies(
+    database_templates: DatabaseTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[tuple[str, str], tuple[Engine, str]]]:
+    """The copies ``read_only_engine`` made for this module: (backend, key) -> (engine, url)."""
+    copies: dict[tuple[str, str], tuple[Engine, str]] = {}
+    yield copies
+    for (backend, _key), (made, url) in copies.items():
+        made.dispose()
+        if backend == "postgres":
+            database_templates.drop(url)
+
+
+@pytest.fixture
+def read_only_engine(
+    backend: str,
+    database_templates: DatabaseTemplates,
+    tmp_path_factory: pytest.TempPathFactory,
+    _module_copies: dict[tuple[str, str], tuple[Engine, str]],
+) -> Callable[[str, Seed], Engine]:
+    """A function ``(key, seed) -> engine`` on one copy that all tests of the module share.
+
+    For tests that only read: the copy of the seeded template is made once per module and
+    backend instead of per test. A test that writes takes ``seeded_engine`` instead.
+    """
+
+    def make(key: str, seed: Seed) -> Engine:
+        if (backend, key) not in _module_copies:
+            folder = tmp_path_factory.mktemp("read-only")
+            url = database_templates.copy(backend, folder, key, seed)
+            _module_copies[backend, key] = (make_engine(url), url)
+        return _module_copies[backend, key][0]
+
+    return make
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import icalendar
 import pytest
@@ -19,6 +18,7 @@ from aggregator.models import Event, SourceRecord
 from aggregator.proximity import NearError, parse_near
 from tests.conftest import config_for, write_sources
 from tests.publishing_data import Spec, build_event, event_id, keys
+from tests.publishing_data import seed as publishing_seed
 
 pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
 
@@ -41,9 +41,31 @@ def engine(published_engine: Engine) -> Engine:
     return published_engine
 
 
+@pytest.fixture(scope="module")
+def _shared_clients() -> dict[Engine, TestClient]:
+    """The clients of the read-only copies (one per backend), made once per module."""
+    return {}
+
+
 @pytest.fixture
-def client(engine, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
-    config = config_for(write_sources(tmp_path / "sources.yaml", []))
+def client(  # type: ignore[no-untyped-def]
+    request: pytest.FixtureRequest,
+    read_only_engine,
+    _shared_clients: dict[Engine, TestClient],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> TestClient:
+    """A client of the publishing data; tests that ask for ``engine`` (they write) get their own."""
+    if "engine" in request.fixturenames:
+        return _client_of(request.getfixturevalue("engine"), tmp_path_factory)
+    shared = read_only_engine("publishing-data", publishing_seed)
+    if shared not in _shared_clients:
+        _shared_clients[shared] = _client_of(shared, tmp_path_factory)
+    return _shared_clients[shared]
+
+
+def _client_of(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    folder = tmp_path_factory.mktemp("search-api")
+    config = config_for(write_sources(folder / "sources.yaml", []))
     return TestClient(create_app(settings=Settings(), config=config, engine=engine))
 
 
@@ -126,7 +148,7 @@ def test_full_text(client, q, expected) -> None:  # type: ignore[no-untyped-def]
     assert expected <= result <= expected | stemmed
 
 
-def test_full_text_ranks_title_hits_first(client, engine) -> None:  # type: ignore[no-untyped-def]
+def test_full_text_ranks_title_hits_first(client) -> None:  # type: ignore[no-untyped-def]
     # "onderwijs" is in several titles and descriptions; "matching" only in one title
     body = search(client, q="onderwijsbanenmarkt")
     assert keys(body["items"]) == ["amsterdam-banenmarkt"]
