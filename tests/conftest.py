@@ -45,16 +45,21 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from sqlalchemy import Engine, create_engine, make_url, text
 
+from agenda.settings import Settings
 from aggregator import accounts
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from config import bundled
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 DATA = Path(__file__).parent / "data"
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -314,6 +319,45 @@ def published_engine(seeded_engine: Callable[[str, Seed], Engine]) -> Engine:
     from tests.publishing_data import seed
 
     return seeded_engine("publishing-data", seed)
+
+
+@pytest.fixture(scope="module")
+def _published_clients() -> dict[Engine, object]:
+    """The module's clients of shared read-only copies (one per backend)."""
+    return {}
+
+
+@pytest.fixture
+def published_client(
+    request: pytest.FixtureRequest,
+    read_only_engine: Callable[[str, Seed], Engine],
+    _published_clients: dict[Engine, object],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Settings], TestClient]:
+    """A function ``(settings) -> client`` of the app on the stored events of publishing_data.
+
+    A test that asks for ``engine`` (it writes) gets a client of its own copy; the others
+    share one copy and one client per module and backend, so a module passes one settings.
+    """
+    from fastapi.testclient import TestClient
+
+    from agenda.web import create_app
+    from tests.publishing_data import seed
+
+    def client_of(engine: Engine, settings: Settings) -> TestClient:
+        folder = tmp_path_factory.mktemp("published")
+        config = config_for(write_sources(folder / "sources.yaml", []))
+        return TestClient(create_app(settings=settings, config=config, engine=engine))
+
+    def make(settings: Settings) -> TestClient:
+        if "engine" in request.fixturenames:
+            return client_of(request.getfixturevalue("engine"), settings)
+        shared = read_only_engine("publishing-data", seed)
+        if shared not in _published_clients:
+            _published_clients[shared] = client_of(shared, settings)
+        return _published_clients[shared]  # type: ignore[return-value]
+
+    return make
 
 
 @pytest.fixture

@@ -11,14 +11,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agenda.settings import Settings
-from agenda.web import create_app
 from aggregator.distance import haversine_km
 from aggregator.fulltext import fts5_query, search_terms, tsquery
 from aggregator.models import Event, SourceRecord
 from aggregator.proximity import NearError, parse_near
-from tests.conftest import config_for, write_sources
 from tests.publishing_data import Spec, build_event, event_id, keys
-from tests.publishing_data import seed as publishing_seed
 
 pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
 
@@ -41,32 +38,10 @@ def engine(published_engine: Engine) -> Engine:
     return published_engine
 
 
-@pytest.fixture(scope="module")
-def _shared_clients() -> dict[Engine, TestClient]:
-    """The clients of the read-only copies (one per backend), made once per module."""
-    return {}
-
-
 @pytest.fixture
-def client(  # type: ignore[no-untyped-def]
-    request: pytest.FixtureRequest,
-    read_only_engine,
-    _shared_clients: dict[Engine, TestClient],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> TestClient:
-    """A client of the publishing data; tests that ask for ``engine`` (they write) get their own."""
-    if "engine" in request.fixturenames:
-        return _client_of(request.getfixturevalue("engine"), tmp_path_factory)
-    shared = read_only_engine("publishing-data", publishing_seed)
-    if shared not in _shared_clients:
-        _shared_clients[shared] = _client_of(shared, tmp_path_factory)
-    return _shared_clients[shared]
-
-
-def _client_of(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    folder = tmp_path_factory.mktemp("search-api")
-    config = config_for(write_sources(folder / "sources.yaml", []))
-    return TestClient(create_app(settings=Settings(), config=config, engine=engine))
+def client(published_client) -> TestClient:  # type: ignore[no-untyped-def]
+    """The app on the publishing data (shared by the tests that only read)."""
+    return published_client(Settings())
 
 
 def search(client: TestClient, **params) -> dict:  # type: ignore[no-untyped-def,type-arg]
