@@ -25,7 +25,8 @@ PostgreSQL
 
 Rules for new tests
     Take ``engine`` (or ``seeded_engine`` for data many tests read) rather than migrating a
-    database yourself; put read-only data in a seeded template, not in a per-test harvest;
+    database yourself; put read-only data in a seeded template, not in a per-test harvest,
+    and let tests that only read share one copy per module (``read_only_engine``);
     run the CLI in-process (``tests.cli.run_cli``), keeping real child processes for the
     few tests of the console script itself; no sleeps.
 
@@ -44,16 +45,21 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from sqlalchemy import Engine, create_engine, make_url, text
 
+from agenda.settings import Settings
 from aggregator import accounts
 from aggregator.config import AppConfig, load_config
 from aggregator.db import make_engine, upgrade
 from config import bundled
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 DATA = Path(__file__).parent / "data"
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -271,12 +277,87 @@ def seeded_engine(database_copy: Callable[..., str]) -> Iterator[Callable[[str, 
         made.dispose()
 
 
+@pytest.fixture(scope="module")
+def _module_copies(
+    database_templates: DatabaseTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[tuple[str, str], tuple[Engine, str]]]:
+    """The copies ``read_only_engine`` made for this module: (backend, key) -> (engine, url)."""
+    copies: dict[tuple[str, str], tuple[Engine, str]] = {}
+    yield copies
+    for (backend, _key), (made, url) in copies.items():
+        made.dispose()
+        if backend == "postgres":
+            database_templates.drop(url)
+
+
+@pytest.fixture
+def read_only_engine(
+    backend: str,
+    database_templates: DatabaseTemplates,
+    tmp_path_factory: pytest.TempPathFactory,
+    _module_copies: dict[tuple[str, str], tuple[Engine, str]],
+) -> Callable[[str, Seed], Engine]:
+    """A function ``(key, seed) -> engine`` on one copy that all tests of the module share.
+
+    For tests that only read: the copy of the seeded template is made once per module and
+    backend instead of per test. A test that writes takes ``seeded_engine`` instead.
+    """
+
+    def make(key: str, seed: Seed) -> Engine:
+        if (backend, key) not in _module_copies:
+            folder = tmp_path_factory.mktemp("read-only")
+            url = database_templates.copy(backend, folder, key, seed)
+            _module_copies[backend, key] = (make_engine(url), url)
+        return _module_copies[backend, key][0]
+
+    return make
+
+
 @pytest.fixture
 def published_engine(seeded_engine: Callable[[str, Seed], Engine]) -> Engine:
     """This test's copy of the stored events of tests/publishing_data.py (inserted once)."""
     from tests.publishing_data import seed
 
     return seeded_engine("publishing-data", seed)
+
+
+@pytest.fixture(scope="module")
+def _published_clients() -> dict[Engine, object]:
+    """The module's clients of shared read-only copies (one per backend)."""
+    return {}
+
+
+@pytest.fixture
+def published_client(
+    request: pytest.FixtureRequest,
+    read_only_engine: Callable[[str, Seed], Engine],
+    _published_clients: dict[Engine, object],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Settings], TestClient]:
+    """A function ``(settings) -> client`` of the app on the stored events of publishing_data.
+
+    A test that asks for ``engine`` (it writes) gets a client of its own copy; the others
+    share one copy and one client per module and backend, so a module passes one settings.
+    """
+    from fastapi.testclient import TestClient
+
+    from agenda.web import create_app
+    from tests.publishing_data import seed
+
+    def client_of(engine: Engine, settings: Settings) -> TestClient:
+        folder = tmp_path_factory.mktemp("published")
+        config = config_for(write_sources(folder / "sources.yaml", []))
+        return TestClient(create_app(settings=settings, config=config, engine=engine))
+
+    def make(settings: Settings) -> TestClient:
+        if "engine" in request.fixturenames:
+            return client_of(request.getfixturevalue("engine"), settings)
+        shared = read_only_engine("publishing-data", seed)
+        if shared not in _published_clients:
+            _published_clients[shared] = client_of(shared, settings)
+        return _published_clients[shared]  # type: ignore[return-value]
+
+    return make
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import feedparser
 import pytest
@@ -11,10 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from agenda.settings import Settings
-from agenda.web import create_app
 from aggregator.models import Event
 from feeds.jsonld import event_jsonld, jsonld_script
-from tests.conftest import config_for, write_sources
 from tests.publishing_data import SPECS, build_event
 
 FROM = {"from": "2027-01-01"}
@@ -28,10 +25,9 @@ def engine(published_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def client(engine, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
-    config = config_for(write_sources(tmp_path / "sources.yaml", []))
-    settings = Settings(AGENDA_BASE_URL=BASE)
-    return TestClient(create_app(settings=settings, config=config, engine=engine))
+def client(published_client) -> TestClient:  # type: ignore[no-untyped-def]
+    """The app on the publishing data (shared by the tests that only read)."""
+    return published_client(Settings(AGENDA_BASE_URL=BASE))
 
 
 def api_items(client: TestClient, **params) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]

@@ -139,10 +139,10 @@ def _expected(specs: list[Spec], q: str, ranked: bool, day: date | None) -> list
 
 @pytest.mark.parametrize("day", [None, date(2027, 3, 1)])
 def test_every_page_matches_a_plain_sort_of_all_matches(
-    seeded_engine: Callable[[str, Seed], Engine], day: date | None
+    read_only_engine: Callable[[str, Seed], Engine], day: date | None
 ) -> None:
     specs = _random_specs(400, seed_value=7)
-    engine = seeded_engine("ranking-400", lambda engine: seed(engine, specs))
+    engine = read_only_engine("ranking-400", lambda engine: seed(engine, specs))
     for q in QUERIES:
         for ranked in (True, False):
             expected = _expected(specs, q, ranked, day)

@@ -38,10 +38,9 @@ def engine(published_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def client(engine, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
-    config = config_for(write_sources(tmp_path / "sources.yaml", []))
-    settings = Settings(AGENDA_BASE_URL="https://agenda.example")
-    return TestClient(create_app(settings=settings, config=config, engine=engine))
+def client(published_client) -> TestClient:  # type: ignore[no-untyped-def]
+    """The app on the publishing data (shared by the tests that only read)."""
+    return published_client(Settings(AGENDA_BASE_URL="https://agenda.example"))
 
 
 def api_items(client: TestClient, **params) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import icalendar
 import pytest
@@ -12,12 +11,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agenda.settings import Settings
-from agenda.web import create_app
 from aggregator.distance import haversine_km
 from aggregator.fulltext import fts5_query, search_terms, tsquery
 from aggregator.models import Event, SourceRecord
 from aggregator.proximity import NearError, parse_near
-from tests.conftest import config_for, write_sources
 from tests.publishing_data import Spec, build_event, event_id, keys
 
 pytestmark = pytest.mark.both_backends  # the dialect matters: see tests/conftest.py
@@ -42,9 +39,9 @@ def engine(published_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def client(engine, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
-    config = config_for(write_sources(tmp_path / "sources.yaml", []))
-    return TestClient(create_app(settings=Settings(), config=config, engine=engine))
+def client(published_client) -> TestClient:  # type: ignore[no-untyped-def]
+    """The app on the publishing data (shared by the tests that only read)."""
+    return published_client(Settings())
 
 
 def search(client: TestClient, **params) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -126,7 +123,7 @@ def test_full_text(client, q, expected) -> None:  # type: ignore[no-untyped-def]
     assert expected <= result <= expected | stemmed
 
 
-def test_full_text_ranks_title_hits_first(client, engine) -> None:  # type: ignore[no-untyped-def]
+def test_full_text_ranks_title_hits_first(client) -> None:  # type: ignore[no-untyped-def]
     # "onderwijs" is in several titles and descriptions; "matching" only in one title
     body = search(client, q="onderwijsbanenmarkt")
     assert keys(body["items"]) == ["amsterdam-banenmarkt"]
