@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from aggregator.bulk_sql import table_of
 from aggregator.dedup import (
     PLACELESS,
     START_TOLERANCE,
@@ -30,6 +31,18 @@ from aggregator.dedup import (
 from aggregator.models import Event, SourceRecord
 
 BUCKETS_PER_QUERY = 900  # bound parameters of one statement stay far below every limit
+# what ``Fingerprint.from_fields`` reads of a record's fields: only these are extracted in
+# SQL, so a candidate costs a few short values instead of decoding its whole fields JSON
+FINGERPRINT_TEXT = (
+    "title",
+    "start_at",
+    "start_date",
+    "municipality_code",
+    "attendance",
+    "activity_type",
+    "location_name",
+    "organizer_name",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,9 @@ class Candidate:
     bucket: int
     place: str
     fingerprint: Fingerprint
+
+
+FINGERPRINT_FIELDS = (*FINGERPRINT_TEXT, "all_day", "sectors")
 
 
 def _lookups(probes: Iterable[Probe]) -> dict[tuple[str, ...] | None, set[int]]:
@@ -83,6 +99,7 @@ def _statement(shape: str) -> Any:
         conditions.append(place_col.like(CODED_ONLINE[0]))
     elif shape == "places":
         conditions.append(place_col.in_(bindparam("places", expanding=True)))
+    fields = table_of(SourceRecord).c.fields
     return (
         select(
             col(SourceRecord.id),
@@ -90,7 +107,9 @@ def _statement(shape: str) -> Any:
             col(SourceRecord.source_id),
             bucket_col,
             place_col,
-            col(SourceRecord.fields),
+            *(fields[name].as_string() for name in FINGERPRINT_TEXT),
+            fields["all_day"].as_boolean(),
+            fields["sectors"].as_json(),
         )
         .join(Event, col(Event.id) == col(SourceRecord.event_id))
         .where(*conditions)
@@ -124,9 +143,10 @@ def fetch_candidates(
                 places, buckets[at : at + BUCKETS_PER_QUERY], exclude_source
             )
             rows = session.execute(statement, params)
-            for record_id, event_id, source_id, bucket, place, fields in rows:
-                if record_id in found or not fields:
-                    continue
+            for record_id, event_id, source_id, bucket, place, *values in rows:
+                fields = dict(zip(FINGERPRINT_FIELDS, values, strict=True))
+                if record_id in found or not (fields["start_at"] or fields["start_date"]):
+                    continue  # no fields (a record stored before they were kept)
                 found[record_id] = Candidate(
                     record_id, event_id, source_id, bucket, place, Fingerprint.from_fields(fields)
                 )
