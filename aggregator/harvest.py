@@ -239,6 +239,8 @@ def _read_and_process(
             previous_fingerprint=started.previous_fingerprint,
         )
         done.fetched = read.fetched
+        if read.fetched is not None:
+            read.fetched.body = b""  # parsed: only its validators are kept (a 20 MB body too)
         outcome.http_status, outcome.bytes = read.http_status, read.bytes
         if read.result is None:
             outcome.outcome = "unchanged"

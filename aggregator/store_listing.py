@@ -409,33 +409,45 @@ class ListingStore:
         return grouped
 
     def _write_records(self) -> None:
-        new_rows, changed_rows, removed_rows, moved_rows = [], [], [], []
-        for record in self.stored.values():
-            if record.values is not None:
-                row = {
-                    **record.values,
-                    "uid": record.uid,
-                    "recurrence_id": record.recurrence_id,
-                    "event_id": record.event_id,
-                }
-                if record.id is None:
-                    new_rows.append({**row, "source_id": self.source_id, "first_seen": self.now})
-                else:
-                    changed_rows.append({**row, "id": record.id})
-            elif record.removed_now:
-                removed_rows.append({"id": record.id, "removed_at": self.now})
-            elif record.moved:
-                moved_rows.append(
-                    {
-                        "id": record.id,
-                        "uid": record.uid,
-                        "recurrence_id": record.recurrence_id,
-                        "content_hash": "",
-                    }
-                )
-        insert_rows(self.session, SourceRecord, new_rows)
-        for rows in (changed_rows, removed_rows, moved_rows):
+        """New, changed, removed and moved records, each kind in batches of rows built as
+        they are written (``bulk_sql``): no second copy of the listing's columns at once."""
+        stored = self.stored.values
+        insert_rows(
+            self.session,
+            SourceRecord,
+            (
+                {**self._row(r), "source_id": self.source_id, "first_seen": self.now}
+                for r in stored()
+                if r.values is not None and r.id is None
+            ),
+        )
+        changed = (
+            {**self._row(r), "id": r.id}
+            for r in stored()
+            if r.values is not None and r.id is not None
+        )
+        removed = (
+            {"id": r.id, "removed_at": self.now}
+            for r in stored()
+            if r.values is None and r.removed_now
+        )
+        moved = (
+            {"id": r.id, "uid": r.uid, "recurrence_id": r.recurrence_id, "content_hash": ""}
+            for r in stored()
+            if r.values is None and not r.removed_now and r.moved
+        )
+        for rows in (changed, removed, moved):
             update_by_id(self.session, SourceRecord, rows)
+
+    @staticmethod
+    def _row(record: Stored) -> dict[str, Any]:
+        assert record.values is not None
+        return {
+            **record.values,
+            "uid": record.uid,
+            "recurrence_id": record.recurrence_id,
+            "event_id": record.event_id,
+        }
 
 
 def _placeholder(event_id: str, title: str, now: datetime) -> dict[str, Any]:

@@ -24,17 +24,25 @@ RFC 5545 says (``crawlers.ical_rules``); the repairs of the text are in
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import icalendar
 from icalendar.prop import vDDDLists, vDDDTypes
 
-from crawlers.ical_content import CalendarText, ComponentText, decode_text, split_calendars
+from crawlers.ical_content import (
+    CalendarText,
+    ComponentText,
+    TextProblem,
+    content_value,
+    decode_text,
+    split_calendars,
+)
 from crawlers.ical_record import NO_END, property_value, recurrence_key
-from crawlers.ical_series import ParsedEvent, expand
+from crawlers.ical_series import ParsedEvent, expand, read_single
 from crawlers.ical_zones import DEFAULT_TZ, ZoneResolver, zone
-from crawlers.records import FeedError, ParseProblem, ParseResult, Window
+from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
 from crawlers.source import SourceConfig
 
 __all__ = ["DEFAULT_TZ", "decode_text", "parse"]
@@ -68,13 +76,41 @@ _DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 def parse(
     body: bytes, source: SourceConfig, *, now: datetime, window: Window | None = None
 ) -> ParseResult:
-    """Parse an iCalendar body into records; raise FeedError if it is not a usable calendar."""
+    """Parse an iCalendar body into records; raise FeedError if it is not a usable calendar.
+
+    Component by component: a VEVENT that is one event on its own (its UID in no other
+    VEVENT, no recurrence properties) becomes its record as soon as it is parsed, and its
+    parsed form and text are dropped; only the VEVENTs of series are held until the whole
+    file is read. A 50,000-event feed is so never one object tree.
+    """
     window = window or Window.around(now)
     text = decode_text(body)
     if "BEGIN:VCALENDAR" not in text[:4096].upper():
         snippet = text.lstrip()[:60].replace("\n", " ")
         raise FeedError(f"not an iCalendar file (no BEGIN:VCALENDAR); it starts with {snippet!r}")
     calendars, text_problems = split_calendars(text)
+    del text  # the components hold their lines (each block's until it is parsed)
+    result = _parse_calendars(calendars, text_problems, source, window, _lone_events(calendars))
+    if result is None:  # a lone UID that parsed equal to another's: read without the short cut
+        calendars, text_problems = split_calendars(decode_text(body))
+        result = _parse_calendars(calendars, text_problems, source, window, set())
+        assert result is not None
+    result.events.sort(key=lambda e: (_sort_key(e.start), e.uid, e.recurrence_id or ""))
+    return result
+
+
+def _parse_calendars(
+    calendars: list[CalendarText],
+    text_problems: list[TextProblem],
+    source: SourceConfig,
+    window: Window,
+    lone: set[int],
+) -> ParseResult | None:
+    """Records of the calendars; the blocks ``lone`` names (by id) are read on their own.
+
+    None when a lone block's parsed UID is also another VEVENT's (the text look-up in
+    :func:`_lone_events` could not tell): the caller reads the file again without ``lone``.
+    """
     result = ParseResult()
     for problem in text_problems:
         (result.warnings if problem.repaired else result.problems).append(
@@ -83,22 +119,81 @@ def parse(
     result.truncated = any(not calendar.complete for calendar in calendars)
     found = 0
     components: list[ParsedEvent] = []
+    singles = _Singles(source, window)
     for calendar in calendars:
         floating, x_wr = _floating_zone(calendar, source, result)
-        components.extend(_read_components(calendar, source, floating, x_wr, result))
+        components.extend(_read_components(calendar, source, floating, x_wr, result, lone, singles))
         found += sum(1 for c in calendar.components if c.name == "VEVENT")
     # one UID is one series across the whole file, also when a producer concatenated
     # several VCALENDARs (per-event downloads, a master and its override in two blocks)
     usable = _latest_versions(components)
+    if singles.uids & {component.uid for component in usable}:
+        return None
     expand(usable, source, window, result)
-    if found and not usable:
+    result.events.extend(singles.events)
+    result.problems.extend(singles.problems)
+    if found and not usable and not singles.count:
         first = result.problems[0] if result.problems else None
         raise FeedError(
             f"none of the {found} VEVENT(s) can be read"
             + (f"; first problem: {first}" if first else "")
         )
-    result.events.sort(key=lambda e: (_sort_key(e.start), e.uid, e.recurrence_id or ""))
     return result
+
+
+# The properties that make a VEVENT part of a series (read from the text, before parsing).
+_SERIES_PROPERTIES = frozenset({"RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "EXRULE"})
+
+
+def _property_name(line: str) -> str:
+    return line.split(":", 1)[0].split(";", 1)[0].strip().upper()
+
+
+_TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
+
+
+def _uid_key(line: str) -> str:
+    """The UID of a ``UID`` content line as icalendar reads it (TEXT escapes undone, stripped)."""
+    value = content_value(line)
+    return _TEXT_ESCAPE.sub(lambda m: "\n" if m[1] in "nN" else m[1], value).strip()
+
+
+def _lone_events(calendars: list[CalendarText]) -> set[int]:
+    """The VEVENT blocks (by id) that are one event each: a UID line of their own that no
+    other VEVENT of the file has, and no recurrence property (a look at the text only)."""
+    uids: dict[str, list[int]] = {}
+    for calendar in calendars:
+        for block in calendar.components:
+            if block.name != "VEVENT" or not block.complete:
+                continue
+            lines = block.lines[1:]
+            names = [_property_name(line) for line in lines]
+            uid_lines = [line for line, name in zip(lines, names, strict=True) if name == "UID"]
+            key = _uid_key(uid_lines[0]) if len(uid_lines) == 1 else ""
+            if not key or _SERIES_PROPERTIES.intersection(names) or block.nested():
+                key = ""  # read with the rest (a series, a VALARM, no or two UIDs)
+            uids.setdefault(key, []).append(id(block))
+    return {ids[0] for key, ids in uids.items() if key and len(ids) == 1}
+
+
+class _Singles:
+    """The records of lone VEVENTs, read as each is parsed (see :func:`parse`)."""
+
+    def __init__(self, source: SourceConfig, window: Window) -> None:
+        self.source, self.window = source, window
+        self.events: list[RawEvent] = []
+        self.problems: list[ParseProblem] = []
+        self.uids: set[str] = set()
+        self.count = 0
+
+    def read(self, component: ParsedEvent) -> None:
+        """The record of one lone VEVENT (when inside the window), as expansion reads it."""
+        self.count += 1
+        self.uids.add(component.uid)
+        found = ParseResult()
+        read_single(component, self.source, self.window, found)
+        self.events.extend(found.events)
+        self.problems.extend(found.problems)
 
 
 def _sort_key(value: date) -> datetime:
@@ -139,22 +234,21 @@ def _read_components(
     floating: tzinfo,
     x_wr: str | None,
     result: ParseResult,
+    lone: set[int],
+    singles: _Singles,
 ) -> list[ParsedEvent]:
-    """Parse the VTIMEZONEs and VEVENTs of one calendar, each on its own."""
+    """Parse the VTIMEZONEs, then the VEVENTs of one calendar, each on its own.
+
+    A lone VEVENT (``lone``, see :func:`_lone_events`) goes to ``singles`` as soon as it is
+    prepared; the others are returned for expansion.
+    """
     vtimezones: dict[str, Any] = {}
-    events: list[tuple[ComponentText, Any]] = []
     for block in calendar.components:
-        if not block.complete or block.name not in {"VEVENT", "VTIMEZONE"}:
-            continue
-        component = _component(block, source, result)
-        if component is None:
-            continue
-        if block.name == "VTIMEZONE":
-            tzid = str(component.get("TZID") or "")
+        if block.complete and block.name == "VTIMEZONE":
+            component = _component(block, source, result)
+            tzid = str(component.get("TZID") or "") if component is not None else ""
             if tzid:
                 vtimezones[tzid] = component
-        else:
-            events.append((block, component))
     definitions: dict[str, tzinfo | None] = {}
 
     def defined_zone(tzid: str) -> tzinfo | None:
@@ -171,14 +265,25 @@ def _read_components(
 
     resolver = ZoneResolver(defined_zone=defined_zone, floating=floating)
     prepared: list[ParsedEvent] = []
-    for block, event in events:
+    for block in calendar.components:
+        if not block.complete or block.name != "VEVENT":
+            continue
+        event = _component(block, source, result)
+        block.lines = []  # parsed: its text is no longer needed (nor kept)
+        if event is None:
+            continue
         try:
-            prepared.append(_prepare(event, block.line, resolver, source, result))
-            prepared[-1].x_wr = x_wr
+            parsed = _prepare(event, block.line, resolver, source, result)
         except _Unusable as exc:
             result.problems.append(
                 ParseProblem(source.id, str(exc), line=block.line, uid=_uid_or_none(event))
             )
+            continue
+        parsed.x_wr = x_wr
+        if id(block) in lone:
+            singles.read(parsed)
+        else:
+            prepared.append(parsed)
     for tzid in sorted(resolver.unknown):
         result.warnings.append(
             ParseProblem(

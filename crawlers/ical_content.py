@@ -13,11 +13,13 @@ and the rest of the calendar goes on.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from crawlers.charset import decode_lenient
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# One physical line and its end (CRLF, CR or LF), or the last line without one.
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # RFC 5545 3.1: name = iana-token / x-name, made of ALPHA, DIGIT and "-".
 _CONTENT_LINE = re.compile(r"^[A-Za-z0-9-]+[;:]")
 # Components that live directly in a VCALENDAR; a BEGIN of one of them closes an open one.
@@ -111,20 +113,31 @@ def decode_text(body: bytes) -> str:
     return decode_lenient(body, folded=True)
 
 
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """Unfold the text into (first physical line number, content line); drop blank lines."""
-    result: list[tuple[int, str]] = []
-    for number, physical in enumerate(_LINE_BREAK.split(text), start=1):
+def _physical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """The text's lines with their numbers, one at a time (no list of the whole file)."""
+    for number, match in enumerate(_PHYSICAL_LINE.finditer(text), start=1):
+        yield number, match.group().rstrip("\r\n")
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Unfold the text into (first physical line number, content line); drop blank lines.
+
+    A generator: a 20 MB calendar is never held as a list of its lines besides its text.
+    """
+    pending: tuple[int, str] | None = None
+    for number, physical in _physical_lines(text):
         if physical.startswith("\ufeff"):  # the BOM of a second file concatenated to a first
             physical = physical[1:]
         if not physical.strip():
             continue
-        if physical[0] in " \t" and result:
-            first, previous = result[-1]
-            result[-1] = (first, previous + physical[1:])
+        if physical[0] in " \t" and pending is not None:
+            pending = (pending[0], pending[1] + physical[1:])
             continue
-        result.append((number, physical))
-    return result
+        if pending is not None:
+            yield pending
+        pending = (number, physical)
+    if pending is not None:
+        yield pending
 
 
 def split_calendars(text: str) -> tuple[list[CalendarText], list[TextProblem]]:
@@ -248,6 +261,12 @@ def _repaired_parameters(line: str, number: int, problems: list[TextProblem]) ->
         TextProblem(number, f"empty parameter removed: {head!r} read as {repaired!r}", True)
     )
     return repaired + line[head_end:]
+
+
+def content_value(line: str) -> str:
+    """The value of a content line: what follows the colon that ends its parameters."""
+    colon = _value_colon(line)
+    return line[colon + 1 :] if colon >= 0 else ""
 
 
 def _value_colon(line: str) -> int:

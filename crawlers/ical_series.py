@@ -69,7 +69,7 @@ def expand(
     series_components: dict[str | None, list[ParsedEvent]] = defaultdict(list)
     for group in by_uid.values():
         if len(group) == 1 and not any(name in group[0].event for name in _RECURRENCE):
-            _read_single(group[0], source, window, result)
+            read_single(group[0], source, window, result)
         else:
             series_components[group[0].x_wr].extend(group)
     for x_wr, group in series_components.items():
@@ -81,10 +81,10 @@ def _note(component: ParsedEvent, notes: list[str], source: SourceConfig, r: Par
         r.warnings.append(ParseProblem(source.id, note, component.line, component.uid))
 
 
-def _read_single(
+def read_single(
     component: ParsedEvent, source: SourceConfig, window: Window, result: ParseResult
 ) -> None:
-    """One non-recurring VEVENT: a record when it overlaps the window."""
+    """One non-recurring VEVENT: a record when it overlaps the window (problems to ``result``)."""
     event = component.event
     start: Any = property_value(event, "DTSTART")
     try:
