@@ -45,6 +45,11 @@ app.add_typer(users_app, name="users")
 # Piped or logged output (CI, cron, a service manager) gets room for the tables; a terminal
 # uses its own width.
 _PIPE_WIDTH = 160
+# How long uvicorn's supervisor waits for a web worker's answer to its health check (its
+# default is 5 s). A new worker answers only once it has imported `agenda.cli` again (the
+# spawned process re-imports the main module), which takes more than 5 s on a loaded
+# machine: the supervisor would kill and restart every worker, forever.
+WORKER_HEALTHCHECK_SECONDS = 60
 err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH)
 out = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
 
@@ -287,6 +292,7 @@ def _serve(app_to_serve: Any, host: str, port: int, settings: Settings, workers:
             FACTORY,
             factory=True,
             workers=workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             host=host,
             port=port,
             log_level="info",

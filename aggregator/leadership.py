@@ -23,9 +23,23 @@ from sqlmodel import Session
 log = logging.getLogger(__name__)
 
 # one lock per database and schema: tests (and staging) may share a server
-_TRY_LOCK = text(
-    "SELECT pg_try_advisory_lock(hashtextextended('overstap-agenda scheduler:' ||"
-    " current_database() || ':' || current_schema(), 0))"
+_KEY = (
+    "hashtextextended('overstap-agenda scheduler:' || current_database() || ':' ||"
+    " current_schema(), 0)"
+)
+_TRY_LOCK = text(f"SELECT pg_try_advisory_lock({_KEY})")
+# pg_locks shows a bigint advisory key as classid (high 32 bits), objid (low) and objsubid 1
+_HELD = (
+    "l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    f" AND ((l.classid::bigint << 32) | l.objid::bigint) = {_KEY}"
+)
+_STILL_HELD = text(
+    f"SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE {_HELD} AND l.pid = pg_backend_pid())"
+)
+_HOLDERS = text(
+    "SELECT l.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    f" WHERE {_HELD} ORDER BY l.pid"
 )
 # libpq keepalives: a holder whose machine vanished is noticed within about 25 s
 KEEPALIVES = {
@@ -80,19 +94,26 @@ class AdvisoryLockLeader:
         self._connection: Connection | None = None
 
     def hold(self) -> bool:
-        """Check that the lock connection still lives, or try to take the lock.
+        """Check that this session still holds the lock, or try to take the lock.
 
-        A failed check means the lock is lost (the server ended the session): this
-        process stops scheduling until it takes the lock again.
+        The check asks ``pg_locks`` whether the lock connection's own backend holds this
+        database's and schema's key, so a lock gone while the session lives (a
+        ``pg_advisory_unlock_all``, a pooler that moved the connection to another backend)
+        counts as lost, like a session the server ended: this process stops scheduling
+        until it takes the lock again.
         """
         if self._connection is not None:
             try:
-                self._connection.execute(text("SELECT 1"))
-                return True
+                held = bool(self._connection.execute(_STILL_HELD).scalar())
             except Exception as exc:  # any driver error: the session and its lock are gone
                 log.warning("scheduler lock connection lost: %s", exc)
                 self._drop()
                 return False
+            if held:
+                return True
+            log.warning("scheduler lock no longer held by this session")
+            self._drop()
+            return False
         try:
             connection = self._engine.connect()
         except Exception as exc:  # database unreachable: try again at the next poll
@@ -122,6 +143,14 @@ class AdvisoryLockLeader:
             except Exception:  # already broken: nothing more to close
                 log.debug("closing the broken lock connection failed", exc_info=True)
             self._connection = None
+
+
+def scheduler_holders(connection: Connection) -> list[tuple[int, str]]:
+    """The backends (pid, application name) holding the scheduler lock of the database and
+    schema ``connection`` is on: one while a process schedules, none between holders."""
+    if connection.dialect.name != "postgresql":
+        return []
+    return [(int(pid), str(name)) for pid, name in connection.execute(_HOLDERS)]
 
 
 def leadership_for(engine: Engine) -> Leadership:

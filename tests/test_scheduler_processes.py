@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from aggregator.db import upgrade
+from aggregator.leadership import scheduler_holders
 from tests.conftest import write_sources
 from tests.faultserver import ics_feed
 from tests.feedserver import Answer, feed_server
@@ -41,13 +42,6 @@ TICK = 0.2
 TAKEOVER_BOUND = 3.0  # seconds from SIGKILL to the other process holding the lock
 # A loaded machine (the test suite on two cores) claims a due source late by this much
 SLACK = 2.0
-HOLDERS = text(
-    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-    " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'agenda-scheduler%'"
-    # pg_locks is the whole server's: only this test's database (another session's test,
-    # or CI, may run schedulers on the same server at the same time)
-    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
 CLAIMS = text("SELECT source_id, last_attempt_at, last_finished_at FROM source_schedule")
 RUNS = text(
     "SELECT source_id, count(*) FROM harvestrun"
@@ -128,6 +122,7 @@ def test_two_processes_harvest_each_source_once_per_interval_and_hand_over(
         upgrade(postgres_url)  # migrated once, so both processes can start together
         claims: dict[str, set[float]] = defaultdict(set)  # claim times seen, per source
         ends: dict[tuple[str, float], float] = {}  # (source, claim time) -> when it ended
+        seen: list[list[tuple[int, str]]] = []  # the last look: (backend pid, application name)
 
         def holders() -> list[int]:
             """The scheduling process(es), and every claim made since the last look."""
@@ -137,7 +132,10 @@ def test_two_processes_harvest_each_source_once_per_interval_and_hand_over(
                         claims[source_id].add(at.timestamp())
                         if ended is not None and ended >= at:
                             ends[source_id, at.timestamp()] = ended.timestamp()
-                return [int(name.split()[-1]) for (name,) in connection.execute(HOLDERS)]
+                # this schema's lock only: other tests on the server hold their own
+                found = scheduler_holders(connection)
+            seen[:] = [found]
+            return [int(name.split()[-1]) for _, name in found]
 
         ports = [_free_port(), _free_port()]
         for i, port in enumerate(ports):
@@ -147,7 +145,7 @@ def test_two_processes_harvest_each_source_once_per_interval_and_hand_over(
 
         before = time.monotonic() + PHASE
         while time.monotonic() < before:
-            assert len(holders()) == 1  # exactly one process schedules at a time
+            assert len(holders()) == 1, seen[-1]  # exactly one process schedules at a time
             time.sleep(0.1)
         (leader,) = holders()
         other = next(p for p in processes if p.pid != leader)
@@ -159,7 +157,7 @@ def test_two_processes_harvest_each_source_once_per_interval_and_hand_over(
         takeover = time.monotonic() - killed
         after = time.monotonic() + PHASE
         while time.monotonic() < after:
-            assert holders() == [other.pid]
+            assert holders() == [other.pid], seen[-1]
             time.sleep(0.1)
         other.send_signal(signal.SIGTERM)
         other.wait(timeout=60)
