@@ -67,13 +67,15 @@ def make_fetcher(settings: Settings) -> Fetcher:
 
 
 def harvest_limits(settings: Settings) -> HarvestLimits:
-    """The bounds on sources harvested at once (HARVEST_CONCURRENCY, HARVEST_PER_HOST).
+    """The bounds on sources harvested at once (HARVEST_CONCURRENCY, _CRAWLS, _PER_HOST).
 
     Make one per process and share it: ``agenda harvest`` and the scheduler of ``agenda
     run`` both harvest through ``aggregator.harvest.harvest_many`` within it.
     """
     return HarvestLimits(
-        concurrency=settings.harvest_concurrency, per_host=settings.harvest_per_host
+        concurrency=settings.harvest_concurrency,
+        per_host=settings.harvest_per_host,
+        crawls=settings.harvest_crawls,
     )
 
 

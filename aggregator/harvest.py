@@ -26,10 +26,11 @@ from aggregator.pipeline import Pipeline
 from aggregator.removal_guard import Hold, check_listing
 from aggregator.store import StoreCounts, store_drafts, sync_sources
 from aggregator.submissions import with_approved_feeds
-from crawlers.crawl import CrawlOptions
+from crawlers.crawl import CrawlOptions, warm_up
 from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
 from crawlers.read import read_source, same_window_day
 from crawlers.records import FeedError, Window
+from crawlers.registry import source_kind
 from crawlers.source import SourceConfig
 
 log = logging.getLogger(__name__)
@@ -388,9 +389,14 @@ def harvest_many(
     collects the events created in this harvest (no SEQUENCE bumps for them).
     Returns the outcomes in the order of ``sources``; ``on_done`` is called with each as
     it is stored. SIGTERM or Ctrl-C records every begun run as interrupted, then re-raises.
+    Crawled sources take the crawl slots of ``limits`` and start at once, whatever their
+    place in the order (they wait on the politeness delays of their sites, not on the
+    CPU); the crawl process is started in the background before the first of them.
     """
     created = created_in_run if created_in_run is not None else set()
     batch = _Batch(sources, limits)
+    if any(batch.crawled):
+        warm_up(crawl_options)
 
     def read(index: int, started: _Started) -> _Processed:
         return _read_and_process(
@@ -441,9 +447,11 @@ class _Batch:
     def __init__(self, sources: Sequence[SourceConfig], limits: HarvestLimits) -> None:
         self.limits = limits
         self.hosts = [host_key(source) for source in sources]
+        self.crawled = [_is_crawled(source) for source in sources]
         self.waiting = list(range(len(sources)))
         # read ahead of the store at most this far: what waits to be stored stays bounded,
-        # yet a slow crawl in front (stored first) does not leave the other workers idle
+        # yet a slow crawl in front (stored first) does not leave the other workers idle;
+        # a crawl may run further ahead (its result is bounded by its max_pages)
         self.lookahead = 8 * limits.concurrency
         self.cursor = 0  # the index stored next
         self.begun: dict[int, _Started] = {}  # runs recorded as running, not yet stored
@@ -464,8 +472,9 @@ class _Batch:
                 index = self.limits.take_first(
                     self.waiting,
                     self.hosts.__getitem__,
-                    eligible=lambda i: i < self.cursor + self.lookahead,
+                    eligible=lambda i: self.crawled[i] or i < self.cursor + self.lookahead,
                     stop=self.stopping.is_set,
+                    crawled=self.crawled.__getitem__,
                 )
                 if index is None:
                     return
@@ -478,12 +487,14 @@ class _Batch:
                 except BaseException as exc:  # handed to the storing thread, raised there
                     result = exc
                 finally:
-                    self.limits.release(self.hosts[index])
+                    self.limits.release(self.hosts[index], crawl=self.crawled[index])
                 with self.ready:
                     self.results[index] = result
                     self.ready.notify_all()
 
-        count = min(self.limits.concurrency, len(self.waiting))
+        crawls = sum(self.crawled)
+        count = min(self.limits.concurrency, len(self.waiting) - crawls)
+        count += min(self.limits.crawls, crawls)
         self.threads = [threading.Thread(target=work, daemon=True) for _ in range(count)]
         for thread in self.threads:
             thread.start()
@@ -512,6 +523,14 @@ class _Batch:
         """Wait for the (finished) workers to exit."""
         for thread in self.threads:
             thread.join()
+
+
+def _is_crawled(source: SourceConfig) -> bool:
+    """Whether harvesting the source runs a crawl (a guarded source is one fetch, never crawled)."""
+    try:
+        return source_kind(source.kind).crawled and not source.guarded
+    except FeedError:  # an unknown kind: its read fails and says why
+        return False
 
 
 def harvest(

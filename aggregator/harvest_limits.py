@@ -1,8 +1,11 @@
-"""Bounds on concurrent harvesting: sources at once overall, and at once per host.
+"""Bounds on concurrent harvesting: sources at once overall, crawls at once, and per host.
 
 One :class:`HarvestLimits` is shared by every caller of a process (``agenda harvest``, the
 scheduler's jobs), so the bounds hold across them: different sites are read in parallel,
-while one site never sees more than ``per_host`` of its sources read at a time.
+while one site never sees more than ``per_host`` of its sources read at a time. Crawled
+sources have slots of their own (``crawls``): a crawl spends most of its time waiting for
+the politeness delay of its site in the crawl process, and must not keep the feeds, which
+need the CPU, waiting for a slot.
 Also here: the write lock that keeps the harvest's write transactions on one database one
 at a time (SQLite has a single writer; a deferred transaction that read before another
 connection wrote would fail with "database is locked" instead of waiting).
@@ -24,6 +27,7 @@ from crawlers.source import SourceConfig
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_PER_HOST = 1
+DEFAULT_CRAWLS = 8
 
 T = TypeVar("T")
 
@@ -40,22 +44,24 @@ def host_key(source: SourceConfig) -> str | None:
 
 @dataclass
 class HarvestLimits:
-    """At most ``concurrency`` sources harvested at once, at most ``per_host`` per site."""
+    """At once: ``concurrency`` fetched sources, ``crawls`` crawled ones, ``per_host`` a site."""
 
     concurrency: int = DEFAULT_CONCURRENCY
     per_host: int = DEFAULT_PER_HOST
+    crawls: int = DEFAULT_CRAWLS
     _busy: int = field(default=0, init=False, repr=False)
+    _crawling: int = field(default=0, init=False, repr=False)
     _hosts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
     _changed: threading.Condition = field(
         default_factory=threading.Condition, init=False, repr=False
     )
 
     def __post_init__(self) -> None:
-        if self.concurrency < 1 or self.per_host < 1:
+        if self.concurrency < 1 or self.per_host < 1 or self.crawls < 1:
             raise ValueError("harvest limits must be at least 1")
 
-    def _free(self, host: str | None) -> bool:
-        if self._busy >= self.concurrency:
+    def _free(self, host: str | None, crawl: bool) -> bool:
+        if (self._crawling >= self.crawls) if crawl else (self._busy >= self.concurrency):
             return False
         return host is None or self._hosts.get(host, 0) < self.per_host
 
@@ -66,31 +72,39 @@ class HarvestLimits:
         *,
         eligible: Callable[[T], bool] = lambda _: True,
         stop: Callable[[], bool] = lambda: False,
+        crawled: Callable[[T], bool] = lambda _: False,
     ) -> T | None:
         """Block until one of ``waiting`` may start; take its slot, remove and return it.
 
-        The first eligible item (in list order) whose host has room wins; every caller
-        sharing ``waiting`` uses this object, whose lock guards the list. Returns None when
-        ``waiting`` is empty or ``stop()`` is true. Give the slot back with :meth:`release`.
+        The first eligible item (in list order) whose host has room wins, in a crawl slot
+        when ``crawled(item)``; every caller sharing ``waiting`` uses this object, whose
+        lock guards the list. Returns None when ``waiting`` is empty or ``stop()`` is true.
+        Give the slot back with :meth:`release`.
         """
         with self._changed:
             while True:
                 if stop() or not waiting:
                     return None
                 for item in waiting:
-                    host = host_of(item)
-                    if eligible(item) and self._free(host):
-                        self._busy += 1
+                    host, crawl = host_of(item), crawled(item)
+                    if eligible(item) and self._free(host, crawl):
+                        if crawl:
+                            self._crawling += 1
+                        else:
+                            self._busy += 1
                         if host is not None:
                             self._hosts[host] = self._hosts.get(host, 0) + 1
                         waiting.remove(item)
                         return item
                 self._changed.wait(timeout=0.5)
 
-    def release(self, host: str | None) -> None:
+    def release(self, host: str | None, *, crawl: bool = False) -> None:
         """Give back a slot taken by :meth:`take_first` for a source of ``host``."""
         with self._changed:
-            self._busy -= 1
+            if crawl:
+                self._crawling -= 1
+            else:
+                self._busy -= 1
             if host is not None:
                 left = self._hosts.get(host, 0) - 1
                 if left > 0:

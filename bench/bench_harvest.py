@@ -1,21 +1,28 @@
 """Harvest throughput: `agenda harvest` of N generated sources against floors of the same run.
 
-Generates N sources (60 % iCal, 20 % RSS, 10 % schema.org list+detail sites, 10 % The
-Events Calendar REST sites; half of them send ETag/Last-Modified, half no validators) on
-loopback sites of their own (:mod:`bench.harvest_sites`, served by a child process), then
-runs the real command three times into one database:
+Generates N sources (60 % iCal, 20 % RSS, 10 % schema.org list+detail sites with a
+sitemap, 10 % The Events Calendar REST sites) on loopback sites of their own
+(:mod:`bench.harvest_sites`, served by a child process), then runs the real harvest four
+times into one database:
 
-* ``full``: the first harvest into an empty database;
-* ``unchanged``: again, nothing changed (304s where the site has validators);
-* ``changed``: again after 5 sources changed (three events retitled, one moved).
+* ``full``: the first harvest into an empty database (every site sends validators);
+* ``unchanged``: again, nothing changed: every document and list page answers 304;
+* ``no-valid``: again, nothing changed, but no site sends validators (200s: the bodies'
+  fingerprints and the crawls' list entries tell that nothing changed);
+* ``changed``: again (with validators) after 5 sources changed (three events retitled,
+  one moved): one of each kind, then iCal feeds.
 
-Each run's wall time, CPU (the command and its crawl children) and peak RSS (the largest
-VmHWM of its process tree) are printed with ratios to floors measured in the same run:
-fetching every URL the harvest reads at concurrency 8 (and the same conditionally), and
-the parse libraries alone on the same bytes (icalendar + recurring_ical_events,
-feedparser, extruct, json).
+Each run is one ``agenda harvest`` as a fresh process would run it (its crawl process
+started during the run and stopped at its end). Its wall time, CPU (this process and the
+crawl process) and peak RSS (the largest VmHWM of the process tree) are printed with
+ratios to floors measured in the same run: fetching every URL the harvest reads at
+concurrency 8 (and the same conditionally, answered 304), and the parse libraries alone
+on the same bytes (icalendar + recurring_ical_events, feedparser, extruct, json); and
+the goals of issue 18 (full within 3× fetch + parse, unchanged ≤ 10 %, 5 changed ≤ 15 %
+of the full run, peak RSS ≤ 400 MB). ``--curve`` does it for 25, 50, 100 and 200 sources
+and prints one line for each.
 
-    python -m bench harvest [--sources 100] [--backend sqlite|postgresql] [--quick]
+    python -m bench harvest [--sources 100 | --curve] [--backend sqlite|postgresql] [--quick]
     python -m bench harvest --big 50000 [--backend sqlite|postgresql]
 
 ``--big N`` is one iCal feed of N VEVENTs (every tenth a weekly series of four), harvested
@@ -62,13 +69,19 @@ from bench.harvest_sites import (
     change_site,
 )
 from bench.memory import tree_peak_kb
+from crawlers.crawl_worker import shared_worker
 
 NOW = datetime(2027, 1, 5, 9, tzinfo=UTC)
 FETCH_CONCURRENCY = 8
 CHANGED = 5
+CURVE = (25, 50, 100, 200)
 QUICK_EVENTS = {"ics": 6, "rss": 4, "jsonld": 3, "tribe": 4}  # (a crawl alone takes seconds)
 BIG_MAX_BYTES = 64 * 1024 * 1024  # --big: a 50,000-event feed is about 26 MB
 BIG_BUDGET_S = 3600.0
+# the goals of issue 18: full ÷ (fetch + parse floor), a run ÷ the full one, peak RSS
+FULL_GOAL = 3.0
+RUN_GOALS = {"unchanged": 0.10, "no-valid": 0.10, "changed": 0.15}
+PEAK_GOAL_MB = 400
 
 
 @dataclass(slots=True)
@@ -87,7 +100,7 @@ def urls_of(spec: SiteSpec, base: str) -> list[str]:
     """Every URL a harvest of this site reads (the fetch floor fetches the same)."""
     if spec.kind == "jsonld":
         pages = [f"/agenda/e-{n}.html" for n in range(len(spec.events))]
-        return [f"{base}/agenda.html", *(base + p for p in pages)]
+        return [f"{base}/sitemap.xml", f"{base}/agenda.html", *(base + p for p in pages)]
     if spec.kind == "tribe":
         count = -(-len(spec.events) // 50)
         return [f"{base}{TRIBE_PATH}?page={n}&per_page=50" for n in range(1, count + 1)]
@@ -136,6 +149,8 @@ def parse_floor(bodies: dict[str, bytes], kinds: dict[str, str]) -> tuple[float,
             count += len(recurring_ical_events.of(calendar).between(*window))
         elif kind == "rss":
             count += len(feedparser.parse(body).entries)
+        elif url.endswith("/sitemap.xml"):
+            continue  # (read by lxml in a millisecond)
         elif kind == "jsonld":
             found = extruct.extract(body.decode(), base_url=url, syntaxes=["json-ld"])
             count += sum(1 for item in found["json-ld"] if item.get("@type") == "Event")
@@ -149,7 +164,9 @@ def run_harvest(label: str, settings: Settings) -> Measured:
 
     In this process, so the command's start (imports, migration check) is not counted:
     wall time, CPU of this process and its crawl children, and the peak RSS of either
-    (this process's high-water mark is reset first, through /proc/self/clear_refs).
+    (this process's high-water mark is reset first, through /proc/self/clear_refs). The
+    crawl process is stopped at the end, as the command's exit stops it: every run
+    starts its own (and its CPU is counted in the run).
     """
     config = wiring.load_app_config(settings)
     pipeline = wiring.pipeline(settings, config)
@@ -170,6 +187,7 @@ def run_harvest(label: str, settings: Settings) -> Measured:
             process_budget=settings.harvest_process_budget,
             limits=wiring.harvest_limits(settings),
         )
+        shared_worker().close()
     wall, cpu = time.monotonic() - started, _cpu_now() - cpu
     with Session(engine) as session:
         runs = session.exec(select(HarvestRun).where(HarvestRun.id > last_run)).all()  # type: ignore[operator]
@@ -222,18 +240,35 @@ def _last_run(engine: Engine) -> int:
         return int(session.exec(select(func.coalesce(func.max(HarvestRun.id), 0))).one() or 0)
 
 
+class Sites:
+    """The sites under a folder, served by a child process (:mod:`bench.harvest_sites`)."""
+
+    def __init__(self, server: subprocess.Popen[str]) -> None:
+        assert server.stdout is not None and server.stdin is not None
+        self.server = server
+        self.ports: dict[str, int] = json.loads(server.stdout.readline())
+
+    def validators(self, mode: str) -> None:
+        """Make every site send validators (``all``), none, or each its own (``site``)."""
+        assert self.server.stdin is not None and self.server.stdout is not None
+        self.server.stdin.write(f"validators {mode}\n")
+        self.server.stdin.flush()
+        if self.server.stdout.readline().strip() != "ok":
+            raise RuntimeError(f"the site server did not switch to validators {mode}")
+
+
 @contextmanager
-def serving(folder: Path) -> Iterator[dict[str, int]]:
-    """The sites under ``folder`` served by a child process; yields {site name: port}."""
+def serving(folder: Path) -> Iterator[Sites]:
+    """The sites under ``folder`` served by a child process until the block ends."""
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.harvest_sites", str(folder)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert server.stdout is not None and server.stdin is not None
+    assert server.stdin is not None
     try:
-        yield json.loads(server.stdout.readline())
+        yield Sites(server)
     finally:
         server.stdin.close()
         server.wait(timeout=10)
@@ -255,34 +290,36 @@ def database(backend: str, work: Path) -> Iterator[str]:
         yield url
 
 
-def main(argv: list[str] | None = None) -> list[Measured]:
-    """Generate the sites, measure the floors and the three harvests, print the table."""
-    parser = argparse.ArgumentParser(prog="python -m bench harvest", description=__doc__)
-    parser.add_argument("--sources", type=int, default=100, help="sources (25/50/100/200)")
-    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--concurrency", type=int, help="HARVEST_CONCURRENCY (default: its)")
-    parser.add_argument("--crawl-delay", type=float, help="HARVEST_CRAWL_DELAY (default: its)")
-    parser.add_argument(
-        "--kinds", default="ics,rss,jsonld,tribe", help="only these kinds of the mix (a part)"
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke test: one tiny iCal and one RSS source"
-    )
-    parser.add_argument(
-        "--big",
-        type=int,
-        metavar="EVENTS",
-        help="one iCal feed of EVENTS VEVENTs (50000: about 26 MB), full and unchanged runs",
-    )
-    args = parser.parse_args(argv if argv is not None else [])
-    count = 2 if args.quick else 1 if args.big else args.sources
+@dataclass(slots=True)
+class Report:
+    """One measurement: the mix, the floors of the same run, and the harvests."""
+
+    sources: int
+    kinds: dict[str, int]
+    urls: int
+    megabytes: float
+    items: int
+    fetch: float  # wall seconds, every URL answered 200
+    fetch_conditional: float  # the same URLs answered 304
+    parse: float  # CPU seconds of the parse libraries
+    runs: list[Measured]
+
+    @property
+    def floor(self) -> float:
+        """Fetch and parse the same bytes: the floor of a full harvest."""
+        return self.fetch + self.parse
+
+
+def measure(count: int, args: argparse.Namespace) -> Report:
+    """Generate ``count`` sources, measure the floors and the four harvests."""
     with tempfile.TemporaryDirectory(prefix="bench-harvest-") as folder:
         work = Path(folder)
         sizes = QUICK_EVENTS if args.quick else {**EVENTS, "ics": args.big} if args.big else None
         specs = build_sites(count, work / "sites", today=NOW.date(), per_source=sizes)
         specs = [s for s in specs if s.kind in args.kinds.split(",")]
-        with serving(work / "sites") as ports, database(args.backend, work) as url:
-            bases = {s.name: f"http://127.0.0.1:{ports[s.name]}" for s in specs}
+        with serving(work / "sites") as sites, database(args.backend, work) as url:
+            sites.validators("all")
+            bases = {s.name: f"http://127.0.0.1:{sites.ports[s.name]}" for s in specs}
             _write_sources(work / "sources.yaml", specs, bases)
             urls = {u: s.kind for s in specs for u in urls_of(s, bases[s.name])}
             bodies: dict[str, bytes] = {}
@@ -304,23 +341,94 @@ def main(argv: list[str] | None = None) -> list[Measured]:
             settings = Settings(**env)
             runs = [run_harvest("full", settings), run_harvest("unchanged", settings)]
             if not args.big:
+                sites.validators("none")
+                runs.append(run_harvest("no-valid", settings))
+                sites.validators("all")
                 for spec in _changing(specs, 1 if args.quick else CHANGED):
                     change_site(spec, work / "sites")
                 runs.append(run_harvest("changed", settings))
     kinds = {k: sum(1 for s in specs if s.kind == k) for k in ("ics", "rss", "jsonld", "tribe")}
-    print(
-        f"{len(specs)} sources ({', '.join(f'{n} {k}' for k, n in kinds.items())}), "
-        f"{len(urls)} URLs, {sum(map(len, bodies.values())) / 1e6:.1f} MB, {items} items; "
-        f"backend {args.backend}"
+    size = sum(map(len, bodies.values())) / 1e6
+    return Report(
+        len(specs), kinds, len(urls), size, items, fetch_full, fetch_unchanged, parse_cpu, runs
     )
-    floor = fetch_full + parse_cpu
-    print(
-        f"floors: fetch at concurrency {FETCH_CONCURRENCY} {fetch_full:.2f} s "
-        f"(conditional {fetch_unchanged:.2f} s); parse libraries {parse_cpu:.2f} s CPU; "
-        f"fetch + parse {floor:.2f} s"
+
+
+def main(argv: list[str] | None = None) -> list[Measured]:
+    """Measure (one size, or the curve) and print the tables; return the runs measured."""
+    parser = argparse.ArgumentParser(prog="python -m bench harvest", description=__doc__)
+    parser.add_argument("--sources", type=int, default=100, help="sources (25/50/100/200)")
+    parser.add_argument(
+        "--curve", action="store_true", help=f"every size of {'/'.join(map(str, CURVE))}"
     )
-    print_table(runs, floor)
-    return runs
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--concurrency", type=int, help="HARVEST_CONCURRENCY (default: its)")
+    parser.add_argument("--crawl-delay", type=float, help="HARVEST_CRAWL_DELAY (default: its)")
+    parser.add_argument(
+        "--kinds", default="ics,rss,jsonld,tribe", help="only these kinds of the mix (a part)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: one tiny iCal and one RSS source"
+    )
+    parser.add_argument(
+        "--big",
+        type=int,
+        metavar="EVENTS",
+        help="one iCal feed of EVENTS VEVENTs (50000: about 26 MB), full and unchanged runs",
+    )
+    args = parser.parse_args(argv if argv is not None else [])
+    sizes = (
+        [2] if args.quick else [1] if args.big else list(CURVE) if args.curve else [args.sources]
+    )
+    reports = []
+    for count in sizes:
+        report = measure(count, args)
+        print_report(report, args.backend)
+        reports.append(report)
+    if len(reports) > 1:
+        print_curve(reports)
+    return [run for report in reports for run in report.runs]
+
+
+def print_report(report: Report, backend: str) -> None:
+    """The mix, the floors, then one row a run (see :func:`print_table`)."""
+    mix = ", ".join(f"{n} {k}" for k, n in report.kinds.items())
+    print(
+        f"{report.sources} sources ({mix}), {report.urls} URLs, {report.megabytes:.1f} MB, "
+        f"{report.items} items; backend {backend}; load {_load()}"
+    )
+    print(
+        f"floors: fetch at concurrency {FETCH_CONCURRENCY} {report.fetch:.2f} s "
+        f"(conditional {report.fetch_conditional:.2f} s); parse libraries {report.parse:.2f} s"
+        f" CPU; fetch + parse {report.floor:.2f} s"
+    )
+    print_table(report.runs, report.floor)
+
+
+def print_curve(reports: list[Report]) -> None:
+    """One line a size: records, the full run against its floor, the other runs' shares."""
+    print(
+        f"{'sources':>7} {'records':>8} {'floor s':>8} {'full s':>8} {'÷ floor':>8} "
+        f"{'CPU s':>7} {'ms/rec':>7} {'unch.':>6} {'no-val.':>7} {'changed':>7} {'peak MB':>8}"
+    )
+    for report in reports:
+        full, *others = report.runs
+        shares = {run.label: f"{run.wall / full.wall:.0%}" for run in others}
+        per_record = 1000 * full.cpu / full.records if full.records else 0.0
+        print(
+            f"{report.sources:7d} {full.records:8d} {report.floor:8.2f} {full.wall:8.2f} "
+            f"{full.wall / report.floor:8.2f} {full.cpu:7.2f} {per_record:7.1f} "
+            f"{shares.get('unchanged', '-'):>6} {shares.get('no-valid', '-'):>7} "
+            f"{shares.get('changed', '-'):>7} {max(r.peak_mb for r in report.runs):8.0f}"
+        )
+
+
+def _load() -> str:
+    """The load averages now (1, 5, 15 minutes): timings are only comparable beside them."""
+    try:
+        return " ".join(f"{value:.1f}" for value in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def _changing(specs: list[SiteSpec], count: int) -> list[SiteSpec]:
@@ -351,19 +459,28 @@ def _write_sources(path: Path, specs: list[SiteSpec], bases: dict[str, str]) -> 
 
 
 def print_table(runs: list[Measured], floor: float) -> None:
-    """One row a run: wall, CPU, peak RSS, records, ratios to the floor and the full run."""
+    """One row a run: wall, CPU, peak RSS, records, ratios to the floor and the full run.
+
+    The goal column says whether the run meets its goal of issue 18 (the full run: within
+    3× the floor; the others: a share of the full run; each: peak RSS ≤ 400 MB).
+    """
     full = runs[0].wall
     print(
         f"{'run':<10} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'records':>8} "
-        f"{'ms CPU/rec':>10} {'÷ floor':>8} {'÷ full':>7}  outcomes"
+        f"{'ms CPU/rec':>10} {'÷ floor':>8} {'÷ full':>7} {'goal':>10}  outcomes"
     )
     for run in runs:
         per_record = f"{1000 * run.cpu / run.records:.1f}" if run.records else "-"
         outcomes = ", ".join(f"{n} {o}" for o, n in sorted(run.outcomes.items()))
+        if run.label in RUN_GOALS:
+            goal, met = f"≤{RUN_GOALS[run.label]:.0%}", run.wall <= RUN_GOALS[run.label] * full
+        else:
+            goal, met = f"≤{FULL_GOAL:g}×", run.wall <= FULL_GOAL * floor
+        met = met and run.peak_mb <= PEAK_GOAL_MB
         print(
             f"{run.label:<10} {run.wall:8.2f} {run.cpu:8.2f} {run.peak_mb:8.0f} "
             f"{run.records:8d} {per_record:>10} {run.wall / floor:8.2f} "
-            f"{run.wall / full:6.0%}  {outcomes}"
+            f"{run.wall / full:6.0%} {goal + (' ok' if met else ' no'):>10}  {outcomes}"
         )
 
 

@@ -5,7 +5,10 @@ a seed, events from :mod:`bench.synthetic`); :func:`change_site` rewrites a site
 next version. ``python -m bench.harvest_sites FOLDER`` serves every site of FOLDER on a
 loopback port of its own (one site = one host for the per-host limit), prints the ports
 as one JSON line and serves until its stdin closes. Even-numbered sites send ETag and
-Last-Modified and answer conditional requests with 304; odd ones send no validators.
+Last-Modified and answer conditional requests with 304; odd ones send no validators. A
+line ``validators all|none|site`` on its stdin makes every site send them, none, or each
+as it was built (the default); the server answers ``ok``. A list+detail site has a
+sitemap.xml (each detail page with its lastmod) named by its robots.txt.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ MIX = (("ics", 0.6), ("rss", 0.2), ("jsonld", 0.1), ("tribe", 0.1))
 EVENTS = {"ics": 80, "rss": 30, "jsonld": 12, "tribe": 60}  # per source
 TRIBE_PER_PAGE = 50
 TRIBE_PATH = "/wp-json/tribe/events/v1/events/"
+FIRST_VERSION = datetime(2026, 12, 1, tzinfo=UTC)  # the lastmod of an event never changed
 START_PATH = {"ics": "/agenda.ics", "rss": "/agenda.rss", "jsonld": "/agenda.html", "tribe": "/"}
 
 
@@ -83,30 +87,40 @@ def build_sites(
 def change_site(spec: SiteSpec, folder: Path) -> None:
     """The site's next version: three events retitled, one moved by an hour."""
     spec.version += 1
+    changed_at = FIRST_VERSION + timedelta(days=spec.version)
     for event in spec.events[:3]:
         event["title"] += f" (gewijzigd {spec.version})"
+        event["modified"] = changed_at
     moved = spec.events[-1]
     moved["start_at"] += timedelta(hours=1)
     moved["end_at"] += timedelta(hours=1)
+    moved["modified"] = changed_at
     write_site(spec, folder / spec.name)
 
 
 def write_site(spec: SiteSpec, folder: Path) -> None:
-    """Write a site's files (what its URLs answer)."""
+    """Write a site's files (what its URLs answer); a file that stays the same is left alone."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "site.json").write_text(json.dumps({"validators": spec.validators}))
+    _write(folder / "site.json", json.dumps({"validators": spec.validators}).encode())
     if spec.kind == "ics":
-        (folder / "agenda.ics").write_bytes(render_ics(spec))
+        _write(folder / "agenda.ics", render_ics(spec))
     elif spec.kind == "rss":
-        (folder / "agenda.rss").write_bytes(render_rss(spec))
+        _write(folder / "agenda.rss", render_rss(spec))
     elif spec.kind == "jsonld":
         (folder / "agenda").mkdir(exist_ok=True)
-        (folder / "agenda.html").write_bytes(render_list_page(spec))
+        _write(folder / "agenda.html", render_list_page(spec))
+        _write(folder / "sitemap.xml", render_sitemap(spec))
         for number, event in enumerate(spec.events):
-            (folder / "agenda" / f"e-{number}.html").write_bytes(render_detail_page(event))
+            _write(folder / "agenda" / f"e-{number}.html", render_detail_page(event))
     else:
         for page, body in enumerate(render_tribe_pages(spec), start=1):
-            (folder / f"tribe-page-{page}.json").write_bytes(body)
+            _write(folder / f"tribe-page-{page}.json", body)
+
+
+def _write(path: Path, body: bytes) -> None:
+    """Write ``body`` unless the file holds it already (its Last-Modified stays)."""
+    if not path.is_file() or path.read_bytes() != body:
+        path.write_bytes(body)
 
 
 def _place(event: dict[str, Any]) -> str:
@@ -216,15 +230,28 @@ def render_detail_page(event: dict[str, Any]) -> bytes:
     return _page(event["title"], data, f"<h1>{escape(event['title'])}</h1>")
 
 
+def render_sitemap(spec: SiteSpec) -> bytes:
+    """A sitemap of the detail pages, each with the lastmod of its event."""
+    entries = "".join(
+        f"<url><loc>https://{spec.name}.example.nl/agenda/e-{number}.html</loc>"
+        f"<lastmod>{event.get('modified', FIRST_VERSION):%Y-%m-%dT%H:%M:%S+00:00}</lastmod></url>"
+        for number, event in enumerate(spec.events)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    ).encode()
+
+
 def render_tribe_pages(spec: SiteSpec) -> list[bytes]:
     """The Events Calendar REST pages (``next_rest_url`` on all but the last)."""
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(AMS)
-    modified = datetime(2026, 12, 1, tzinfo=UTC)
     events = []
     for number, e in enumerate(spec.events):
         start, end = e["start_at"].astimezone(zone), e["end_at"].astimezone(zone)
+        modified = e.get("modified", FIRST_VERSION)
         events.append(
             {
                 "id": 1000 + number,
@@ -273,23 +300,32 @@ def site_file(folder: Path, target: str) -> Path | None:
     return folder / parts.path.lstrip("/")
 
 
+VALIDATORS = {"mode": "site"}  # all | none | site: who sends validators (see the module)
+
+
 def serve_site(folder: Path) -> ThreadingHTTPServer:
     """A loopback server (on a free port) answering with the files of one site."""
-    validators = json.loads((folder / "site.json").read_text())["validators"]
+    own_validators = json.loads((folder / "site.json").read_text())["validators"]
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
             path = site_file(folder, self.path)
-            if path is None or not path.is_file():
+            if self.path == "/robots.txt" and (folder / "sitemap.xml").is_file():
+                port = self.server.server_address[1]
+                body = f"User-agent: *\nSitemap: http://127.0.0.1:{port}/sitemap.xml\n".encode()
+                path = None  # (no validators: a crawl keeps it for a day)
+            elif path is None or not path.is_file():
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            body = path.read_bytes()
+            else:
+                body = path.read_bytes()
             headers = {}
-            if validators:
+            mode = VALIDATORS["mode"]
+            if path is not None and (mode == "all" or (mode == "site" and own_validators)):
                 modified = path.stat().st_mtime
                 headers["ETag"] = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
                 headers["Last-Modified"] = formatdate(modified, usegmt=True)
@@ -327,12 +363,19 @@ def serve_site(folder: Path) -> ThreadingHTTPServer:
 
 
 def main(folder: Path) -> None:
-    """Serve every site under ``folder``; print {name: port} as JSON; stop when stdin closes."""
+    """Serve every site under ``folder``; print {name: port} as JSON; stop when stdin closes.
+
+    Meanwhile each ``validators MODE`` line on stdin switches the sites' validators.
+    """
     servers = {site.name: serve_site(site) for site in sorted(folder.iterdir()) if site.is_dir()}
     for server in servers.values():
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(json.dumps({name: s.server_address[1] for name, s in servers.items()}), flush=True)
-    sys.stdin.read()
+    for line in sys.stdin:
+        command, _, mode = line.partition(" ")
+        if command == "validators" and mode.strip() in ("all", "none", "site"):
+            VALIDATORS["mode"] = mode.strip()
+            print("ok", flush=True)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Win
 from crawlers.registry import source_kind
 from crawlers.source import SourceConfig
 
+# after a 304 (revalidated, unchanged) the next request to the site waits this share of the delay
+REVALIDATED_DELAY_SHARE = 0.25
+
 
 class CrawlTimeout(FetchError):
     """The whole crawl (child process included) ran past ``CrawlOptions.crawl_timeout``."""
@@ -92,6 +95,8 @@ def scrapy_settings(options: CrawlOptions, source_id: str) -> dict[str, Any]:
 
     The HTTP cache keeps every answer and revalidates it on the next crawl (conditional
     requests even after ``Cache-Control: no-cache``); see :mod:`crawlers.spiders.cache`.
+    After a 304 the next request to the site waits a share of the delay only
+    (:class:`crawlers.spiders.middleware.RevalidatedDelay`).
     """
     settings: dict[str, Any] = {
         "USER_AGENT": options.user_agent,
@@ -109,6 +114,8 @@ def scrapy_settings(options: CrawlOptions, source_id: str) -> dict[str, Any]:
         "RETRY_TIMES": options.retries,
         "RETRY_BACKOFF_BASE": options.backoff,
         "DOWNLOADER_MIDDLEWARES": {"crawlers.spiders.middleware.BackoffMiddleware": 555},
+        "EXTENSIONS": {"crawlers.spiders.middleware.RevalidatedDelay": 500},
+        "REVALIDATED_DELAY_SHARE": REVALIDATED_DELAY_SHARE,
         "HTTPCACHE_ENABLED": options.cache_dir is not None,
         "HTTPCACHE_POLICY": "crawlers.spiders.cache.RevalidatePolicy",
         "HTTPCACHE_ALWAYS_STORE": True,

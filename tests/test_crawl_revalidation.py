@@ -31,15 +31,20 @@ UA = "overstap-agenda-tests"
 class Site:
     """A schema.org list page and its detail pages, answering If-None-Match with 304."""
 
-    def __init__(self, server: HTTPServer, details: int) -> None:
+    def __init__(self, server: HTTPServer, details: int, sitemap: bool = False) -> None:
         self.server = server
+        self.lastmods = {f"agenda/e{n}.html": "2027-01-01" for n in range(details)}
+        robots = b"User-agent: *\nAllow: /\n"
+        if sitemap:  # named by robots.txt, with a lastmod for every detail page
+            robots += f"Sitemap: {server.url_for('/sitemap.xml')}\n".encode()
+            server.expect_request("/sitemap.xml").respond_with_handler(self.sitemap)
         self.entries: dict[str, dict[str, Any]] = {
             f"agenda/e{n}.html": {"@type": "ListItem", "url": f"agenda/e{n}.html"}
             for n in range(details)
         }
         self.titles = {f"agenda/e{n}.html": f"Informatieavond {n}" for n in range(details)}
         server.expect_request("/robots.txt").respond_with_handler(
-            lambda request: self.answer(request, b"User-agent: *\nAllow: /\n", "text/plain")
+            lambda request: self.answer(request, robots, "text/plain")
         )
         server.expect_request("/agenda.html").respond_with_handler(self.listing)
         server.expect_request(re.compile(r"^/agenda/")).respond_with_handler(self.detail)
@@ -50,6 +55,14 @@ class Site:
         if request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers=headers)
         return Response(body, content_type=kind, headers=headers)
+
+    def sitemap(self, request: Request) -> Response:
+        urls = "".join(
+            f"<url><loc>https://school.example.nl/{name}</loc><lastmod>{lastmod}</lastmod></url>"
+            for name, lastmod in self.lastmods.items()
+        )
+        body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        return self.answer(request, body.encode(), "application/xml")
 
     def listing(self, request: Request) -> Response:
         elements = [{**entry, "position": n} for n, entry in enumerate(self.entries.values(), 1)]
@@ -165,3 +178,25 @@ def test_answers_no_crawl_asked_for_in_a_month_are_removed(site: Site, tmp_path:
         os.utime(meta, (month_ago, month_ago))
     assert prune(str(folder)) == 2
     assert sorted(folder.glob("*/*/*/pickled_meta")) == answers[2:]
+
+
+def test_a_sitemap_lastmod_shows_a_change_the_list_does_not(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    site = Site(httpserver, details=4, sitemap=True)
+    first = crawl(site, tmp_path)
+    assert len(first.events) == 4
+    assert ("/sitemap.xml", 200) in site.requests()
+    again = crawl(site, tmp_path, delay=1.0)
+    # robots.txt a day fresh; the sitemap and the list revalidated; details from the cache
+    assert site.requests() == [("/sitemap.xml", 304), ("/agenda.html", 304)]
+    assert titles(again) == titles(first)
+    site.titles["agenda/e2.html"] = "Stil gewijzigd"  # the list entry says nothing new,
+    site.lastmods["agenda/e2.html"] = "2027-01-03"  # its lastmod does
+    changed = crawl(site, tmp_path)
+    assert site.requests() == [
+        ("/sitemap.xml", 200),
+        ("/agenda.html", 304),
+        ("/agenda/e2.html", 200),
+    ]
+    assert "Stil gewijzigd" in titles(changed) and len(changed.events) == 4

@@ -1,8 +1,10 @@
 """Concurrent harvest: the same result as one source after another, within the limits.
 
 The bundled sample feeds are served by two loopback servers (two sites), each request
-held back so that reads overlap and finish in the reverse of the configured order. The
-same two harvests (the first, then one after a feed changed) go sequentially (limit 1)
+held back so that reads overlap and finish in the reverse of the configured order; the
+bundled list+detail and The Events Calendar samples are crawled between them (they take
+crawl slots of their own, and start before the feeds in front of them). The same two
+harvests (the first, then one after a feed changed) go one source at a time (limits 1)
 into one database and concurrently into another; events, ids, records, history and the
 runs' outcomes must be equal, and no site may see more requests at once than allowed.
 """
@@ -119,11 +121,15 @@ def serving(folder: Path, count: int, shared: Gauge | None = None) -> Iterator[l
 def sample_entries(sites: list[Site], folder: Path) -> list[dict[str, Any]]:
     """The bundled iCal and RSS sources on the sites (in turn), earlier ones slower.
 
-    Utrecht starts at its previous version (v1). (Crawl kinds are left out: a crawl is
-    read in the same worker step as a feed, and each costs a child process.)
+    Utrecht starts at its previous version (v1). The bundled jsonld and tribe sources stay
+    in their places, crawled from the bundled files.
     """
     entries = yaml.safe_load(bundled("sources.yaml").read_text(encoding="utf-8"))
-    feeds = [e for e in entries if e["kind"] in {"ics", "rss"}]
+    kept = [e for e in entries if e["kind"] in {"ics", "rss", "jsonld", "tribe"}]
+    for entry in kept:
+        if entry["kind"] in {"jsonld", "tribe"}:
+            entry["url"] = str(bundled(entry["url"]))
+    feeds = [e for e in kept if e["kind"] in {"ics", "rss"}]
     for position, entry in enumerate(feeds):
         name = Path(entry["url"]).name
         if entry["url"].startswith(UTRECHT):
@@ -133,7 +139,7 @@ def sample_entries(sites: list[Site], folder: Path) -> list[dict[str, Any]]:
             shutil.copy(bundled(entry["url"]), folder / name)
         delay = 60 * (len(feeds) - position)
         entry["url"] = f"{sites[position % len(sites)].url}/{delay}/{name}"
-    return feeds
+    return kept
 
 
 def harvest_with(engine: Engine, sources: Path, limits: HarvestLimits) -> list[tuple[Any, ...]]:
@@ -178,9 +184,10 @@ def test_concurrent_harvest_equals_sequential(
     folder = tmp_path / "site"
     folder.mkdir()
     with serving(folder, 2) as sites:
-        sources = write_sources(tmp_path / "sources.yaml", sample_entries(sites, folder))
+        entries = sample_entries(sites, folder)
+        sources = write_sources(tmp_path / "sources.yaml", entries)
         engines = {
-            "sequential": (make_engine(database_copy()), HarvestLimits(concurrency=1)),
+            "sequential": (make_engine(database_copy()), HarvestLimits(concurrency=1, crawls=1)),
             "concurrent": (make_engine(database_copy()), HarvestLimits(concurrency=8)),
         }
         rounds: dict[str, list[list[tuple[Any, ...]]]] = {name: [] for name in engines}
@@ -196,6 +203,8 @@ def test_concurrent_harvest_equals_sequential(
     assert [site.gauge.most for site in sites] == [1, 1]  # one request at a time per site
     assert rounds["concurrent"] == rounds["sequential"]
     first_round, second_round = rounds["sequential"]
+    crawled = {e["id"] for e in entries if e["kind"] in {"jsonld", "tribe"}}
+    assert len(crawled) >= 2 and crawled <= {source for source, *_ in first_round}
     assert all(outcome == "success" for _, outcome, *_ in first_round)
     assert {outcome for _, outcome, *_ in second_round} == {"success", "unchanged"}
     assert any(updated for *_, updated, _ in second_round)  # v1 -> v2 changed events

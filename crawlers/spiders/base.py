@@ -40,7 +40,11 @@ class SourceSpider(scrapy.Spider):
             cache.prune(self.settings.get("HTTPCACHE_DIR"))
 
     async def start(self) -> AsyncIterator[Any]:
-        yield self.page_request(self.start_url, callback=self.parse_start, start=True)
+        yield self.start_request()
+
+    def start_request(self) -> scrapy.Request:
+        """The request for the start page (its failure fails the crawl)."""
+        return self.page_request(self.start_url, callback=self.parse_start, start=True)
 
     def page_request(
         self, url: str, *, callback: Any, start: bool = False, **meta: Any

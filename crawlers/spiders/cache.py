@@ -8,7 +8,7 @@ request to the site, while the cached copy was validated less than a given age a
 
 * a detail page whose entry on its list page is unchanged since the last crawl
   (the spider marks the request with ``meta[REUSE_MAX_AGE]``; see :class:`ListEntries`);
-* ``robots.txt``, for a day (as the large search engines do).
+* ``robots.txt``, for a day (as the large search engines do), also a missing one (4xx).
 
 Each 304 restamps the cached copy (Scrapy keeps the answer's ``Date``), so "validated
 ago" is the age of the copy's ``Date``.
@@ -52,9 +52,11 @@ class RevalidatePolicy(RFC2616Policy):
     def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
         """Whether the cached copy may be used without asking the site (else: conditional GET)."""
         max_age = request.meta.get(REUSE_MAX_AGE)
+        reusable = cachedresponse.status == 200
         if max_age is None and urlparse_cached(request).path == "/robots.txt":
             max_age = ROBOTS_MAX_AGE
-        if max_age and cachedresponse.status == 200:
+            reusable = 200 <= cachedresponse.status < 500  # "no robots.txt" holds a day too
+        if max_age and reusable:
             age = copy_age(cachedresponse)
             if age is not None and age < float(max_age):
                 return True

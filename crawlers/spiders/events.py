@@ -8,20 +8,27 @@ events nor an ItemList, the links that lie below it (``agenda.html`` -> ``agenda
 List pages are revalidated on every crawl; a detail page whose list entry says the same
 as last time (the ItemList entry, or the text around the link) is taken from the HTTP
 cache without asking the site, for ``detail_max_age`` seconds (:mod:`crawlers.spiders.cache`).
+A site's sitemaps (named in its robots.txt) are read before the start page: a detail
+page's ``lastmod`` is part of its entry, so a page whose lastmod moved is asked for
+again even when its list entry says the same (:mod:`crawlers.spiders.sitemaps`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+import scrapy
 from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
 
 from crawlers import schemaorg
 from crawlers.records import ParseResult
 from crawlers.spiders.base import SourceSpider, absolute, below, rebase, same_site
 from crawlers.spiders.cache import REUSE_MAX_AGE, ListEntries, entry_fingerprint
+from crawlers.spiders.sitemaps import MAX_SITEMAPS, page_key, read_sitemap, sitemaps_of
 
 _NEXT_TEXT = re.compile(r"^\s*(volgende|next)\b|^\s*[›»→]\s*$", re.IGNORECASE)
 
@@ -36,6 +43,52 @@ class SchemaOrgSpider(SourceSpider):
         self.seen: set[str] = {self.start_url}
         self.entries = ListEntries(job.get("state"))
         self.detail_max_age = float(job.get("detail_max_age") or 0.0)
+        self.lastmods: dict[str, str] = {}  # page key -> lastmod, from the site's sitemaps
+        self.sitemaps_asked = 0
+        self.sitemaps_open = 0
+
+    async def start(self) -> AsyncIterator[Any]:
+        """The site's robots.txt first (its sitemaps), then the start page.
+
+        Only with the HTTP cache (the lastmods spare requests for cached pages only); a
+        local file: the page alone.
+        """
+        remote = urlsplit(self.start_url).scheme in ("http", "https")
+        if not remote or not self.settings.getbool("HTTPCACHE_ENABLED"):
+            yield self.start_request()
+            return
+        robots = urljoin(self.start_url, "/robots.txt")  # (the cache keeps it a day)
+        yield scrapy.Request(
+            robots, callback=self.parse_robots, errback=self.no_sitemap, dont_filter=True
+        )
+
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        """Ask for the sitemaps robots.txt names on this site; without any, the start page."""
+        found = [u for u in sitemaps_of(response.body, response.url) if same_site(u, response.url)]
+        yield from self._sitemap_requests(found)
+        if not self.sitemaps_open:
+            yield self.start_request()
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        """Keep a sitemap's lastmods (an index: ask for its parts); the last one: the start."""
+        data = read_sitemap(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        self.lastmods.update(data.lastmods)
+        yield from self._sitemap_requests([u for u in data.sitemaps if same_site(u, response.url)])
+        yield from self.no_sitemap(None)
+
+    def no_sitemap(self, failure: Failure | None) -> Iterator[Any]:
+        """A sitemap (or robots.txt) that could not be read; the last one: the start page."""
+        self.sitemaps_open = max(0, self.sitemaps_open - 1)
+        if not self.sitemaps_open:
+            yield self.start_request()
+
+    def _sitemap_requests(self, urls: list[str]) -> Iterator[scrapy.Request]:
+        for url in urls[: MAX_SITEMAPS - self.sitemaps_asked]:
+            self.sitemaps_asked += 1
+            self.sitemaps_open += 1
+            yield scrapy.Request(
+                url, callback=self.parse_sitemap, errback=self.no_sitemap, dont_filter=True
+            )
 
     def closed(self, reason: str) -> None:
         """Keep the list entries whose detail pages were read, for the next crawl."""
@@ -114,6 +167,9 @@ class SchemaOrgSpider(SourceSpider):
             }
             return
         meta: dict[str, Any] = {}
+        lastmod = self.lastmods.get(page_key(url))
+        if entry is not None and lastmod is not None:
+            entry = entry_fingerprint(f"{entry} lastmod {lastmod}")
         if entry is not None:
             meta = {"entry": entry, "entry_url": url}
             if self.detail_max_age > 0 and self.entries.unchanged(url, entry):
