@@ -92,9 +92,8 @@ class Settings(BaseSettings):
     web_tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png", alias="WEB_TILE_URL"
     )
-    web_tile_attribution: str = Field(
-        default="© OpenStreetMap-bijdragers", alias="WEB_TILE_ATTRIBUTION"
-    )
+    # empty: "© OpenStreetMap contributors" in the page's language (the default tiles')
+    web_tile_attribution: str = Field(default="", alias="WEB_TILE_ATTRIBUTION")
     # the open-data downloads (/data/events.jsonl, /data/events.csv): the licence every
     # record carries (an SPDX id) and where it is written out
     open_data_licence: str = Field(default="CC-BY-4.0", alias="OPEN_DATA_LICENCE")

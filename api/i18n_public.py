@@ -86,6 +86,7 @@ PUBLIC_STRINGS: dict[str, tuple[str, str]] = {
     # map
     "map_label": ("Kaart", "Map"),
     "map_zoom_in": ("Inzoomen", "Zoom in"),
+    "map_attribution": ("© OpenStreetMap-bijdragers", "© OpenStreetMap contributors"),
     "map_zoom_out": ("Uitzoomen", "Zoom out"),
     # error pages
     "error_400": ("Dit verzoek klopt niet", "This request is not right"),

@@ -175,8 +175,16 @@ def test_map_with_tiles_and_without(request: pytest.FixtureRequest, site: dict[s
     assert page.locator("#map").is_visible()
     assert page.get_attribute("#map", "role") == "region"
     assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Inzoomen"
+    assert "OpenStreetMap-bijdragers" in page.inner_text("#map .leaflet-control-attribution")
     assert page.locator("#map-no-tiles").is_hidden()
     _shot(page, "map-tiles")
+    english = _page(request, DESKTOP)
+    _tiles_load(english)
+    english.goto(site["base"] + "/en/?from=2027-01-01")
+    english.wait_for_selector("#map .leaflet-tile-loaded")
+    assert english.get_attribute(".leaflet-control-zoom-in", "title") == "Zoom in"
+    credit = english.inner_text("#map .leaflet-control-attribution")
+    assert "OpenStreetMap contributors" in credit and "bijdragers" not in credit
     offline = _page(request, DESKTOP)
     offline.goto(site["base"] + f"/events/{site['series']}")
     offline.wait_for_selector("#map-no-tiles:not([hidden])")
