@@ -18,12 +18,13 @@ def test_every_used_key_exists() -> None:
         used |= set(_KEY.findall(path.read_text(encoding="utf-8")))
     assert used, "no keys found: the pattern is wrong"
     prefixes = {key for key in used if key.endswith("_")}  # t('f_' ~ name) and the like
-    assert prefixes <= {"f_", "kind_", "status_", "role_", "lang_"}
+    assert prefixes <= {"f_", "kind_", "status_", "state_", "role_", "lang_"}
     assert sorted(used - prefixes - STRINGS.keys()) == []
 
 
 def test_dynamic_key_families_are_complete() -> None:
     from aggregator.accounts import ROLES
+    from aggregator.health import STATES
     from forms.submit_form import FORM_ORDER
 
     error_fields = [*FORM_ORDER, "submitter_email", "reason", "url", "name", "kind"]
@@ -31,6 +32,7 @@ def test_dynamic_key_families_are_complete() -> None:
         "f_": error_fields,
         "kind_": ["event", "source"],
         "status_": ["pending", "approved", "rejected"],
+        "state_": list(STATES),
         "role_": list(ROLES),
         "lang_": ["nl", "en"],
     }
