@@ -78,6 +78,21 @@ class Fingerprint:
         )
 
 
+# the record fields Fingerprint.from_fields reads: text values, then a flag and a list
+# (aggregator.dedup_index extracts only these from a candidate's stored fields)
+FINGERPRINT_TEXT = (
+    "title",
+    "start_at",
+    "start_date",
+    "municipality_code",
+    "attendance",
+    "activity_type",
+    "location_name",
+    "organizer_name",
+)
+FINGERPRINT_FIELDS = (*FINGERPRINT_TEXT, "all_day", "sectors")
+
+
 @lru_cache(maxsize=65536)
 def title_key(title: str) -> str:
     """A title folded for comparison: lowercase ASCII words, no punctuation or emoji.

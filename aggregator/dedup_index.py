@@ -21,6 +21,8 @@ from sqlmodel import Session, col
 
 from aggregator.bulk_sql import table_of
 from aggregator.dedup import (
+    FINGERPRINT_FIELDS,
+    FINGERPRINT_TEXT,
     PLACELESS,
     START_TOLERANCE,
     Fingerprint,
@@ -31,18 +33,6 @@ from aggregator.dedup import (
 from aggregator.models import Event, SourceRecord
 
 BUCKETS_PER_QUERY = 900  # bound parameters of one statement stay far below every limit
-# what ``Fingerprint.from_fields`` reads of a record's fields: only these are extracted in
-# SQL, so a candidate costs a few short values instead of decoding its whole fields JSON
-FINGERPRINT_TEXT = (
-    "title",
-    "start_at",
-    "start_date",
-    "municipality_code",
-    "attendance",
-    "activity_type",
-    "location_name",
-    "organizer_name",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +45,6 @@ class Candidate:
     bucket: int
     place: str
     fingerprint: Fingerprint
-
-
-FINGERPRINT_FIELDS = (*FINGERPRINT_TEXT, "all_day", "sectors")
 
 
 def _lookups(probes: Iterable[Probe]) -> dict[tuple[str, ...] | None, set[int]]:
@@ -107,6 +94,8 @@ def _statement(shape: str) -> Any:
             col(SourceRecord.source_id),
             bucket_col,
             place_col,
+            # only what Fingerprint.from_fields reads: a few short values a candidate,
+            # not its whole fields JSON decoded
             *(fields[name].as_string() for name in FINGERPRINT_TEXT),
             fields["all_day"].as_boolean(),
             fields["sectors"].as_json(),
