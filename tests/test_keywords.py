@@ -66,11 +66,11 @@ def test_one_long_word_and_a_huge_line_classify_in_bounded_time() -> None:
     ]
     _classify("Informatieavond zij-instroom", "")  # load the gazetteer and the mask first
     for text, expected in cases:
-        started = time.perf_counter()
+        started = time.process_time()  # CPU time: the suite shares two cores
         draft = _classify(f"Informatieavond zij-instroom {text[:50_000]}", text)
         assert draft.activity_type == expected
         # linear: a fraction of a second for 40,000 characters, a few for 10 MB
-        assert time.perf_counter() - started < (1.0 if len(text) < 100_000 else 10.0), len(text)
+        assert time.process_time() - started < (1.0 if len(text) < 100_000 else 10.0), len(text)
 
 
 def test_place_names_are_not_format_words() -> None:

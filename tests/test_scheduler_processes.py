@@ -41,7 +41,7 @@ PHASE = float(os.environ.get("SCHEDULER_SOAK_SECONDS", str(2 * INTERVAL)))
 TICK = 0.2
 TAKEOVER_BOUND = 3.0  # seconds from SIGKILL to the other process holding the lock
 # A loaded machine (the test suite on two cores) claims a due source late by this much
-SLACK = 2.0
+SLACK = 2.0  # seconds, plus a second for each unit of load above the two cores
 CLAIMS = text("SELECT source_id, last_attempt_at, last_finished_at FROM source_schedule")
 RUNS = text(
     "SELECT source_id, count(*) FROM harvestrun"
@@ -179,6 +179,7 @@ def test_two_processes_harvest_each_source_once_per_interval_and_hand_over(
         # slower harvest ended), claimed before another interval passed (plus the
         # takeover and a loaded machine's slack: the suite shares two cores)
         late = [b - max(a + INTERVAL, ends.get((name, a), a)) for a, b in pairs]
-        assert max(late) <= INTERVAL + takeover + TICK + SLACK, (name, times, late)
+        slack = SLACK + max(0.0, os.getloadavg()[0] - 2)
+        assert max(late) <= INTERVAL + takeover + TICK + slack, (name, times, late)
         # every claim harvested once, but the one the killed process was in (if any)
         assert runs[name] in (len(times), len(times) - 1), (name, runs[name], len(times))
