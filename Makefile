@@ -23,12 +23,14 @@ run: setup
 	$(VENV)/bin/agenda run --host $(HOST) --port $(PORT)
 
 ## test: set up, lint, type-check (mypy: the files in pyproject) and run the whole test suite
-## (SQLite, and PostgreSQL when reachable)
+## (SQLite, and PostgreSQL when reachable). Bytecode is written even where the environment
+## sets PYTHONDONTWRITEBYTECODE: otherwise pytest rewrites the asserts of every test module
+## again in every worker and run (seconds of CPU per worker); __pycache__ is git-ignored
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## chromium: install Debian's Chromium for the browser tests (as root; no browser download)
 chromium:

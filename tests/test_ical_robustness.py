@@ -59,7 +59,9 @@ def damaged(draw: st.DrawFn) -> bytes:
     return body[: draw(st.integers(0, len(body)))] if draw(st.booleans()) else body
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 50 damaged copies of the real files: each parse expands 31 years of recurrences, so this
+# bounds the suite's time; a failing example is kept in .hypothesis/ and replayed first
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged())
 def test_damaged_calendars_give_records_or_one_feed_error(body: bytes) -> None:
     try:

@@ -4,17 +4,8 @@ matches what the server renders, and schemathesis finds no response that contrad
 from __future__ import annotations
 
 import pytest
-import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
-from openapi_spec_validator import validate
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from feeds.event_model import EventDetail, EventHit, EventList
 from tests.publishing_data import seeded_app
@@ -33,6 +24,9 @@ def client(app: FastAPI) -> TestClient:
 
 
 def test_the_document_is_valid_openapi(app: FastAPI) -> None:
+    # imported here, not at collection: jsonschema's format checkers build a grammar on import
+    from openapi_spec_validator import validate
+
     validate(app.openapi())  # raises on any violation of the OpenAPI 3.1 schema
 
 
@@ -77,18 +71,26 @@ def test_422_body_matches_the_document(client: TestClient) -> None:
     assert isinstance(response.json()["detail"], str) and "per_page" in response.json()["detail"]
 
 
-# Bounded: a few generated requests an operation keep the run to seconds; every check that
-# compares a response with the document runs on each. (Schemathesis's own pytest plugin
-# does not run under this pytest; its strategies are driven by hypothesis directly.)
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
-
-
 def test_schemathesis_finds_no_contradiction(app: FastAPI) -> None:
+    # Bounded: a few generated requests an operation keep the run to seconds; every check
+    # that compares a response with the document runs on each. Schemathesis's own pytest
+    # plugin is off (``-p no:schemathesis`` in pyproject.toml: it costs every worker seconds
+    # of imports); its strategies are driven by hypothesis directly, imported here.
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import (
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10
@@ -103,6 +105,6 @@ def test_schemathesis_finds_no_contradiction(app: FastAPI) -> None:
             database=None,
         )
         def run(case) -> None:  # type: ignore[no-untyped-def]
-            case.call_and_validate(checks=CHECKS)
+            case.call_and_validate(checks=checks)
 
         run()

@@ -12,8 +12,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import jsonschema
-
 from tests.validators import feedcheck, google_event, ical_checks
 from tests.validators.demo import Published, build
 
@@ -59,6 +57,9 @@ def ical_problems(
 
 def json_feed_problems(body: bytes) -> list[str]:
     """JSON Feed 1.1 schema violations (dates and URIs checked as formats)."""
+    # imported here, not at collection: its format checkers build an IRI grammar on import
+    import jsonschema
+
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
