@@ -7,17 +7,21 @@ fetcher; what happens after it is bounded here, so that one source cannot hold a
 
 - every text field of a record is cut to ``FIELD_LIMITS`` characters before the stages
   see it (the cut is recorded as a problem of that record, the rest of the record is kept);
-- the stages may spend at most ``seconds`` (``HARVEST_PROCESS_BUDGET``) on one source.
-  When the budget runs out, the records processed so far are stored, the rest is reported
-  as one problem, and the listing counts as partial: nothing is marked removed.
+- parsing and the stages may spend at most ``seconds`` (``HARVEST_PROCESS_BUDGET``) on
+  one source, counted from when the body reaches its reader. When the budget runs out,
+  the records processed so far are stored, the rest is reported as one problem, and the
+  listing counts as partial: nothing is marked removed;
+- one component may take a share of it (``crawlers.deadline.SHARE``): a series whose
+  expansion, or a record whose stages, overrun it is left out as a problem of its own,
+  the rest of the source is stored, and nothing is marked removed.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from crawlers.deadline import Deadline
 from crawlers.records import ParseProblem, RawEvent
 
 TEXT_LIMIT = 2_000  # one-line fields: a title, a place, a name, a URL
@@ -64,17 +68,22 @@ class Budget:
     seconds: float = DEFAULT_SECONDS
     problems: list[ParseProblem] = field(default_factory=list)
     exhausted: bool = False
+    deadline: Deadline = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.deadline = Deadline(self.seconds)
 
     def records(self, records: Iterable[RawEvent]) -> Iterator[RawEvent]:
-        """The records, fields bounded, until the wall time is spent (the clock starts here).
+        """The records, fields bounded, until the wall time is spent.
 
-        The check is made between records: the time one record may take is bounded by
-        the field limits, so the budget is overrun by at most one record's processing.
+        The clock is ``deadline``'s: started when the body was handed to its reader
+        (under :func:`crawlers.deadline.bounded`), else here. The check is made between
+        records, and the stages check one record's share between them (``pipeline``).
         """
-        deadline = time.monotonic() + self.seconds
+        self.deadline.start()
         pending = list(records)
         for index, raw in enumerate(pending):
-            if time.monotonic() > deadline:
+            if self.deadline.expired():
                 self.exhausted = True
                 self.problems.append(
                     ParseProblem(
@@ -91,3 +100,12 @@ class Budget:
                     ParseProblem(self.source_id, f"{raw.uid}: cut to size: {', '.join(cut)}")
                 )
             yield raw
+
+    def overrun(self, uid: str, reason: str) -> None:
+        """Record a record that overran its share: left out, and the listing is a part."""
+        self.exhausted = True
+        self.problems.append(
+            ParseProblem(
+                self.source_id, f"{uid}: left out, {reason}; nothing is marked removed", uid=uid
+            )
+        )

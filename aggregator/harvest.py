@@ -26,6 +26,7 @@ from aggregator.pipeline import Pipeline
 from aggregator.removal_guard import Hold, check_listing
 from aggregator.store import StoreCounts, store_drafts, sync_sources
 from aggregator.submissions import with_approved_feeds
+from crawlers import deadline
 from crawlers.crawl import CrawlOptions, warm_up
 from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
 from crawlers.read import read_source, same_window_day
@@ -229,39 +230,42 @@ def _read_and_process(
     """Fetch (or crawl), parse and run the pipeline: no database, safe in any thread."""
     outcome = HarvestOutcome(source.id, "failed")
     done = _Processed(outcome)
+    budget = Budget(source.id, seconds=process_budget)
     try:
-        read = read_source(
-            source,
-            fetcher=_fetcher_for(source, fetcher),
-            now=now,
-            window=window,
-            crawl_options=None if source.guarded else crawl_options,
-            validators=started.validators,
-            previous_fingerprint=started.previous_fingerprint,
-        )
-        done.fetched = read.fetched
-        if read.fetched is not None:
-            read.fetched.body = b""  # parsed: only its validators are kept (a 20 MB body too)
-        outcome.http_status, outcome.bytes = read.http_status, read.bytes
-        if read.result is None:
-            outcome.outcome = "unchanged"
-            return done
-        parsed = read.result
-        for warning in parsed.warnings:
-            log.info("%s", warning)
-        budget = Budget(source.id, seconds=process_budget)
-        drafts = []
-        for processed in pipeline.run(budget.records(parsed.events), source):
-            if processed.dropped:
-                outcome.skipped += 1
-            else:
-                drafts.append(processed.draft)
-        outcome.skipped += parsed.skipped
-        outcome.problems = len(parsed.problems) + len(budget.problems)
-        for problem in [*parsed.problems, *budget.problems]:
-            log.warning("%s", problem)
-        done.drafts, done.fingerprint = drafts, read.fingerprint
-        done.partial = parsed.partial or budget.exhausted
+        with deadline.bounded(budget.deadline):
+            read = read_source(
+                source,
+                fetcher=_fetcher_for(source, fetcher),
+                now=now,
+                window=window,
+                crawl_options=None if source.guarded else crawl_options,
+                validators=started.validators,
+                previous_fingerprint=started.previous_fingerprint,
+            )
+            done.fetched = read.fetched
+            if read.fetched is not None:
+                read.fetched.body = b""  # parsed: only its validators are kept (a 20 MB body too)
+            outcome.http_status, outcome.bytes = read.http_status, read.bytes
+            if read.result is None:
+                outcome.outcome = "unchanged"
+                return done
+            parsed = read.result
+            for warning in parsed.warnings:
+                log.info("%s", warning)
+            drafts = []
+            for processed in pipeline.run(budget.records(parsed.events), source):
+                if processed.overrun:
+                    budget.overrun(processed.draft.raw.uid, processed.overrun)
+                elif processed.dropped:
+                    outcome.skipped += 1
+                else:
+                    drafts.append(processed.draft)
+            outcome.skipped += parsed.skipped
+            outcome.problems = len(parsed.problems) + len(budget.problems)
+            for problem in [*parsed.problems, *budget.problems]:
+                log.warning("%s", problem)
+            done.drafts, done.fingerprint = drafts, read.fingerprint
+            done.partial = parsed.partial or budget.exhausted
     except (FetchError, FeedError) as exc:
         outcome.outcome = "failed"
         outcome.error = str(exc)

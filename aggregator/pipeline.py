@@ -8,6 +8,7 @@ built once by the composition root (``agenda.wiring``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from aggregator.draft import EventDraft
 from aggregator.geocode import GeocodeStage, OnlineGeocoder
 from aggregator.normalise import Normaliser
 from aggregator.stage import Drop, Stage, StageCache
+from crawlers import deadline
 from crawlers.records import RawEvent
 from crawlers.source import SourceConfig
 
@@ -50,6 +52,9 @@ class Processed:
 
     draft: EventDraft
     dropped: str | None = None
+    # the record took more than its share of the processing budget (``crawlers.deadline``):
+    # left out, a problem of its own, and the listing is a part (nothing is removed)
+    overrun: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +115,22 @@ def build_pipeline(
 def run_pipeline(
     records: Iterable[RawEvent], source: SourceConfig, stages: Sequence[Stage]
 ) -> Iterator[Processed]:
-    """Run every record through the stages; dropped records are yielded with their reason."""
+    """Run every record through the stages; dropped records are yielded with their reason.
+
+    Under a processing clock (``crawlers.deadline``) the time of each record is checked
+    between stages: one that overruns its share is yielded with ``overrun`` set, unfinished.
+    """
     for raw in records:
+        started = time.monotonic()
         draft = EventDraft.from_raw(raw)
         try:
             for stage in stages:
                 draft = stage.process(draft, source)
+                stopped = deadline.overrun(started)
+                if stopped:
+                    yield Processed(draft, overrun=f"after {type(stage).__name__}: {stopped}")
+                    break
+            else:
+                yield Processed(draft)
         except Drop as drop:
             yield Processed(draft, drop.reason)
-            continue
-        yield Processed(draft)

@@ -32,7 +32,7 @@ from aggregator.record_values import (
     is_older_version,
     record_values,
 )
-from aggregator.store_listing import ListingStore, StoreCounts
+from aggregator.store_listing import CHUNK, ListingStore, StoreCounts
 from crawlers.records import Window
 from crawlers.source import SourceConfig
 
@@ -121,6 +121,7 @@ def store_drafts(
     window: Window,
     created_in_run: set[str] | None = None,
     remove_vanished: bool = True,
+    chunk: int = CHUNK,
 ) -> StoreCounts:
     """Insert or update one successful harvest of a source; mark vanished records removed.
 
@@ -138,8 +139,10 @@ def store_drafts(
     event. An update that makes a record's event (fed by it alone) a duplicate of another
     folds it into that one. An unchanged record, or an older version of one, is not
     written. The whole listing costs one read of the source's records, one indexed read
-    of dedup candidates and a few set-based writes (``aggregator.store_listing``); the
-    session is not flushed per record. Safe to call for different sources in parallel
+    of dedup candidates and a few set-based writes per ``chunk`` records
+    (``aggregator.store_listing``: a chunk's drafts are let go once written, so memory
+    follows the chunk, not the listing; the result does not depend on the chunk size);
+    the session is not flushed per record. Safe to call for different sources in parallel
     threads, each with its own session (no state outside the call).
     """
     latest: dict[tuple[str, str], EventDraft] = {}
@@ -160,9 +163,9 @@ def store_drafts(
         created=created_in_run if created_in_run is not None else set(),
         remove_vanished=remove_vanished,
     )
-    listing.decide(latest)
+    changed = listing.store(latest, chunk=chunk)
     counts = listing.outcome.counts
-    counts.changed_event_ids = listing.write()
+    counts.changed_event_ids = changed
     return counts
 
 

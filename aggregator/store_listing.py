@@ -6,6 +6,13 @@ dedup candidates of every new or changed record; then it is written in a few exe
 statements: new events, new records, changed records, removals, changed events. An
 unchanged record (same content hash) or an older version of one costs no write at all.
 
+A long listing is taken in consecutive chunks of that one order (``CHUNK`` records):
+each chunk is decided and its records written before the next is prepared, so what is
+held at once is a chunk's drafts and rows plus a small ``Stored`` per record of the
+source. Removals wait for the last chunk (they need every key of the listing), and the
+touched events are recomputed once after it, so an event touched in two chunks changes
+(and raises its SEQUENCE) once: the result is the same for any chunk size.
+
 Why the decisions can be made before writing: the candidates of a record are live
 records of *other* sources, which this listing never changes; what it does change is
 which events this source already feeds (a source does not duplicate itself), and that is
@@ -37,6 +44,9 @@ from aggregator.models import Event, SourceRecord, utcnow
 from aggregator.record_values import draft_fingerprint, event_id_for, is_older, record_values
 from aggregator.remint_index import RemintIndex
 from crawlers.records import Window
+
+CHUNK = 2_000  # records decided and written at a time (and events recomputed at a time)
+_UPDATED = ("id", *EVENT_COLUMNS)  # the columns of an event that recomputing sets
 
 
 @dataclass(slots=True)
@@ -159,31 +169,65 @@ class ListingStore:
         self._shared: set[str] | None = None
         self._remint: RemintIndex[Stored] | None = None
         self.index = CandidateIndex(())
+        # the records of the current chunk to write, and the events it started
+        self._pending: list[Stored] = []
+        self._new_in_chunk: list[str] = []
+        self._fresh: set[str] = set()  # events whose rows this listing inserted
+        # the records the source had before this listing (by id; new rows get larger ids)
+        self._last_stored_id = max((r.id for r in self.stored.values() if r.id), default=0)
 
-    # -- deciding ----------------------------------------------------------------------
+    # -- the listing, chunk by chunk ----------------------------------------------------
 
-    def decide(self, latest: dict[tuple[str, str], EventDraft]) -> None:
-        """Decide every record of the listing and the removals, in memory."""
+    def store(self, latest: dict[tuple[str, str], EventDraft], *, chunk: int = CHUNK) -> set[str]:
+        """Decide and write the listing ``chunk`` records at a time; return the changed events.
+
+        The records are taken in one order for the whole listing (by start, then identity)
+        and cut into consecutive chunks: each is prepared, decided and its records written,
+        then its drafts and column values are let go (``latest`` is emptied as it goes).
+        Across chunks only what later decisions read is kept: the source's records by key
+        and hash (``Stored``), the events it feeds, the vanished records a new UID may
+        re-mint, and the ids of the touched events. Removals are decided after the last
+        chunk, against every key of the listing; the touched events are recomputed once,
+        at the end, from their records as written (one SEQUENCE bump at most per event, as
+        if the listing were one chunk).
+        """
+        if chunk < 1:
+            raise ValueError("a chunk holds at least one record")
         order = sorted(latest, key=lambda k: (str(latest[k].start), k))
-        listed = {key: self._prepare(key, latest[key]) for key in order}
-        self.index = CandidateIndex.read(
-            session=self.session,
-            probes=[item.probe for item in listed.values() if item.probe is not None],
-            exclude_source=self.source_id,
-        )
+        listed = frozenset(order)
+        self._begin(listed)
+        for at in range(0, len(order), chunk):
+            part = {key: self._prepare(key, latest.pop(key)) for key in order[at : at + chunk]}
+            self._decide_chunk(part)
+            del part
+            self._write_chunk()
+        self._decide_removals(listed)
+        self._write_removals()
+        return self._write_events()
+
+    def _begin(self, listed: frozenset[tuple[str, str]]) -> None:
+        """Read the vanished records a new UID of the listing may re-mint (once, up front)."""
         vanished = {
             key: record
             for key, record in self.stored.items()
-            if key not in latest and record.removed_at is None and record.has_fields
+            if key not in listed and record.removed_at is None and record.has_fields
         }
-        if vanished and any(key not in self.stored for key in latest):
+        if vanished and any(key not in self.stored for key in listed):
             self._remint = RemintIndex.read(
                 session=self.session,
                 vanished={key: (record.id, record) for key, record in vanished.items()},
             )
-        for key in order:
-            self._decide_one(key, listed[key])
-        self._decide_removals(latest)
+
+    def _decide_chunk(self, part: dict[tuple[str, str], Listed]) -> None:
+        """Decide the records of one chunk, in order, against their dedup candidates."""
+        self.index = CandidateIndex.read(
+            session=self.session,
+            probes=[item.probe for item in part.values() if item.probe is not None],
+            exclude_source=self.source_id,
+        )
+        for key, item in part.items():
+            self._decide_one(key, item)
+        self.index = CandidateIndex(())
 
     def _prepare(self, key: tuple[str, str], draft: EventDraft) -> Listed:
         item = Listed(draft, record_fields(draft), draft_fingerprint(draft))
@@ -221,6 +265,7 @@ class ListingStore:
             counts.stale += 1  # an older version: ignored, nothing written
             if reminted:  # the record keeps its old version under its new UID
                 record.moved, record.content_hash = True, ""
+                self._pending.append(record)
             return
         was_removed = record.removed_at is not None
         if (
@@ -233,6 +278,7 @@ class ListingStore:
             return
         record.values = record_values(item.draft, item.fields, item.content_hash, self.now)
         record.content_hash, record.has_fields, record.removed_at = item.content_hash, True, None
+        self._pending.append(record)
         if was_removed:
             self.own.add(record.event_id)
         counts.updated += 1
@@ -248,7 +294,9 @@ class ListingStore:
         if event_id is None:
             event_id = event_id_for(self.source_id, *key)
             self.created.add(event_id)
-            self.outcome.new_events.setdefault(event_id, item.draft.title)
+            if event_id not in self.outcome.new_events:
+                self.outcome.new_events[event_id] = item.draft.title
+                self._new_in_chunk.append(event_id)
         record = Stored(
             id=None,
             uid=key[0],
@@ -263,6 +311,7 @@ class ListingStore:
             values=record_values(item.draft, item.fields, item.content_hash, self.now),
         )
         self.stored[key] = record
+        self._pending.append(record)
         self.own.add(event_id)
         self.outcome.counts.new += 1
         self.outcome.touched.add(event_id)
@@ -278,6 +327,7 @@ class ListingStore:
                     .join(SourceRecord, col(SourceRecord.event_id) == col(other.event_id))
                     .where(
                         col(SourceRecord.source_id) == self.source_id,
+                        col(SourceRecord.id) <= self._last_stored_id,
                         col(other.source_id) != self.source_id,
                         col(other.removed_at).is_(None),
                     )
@@ -306,11 +356,11 @@ class ListingStore:
         self.outcome.folded[old] = target
         self.outcome.touched.add(target)
 
-    def _decide_removals(self, latest: dict[tuple[str, str], EventDraft]) -> None:
+    def _decide_removals(self, listed: frozenset[tuple[str, str]]) -> None:
         if not self.remove_vanished:
             return
         for key, record in self.stored.items():
-            if key in latest or record.removed_at is not None:
+            if key in listed or record.removed_at is not None:
                 continue
             if record.event_start is not None and record.event_start < self.window.start:
                 continue  # outside the harvest window, not gone from the source
@@ -320,124 +370,133 @@ class ListingStore:
 
     # -- writing -----------------------------------------------------------------------
 
-    def write(self) -> set[str]:
-        """Write the decided listing; return the ids of the events whose content changed."""
-        events, fresh = self._load_events()
-        merge_records = self._merge_records()
+    def _write_chunk(self) -> None:
+        """Write the records decided in the current chunk (rows for its new events first).
+
+        A new event gets a placeholder row now, for its records to point at; its columns
+        are set with the other touched events' in :meth:`_write_events`. Each record's
+        column values are let go once written.
+        """
+        if self._new_in_chunk:
+            existing: set[str] = set()
+            for ids in chunks(self._new_in_chunk):
+                existing.update(
+                    self.session.scalars(select(col(Event.id)).where(col(Event.id).in_(ids)))
+                )
+            fresh = [e for e in self._new_in_chunk if e not in existing]
+            insert_rows(
+                self.session,
+                Event,
+                (_placeholder(e, self.outcome.new_events[e], self.now) for e in fresh),
+            )
+            self._fresh.update(fresh)
+        pending = self._pending
+        insert_rows(
+            self.session,
+            SourceRecord,
+            (
+                {**self._row(r), "source_id": self.source_id, "first_seen": self.now}
+                for r in pending
+                if r.values is not None and r.id is None
+            ),
+        )
+        changed = (
+            {**self._row(r), "id": r.id}
+            for r in pending
+            if r.values is not None and r.id is not None
+        )
+        moved = (
+            {"id": r.id, "uid": r.uid, "recurrence_id": r.recurrence_id, "content_hash": ""}
+            for r in pending
+            if r.values is None and r.moved
+        )
+        for rows in (changed, moved):
+            update_by_id(self.session, SourceRecord, rows)
+        for record in pending:
+            record.values, record.moved = None, False
+        self._pending, self._new_in_chunk = [], []
+
+    def _write_removals(self) -> None:
+        """Mark the records this listing removed (decided after the last chunk)."""
+        update_by_id(
+            self.session,
+            SourceRecord,
+            ({"id": r.id, "removed_at": self.now} for r in self.stored.values() if r.removed_now),
+        )
+
+    def _write_events(self) -> set[str]:
+        """Recompute every touched event once from its records as written; return the changed.
+
+        In chunks of event ids: the columns as stored before this listing (a placeholder
+        for a new row), the folds applied, then ``recompute_values`` over the event's
+        records, read back from the database.
+        """
         regions = source_regions(self.session)
         changed: set[str] = set()
-        inserts, updates = [], []
-        for event_id in sorted(self.outcome.touched):
-            values = events[event_id]
-            before = dict(values)
-            if recompute_values(
-                values,
-                merge_records.get(event_id, []),
-                regions=regions,
-                now=self.now,
-                created=event_id in self.created,
-                fresh=event_id in fresh,
-            ):
-                changed.add(event_id)
-            if event_id in fresh:
-                inserts.append(values)
-            elif values != before or event_id in self.outcome.folded:
-                updates.append(values)
-        insert_rows(self.session, Event, inserts)
-        self._write_records()
-        update_by_id(self.session, Event, updates)
+        touched = sorted(self.outcome.touched)
+        for at in range(0, len(touched), CHUNK):
+            ids = touched[at : at + CHUNK]
+            events = self._load_events(ids)
+            merge_records = self._merge_records(ids)
+            updates = []
+            for event_id in ids:
+                values = events[event_id]
+                before = dict(values)
+                fresh = event_id in self._fresh
+                if recompute_values(
+                    values,
+                    merge_records.get(event_id, []),
+                    regions=regions,
+                    now=self.now,
+                    created=event_id in self.created,
+                    fresh=fresh,
+                ):
+                    changed.add(event_id)
+                if fresh or values != before or event_id in self.outcome.folded:
+                    updates.append({name: values[name] for name in _UPDATED})
+            update_by_id(self.session, Event, updates)
         return changed
 
-    def _load_events(self) -> tuple[dict[str, dict[str, Any]], set[str]]:
-        """Column values of the touched events; placeholders for those not stored yet."""
+    def _load_events(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Column values of the events ``ids`` as before this listing (folds applied)."""
         events: dict[str, dict[str, Any]] = {}
         columns = [col(getattr(Event, name)) for name in ("id", *EVENT_COLUMNS)]
-        for chunk in chunks(self.outcome.touched):
+        stored = [event_id for event_id in ids if event_id not in self._fresh]
+        for chunk in chunks(stored):
             for row in self.session.execute(select(*columns).where(col(Event.id).in_(chunk))):
                 events[row[0]] = dict(zip(("id", *EVENT_COLUMNS), row, strict=True))
-        fresh = set()
-        for event_id in self.outcome.touched - events.keys():
-            title = self.outcome.new_events[event_id]
-            events[event_id] = _placeholder(event_id, title, self.now)
-            fresh.add(event_id)
-        for old, target in self.outcome.folded.items():
-            values = events[old]
-            values["merged_into"] = target
-            values["removed_at"] = self.now
-            values["sequence"] += 1
-            values["last_modified"] = self.now
-        return events, fresh
+        for event_id in ids:
+            if event_id in self._fresh:
+                title = self.outcome.new_events[event_id]
+                events[event_id] = _placeholder(event_id, title, self.now)
+            target = self.outcome.folded.get(event_id)
+            if target is not None:
+                values = events[event_id]
+                values["merged_into"] = target
+                values["removed_at"] = self.now
+                values["sequence"] += 1
+                values["last_modified"] = self.now
+        return events
 
-    def _merge_records(self) -> dict[str, list[MergeRecord]]:
-        """The records of every touched event as they are after this listing."""
-        by_id: dict[int, tuple[str, MergeRecord]] = {}
-        for chunk in chunks(self.outcome.touched):
+    def _merge_records(self, ids: list[str]) -> dict[str, list[MergeRecord]]:
+        """The records of the events ``ids`` as they are after this listing (all written)."""
+        grouped: dict[str, list[MergeRecord]] = {}
+        for chunk in chunks(ids):
             rows = self.session.execute(
                 select(
-                    col(SourceRecord.id),
                     col(SourceRecord.event_id),
                     col(SourceRecord.source_id),
                     col(SourceRecord.uid),
                     col(SourceRecord.recurrence_id),
                     col(SourceRecord.fields),
                     col(SourceRecord.removed_at),
-                ).where(col(SourceRecord.event_id).in_(chunk))
-            )
-            for record_id, event_id, *rest in rows:
-                assert record_id is not None
-                by_id[record_id] = (event_id, MergeRecord(*rest))
-        extra: list[tuple[str, MergeRecord]] = []
-        for record in self.stored.values():
-            if record.values is not None:
-                merge = MergeRecord(
-                    self.source_id,
-                    record.uid,
-                    record.recurrence_id,
-                    record.values["fields"],
-                    record.removed_at,
                 )
-                if record.id is None:
-                    extra.append((record.event_id, merge))
-                else:
-                    by_id[record.id] = (record.event_id, merge)
-            elif record.removed_now and record.id in by_id:
-                event_id, merge = by_id[record.id]
-                by_id[record.id] = (event_id, merge._replace(removed_at=record.removed_at))
-        grouped: dict[str, list[MergeRecord]] = {}
-        for event_id, merge in [*by_id.values(), *extra]:
-            grouped.setdefault(event_id, []).append(merge)
+                .where(col(SourceRecord.event_id).in_(chunk))
+                .order_by(col(SourceRecord.id))
+            )
+            for event_id, *rest in rows:
+                grouped.setdefault(event_id, []).append(MergeRecord(*rest))
         return grouped
-
-    def _write_records(self) -> None:
-        """New, changed, removed and moved records, each kind in batches of rows built as
-        they are written (``bulk_sql``): no second copy of the listing's columns at once."""
-        stored = self.stored.values
-        insert_rows(
-            self.session,
-            SourceRecord,
-            (
-                {**self._row(r), "source_id": self.source_id, "first_seen": self.now}
-                for r in stored()
-                if r.values is not None and r.id is None
-            ),
-        )
-        changed = (
-            {**self._row(r), "id": r.id}
-            for r in stored()
-            if r.values is not None and r.id is not None
-        )
-        removed = (
-            {"id": r.id, "removed_at": self.now}
-            for r in stored()
-            if r.values is None and r.removed_now
-        )
-        moved = (
-            {"id": r.id, "uid": r.uid, "recurrence_id": r.recurrence_id, "content_hash": ""}
-            for r in stored()
-            if r.values is None and not r.removed_now and r.moved
-        )
-        for rows in (changed, removed, moved):
-            update_by_id(self.session, SourceRecord, rows)
 
     @staticmethod
     def _row(record: Stored) -> dict[str, Any]:

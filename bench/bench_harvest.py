@@ -12,9 +12,10 @@ times into one database:
 * ``changed``: again (with validators) after 5 sources changed (three events retitled,
   one moved): one of each kind, then iCal feeds.
 
-Each run is one ``agenda harvest`` as a fresh process would run it (its crawl process
-started during the run and stopped at its end). Its wall time, CPU (this process and the
-crawl process) and peak RSS (the largest VmHWM of the process tree) are printed with
+Each run is one ``agenda harvest`` as a fresh process would run it, in a process of its
+own (its crawl process started during the run and stopped at its end). Its wall time,
+CPU (that process and the crawl process) and peak RSS (the largest VmHWM of its process
+tree, not counting this one's floors) are printed with
 ratios to floors measured in the same run: fetching every URL the harvest reads at
 concurrency 8 (and the same conditionally, answered 304), and the parse libraries alone
 on the same bytes (icalendar + recurring_ical_events, feedparser, extruct, json); and
@@ -35,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -43,7 +45,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -160,13 +162,26 @@ def parse_floor(bodies: dict[str, bytes], kinds: dict[str, str]) -> tuple[float,
 
 
 def run_harvest(label: str, settings: Settings) -> Measured:
+    """Harvest every source once as ``agenda harvest`` does, in a fresh (spawned) process.
+
+    Not in this process: it holds the floors' bodies and what the parse libraries left,
+    and resident memory freed by Python is not always given back, so its high-water mark
+    would start from there. The child's start (imports) is not counted (see
+    :func:`_harvest_here`).
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(_harvest_here, label, settings).result()
+
+
+def _harvest_here(label: str, settings: Settings) -> Measured:
     """Harvest every source once as ``agenda harvest`` does (same wiring, same function).
 
-    In this process, so the command's start (imports, migration check) is not counted:
-    wall time, CPU of this process and its crawl children, and the peak RSS of either
-    (this process's high-water mark is reset first, through /proc/self/clear_refs). The
-    crawl process is stopped at the end, as the command's exit stops it: every run
-    starts its own (and its CPU is counted in the run).
+    The command's start (imports, migration check) is not counted: wall time, CPU of this
+    process and its crawl children, and the peak RSS of either (this process's high-water
+    mark is reset first, through /proc/self/clear_refs). The crawl process is stopped at
+    the end, as the command's exit stops it: every run starts its own (and its CPU is
+    counted in the run).
     """
     config = wiring.load_app_config(settings)
     pipeline = wiring.pipeline(settings, config)

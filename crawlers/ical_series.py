@@ -7,6 +7,7 @@ recurring-ical-events, one series at a time and each bounded (see ``crawlers.ica
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import recurring_ical_events
 from recurring_ical_events import CalendarQuery
 from recurring_ical_events.util import time_span_contains_event
 
+from crawlers import deadline
 from crawlers.ical_record import NO_END, property_value, recurrence_key, to_record
 from crawlers.ical_rules import repair_rules, settle_rules
 from crawlers.records import ParseProblem, ParseResult, Window
@@ -148,10 +150,29 @@ def _expand_series(
             ParseProblem(source.id, "unusable recurrence rules", line=first_line[uid], uid=uid)
         )
     limit = window.max_occurrences
-    for series in all_series:
+    clock = deadline.current()
+    for done, series in enumerate(all_series):
         uid = str(series.uid)
+        if clock is not None and clock.expired():
+            result.partial = True
+            result.problems.append(
+                ParseProblem(
+                    source.id,
+                    f"the processing budget of {clock.seconds:g} s is spent"
+                    f" (HARVEST_PROCESS_BUDGET): {len(all_series) - done} series left"
+                    " unexpanded; nothing is marked removed",
+                )
+            )
+            return
+        started = time.monotonic()
+        stopped: str | None = None
         try:
-            occurrences = list(_bounded(series.between(window.start, window.end), limit + 1))
+            occurrences = []
+            for occurrence in _bounded(series.between(window.start, window.end), limit + 1):
+                occurrences.append(occurrence)
+                stopped = deadline.overrun(started)
+                if stopped:
+                    break
         except _QUERY_ERRORS as exc:
             result.problems.append(
                 ParseProblem(
@@ -187,13 +208,14 @@ def _expand_series(
         }
         exact = _exact_duration(by_uid[uid])
         emitted: set[str] = set()
-        for occurrence in occurrences:
+        records = []
+        for occurrence in [] if stopped else occurrences:
             component = occurrence.as_component(False)
             key = recurrence_key(occurrence.start)
             emitted.add(key)
             original = component.get("RECURRENCE-ID")
             from_master = original is not None and recurrence_key(original.dt) not in modified
-            result.events.append(
+            records.append(
                 to_record(
                     component,
                     occurrence.start,
@@ -204,6 +226,22 @@ def _expand_series(
                     duration=exact if from_master and key not in periods else None,
                 )
             )
+            stopped = deadline.overrun(started)
+            if stopped:
+                break
+        if stopped:  # the series is a problem of its own; the rest of the file is read
+            result.partial = True
+            result.problems.append(
+                ParseProblem(
+                    source.id,
+                    f"series expansion {stopped}; its occurrences are left out and nothing"
+                    " is marked removed",
+                    line=first_line.get(uid),
+                    uid=uid,
+                )
+            )
+            continue
+        result.events.extend(records)
         if all("RECURRENCE-ID" in c.event for c in by_uid[uid]):
             _orphan_rdates(by_uid[uid], emitted, source, window, result)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from crawlers import deadline
 from crawlers.crawl import CrawlOptions, crawl_source
 from crawlers.fetch import FetchResult, Validators
 from crawlers.records import FeedError, ParseResult, Window
@@ -133,6 +134,7 @@ def read_source(
     read.fingerprint = window_fingerprint(fetched.body, window)
     if read.fingerprint == previous_fingerprint:
         return read
+    deadline.start()  # the processing budget counts from here, not from the download
     result = kind.parser(fetched.body, source, now=now, window=window)
     if result.truncated and not allow_truncated:
         raise TruncatedFeed(

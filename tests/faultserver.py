@@ -14,6 +14,9 @@ what each endpoint sends can be read in one place:
   message about the source).
 - ``/redirect?to=URL``: a 302 to any address (another local port, say).
 - ``/slow``: a body trickled one byte every 0.2 s (a time limit must stop it).
+- ``/heavy-series.ics``: the good iCal feed (``?n=``) and ``?series=2`` hourly series of
+  1,990 occurrences each (under the occurrence limit, but each takes longer to expand
+  than its share of a small processing budget).
 - ``/flaky.ics``: the good iCal feed while ``server.broken`` is false, a 503 while it is
   true (a source that starts failing, then recovers).
 
@@ -55,6 +58,27 @@ def ics_feed(n: int, *, title: str = "Informatieavond zij-instroom {i}") -> byte
         ]
     lines.append("END:VCALENDAR")
     return ("\r\n".join(lines) + "\r\n").encode()
+
+
+HEAVY_OCCURRENCES = 1990
+
+
+def heavy_series(n: int, series: int) -> bytes:
+    """``ics_feed(n)`` and ``series`` hourly series of ``HEAVY_OCCURRENCES`` each."""
+    lines = []
+    for s in range(series):
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:heavy-{s}@faultserver",
+            "DTSTAMP:20270101T000000Z",
+            "DTSTART;TZID=Europe/Amsterdam:20270110T080000",
+            "DTEND;TZID=Europe/Amsterdam:20270110T083000",
+            f"RRULE:FREQ=HOURLY;COUNT={HEAVY_OCCURRENCES}",
+            f"SUMMARY:Spreekuur zij-instroom {s}",
+            "END:VEVENT",
+        ]
+    tail = ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
+    return ics_feed(n).replace(b"END:VCALENDAR\r\n", tail)
 
 
 _MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli"]
@@ -194,6 +218,11 @@ def _slow(handler: _Handler, query: dict[str, str]) -> None:
         pass  # the client gave up, as it should
 
 
+def _heavy_series(handler: _Handler, query: dict[str, str]) -> None:
+    body = heavy_series(_n(query), int(query.get("series", 2)))
+    handler._send(200, body, "text/calendar")
+
+
 def _flaky_ics(handler: _Handler, query: dict[str, str]) -> None:
     if handler.server.broken:  # type: ignore[attr-defined]
         handler._send(503, b"maintenance", "text/plain")
@@ -213,6 +242,7 @@ ROUTES: dict[str, Callable[[_Handler, dict[str, str]], None]] = {
     "/redirect": _redirect,
     "/slow": _slow,
     "/flaky.ics": _flaky_ics,
+    "/heavy-series.ics": _heavy_series,
 }
 
 

@@ -264,3 +264,22 @@ def test_a_listing_that_lost_most_events_is_held(
     assert held.status == 0, held.stderr
     assert "would remove 17 of 20 stored" in held.stderr
     assert snapshot(where.database) == before
+
+
+def test_a_series_over_its_share_is_a_problem_and_the_rest_is_stored(
+    tmp_path: Path, faults: FaultServer, baseline: Path
+) -> None:
+    where = harvested(tmp_path, baseline)
+    before = snapshot(where.database)
+    where.point(faults.url("/heavy-series.ics?n=20&series=2"))
+    # a budget of 3 s: each series may take 0.3 s, and takes longer (0.4 s CPU at rest)
+    run = where.harvest(HARVEST_PROCESS_BUDGET="3")
+    assert run.status == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    cut = [x for x in run.stderr.splitlines() if "over its share of 0.3 s" in x]
+    assert len(cut) == 2 and all("left out" in x for x in cut), run.stderr
+    assert "heavy-0@faultserver" in cut[0] + cut[1] and "heavy-1@faultserver" in cut[0] + cut[1]
+    (line,) = [x for x in run.stderr.splitlines() if x.startswith("faulty: success")]
+    assert "20 seen" in line and "0 removed" in line and "2 unreadable" in line, line
+    assert snapshot(where.database) == before  # the 20 events as they were, none removed
+    assert run.peak_mb < MEMORY_LIMIT_MB and run.seconds < TIME_LIMIT_S
