@@ -72,9 +72,9 @@ class Text:
 
     def has(self, keyword: Keyword) -> bool:
         """Whether the keyword occurs with its word boundaries."""
-        if not keyword.one_word:
-            return next(self.positions(keyword), None) is not None
         body = keyword.body
+        if not keyword.one_word:  # (most phrases do not occur at all: one substring test)
+            return body in self.value and next(self.positions(keyword), None) is not None
         if keyword.any_start and keyword.any_end:
             return body in self.value  # a word-only body occurs inside some word
         if self._words is None:
