@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # sources harvested at once (agenda harvest and agenda run alike), crawls, and per site
     harvest_concurrency: int = Field(default=8, ge=1, alias="HARVEST_CONCURRENCY")
     harvest_per_host: int = Field(default=1, ge=1, alias="HARVEST_PER_HOST")
-    harvest_crawls: int = Field(default=8, ge=1, alias="HARVEST_CRAWLS")
+    harvest_crawls: int = Field(default=16, ge=1, alias="HARVEST_CRAWLS")
     # `agenda run` on SIGTERM: how long an in-flight harvest may take to finish
     harvest_shutdown_grace: float = Field(default=60.0, ge=0, alias="HARVEST_SHUTDOWN_GRACE")
     harvest_crawl_timeout: float = Field(default=600.0, alias="HARVEST_CRAWL_TIMEOUT")

@@ -258,10 +258,13 @@ def recompute_event(
 
 
 def source_regions(session: Session, source_ids: Collection[str] | None = None) -> dict[str, str]:
-    """The region of each named source (every source when ``source_ids`` is None)."""
-    if source_ids is None:
-        return {row.id: row.region for row in session.exec(select(Source)).all()}
-    if not source_ids:
-        return {}
-    rows = session.exec(select(Source).where(col(Source.id).in_(source_ids))).all()
-    return {row.id: row.region for row in rows}
+    """The region of each named source (every source when ``source_ids`` is None).
+
+    Two columns, not Source objects: a harvest asks once a listing, for every source.
+    """
+    query = select(col(Source.id), col(Source.region))
+    if source_ids is not None:
+        if not source_ids:
+            return {}
+        query = query.where(col(Source.id).in_(source_ids))
+    return {source_id: region for source_id, region in session.execute(query)}

@@ -125,13 +125,15 @@ def fetch_candidates(
     ``CandidateIndex.for_probe`` keeps each probe to its own slots.
     """
     found: dict[int, Candidate] = {}
+    session.flush()  # (what the ORM would flush first; then Core: no ORM result per query)
+    connection = session.connection()
     for places, bucket_set in _lookups(probes).items():
         buckets = sorted(bucket_set)
         for at in range(0, len(buckets), BUCKETS_PER_QUERY):
             statement, params = _select(
                 places, buckets[at : at + BUCKETS_PER_QUERY], exclude_source
             )
-            rows = session.execute(statement, params)
+            rows = connection.execute(statement, params)
             for record_id, event_id, source_id, bucket, place, *values in rows:
                 fields = dict(zip(FINGERPRINT_FIELDS, values, strict=True))
                 if record_id in found or not (fields["start_at"] or fields["start_date"]):

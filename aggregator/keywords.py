@@ -9,17 +9,22 @@ The matcher never backtracks: the text is lower-cased and its whitespace runs co
 once (``Text``), each keyword is found with ``str.find`` and a rejected occurrence skips
 to the end of its word, so every character is looked at a bounded number of times per
 keyword. (A regular expression with ``\\w*`` around the keyword, the obvious way to write
-the wildcards, is quadratic on one long unbroken word.)
+the wildcards, is quadratic on one long unbroken word.) A keyword of word characters only
+(most of the taxonomy) is looked up in the text's words instead: a set for a whole word,
+the sorted words (and the sorted reversed words) for a prefix (a suffix), each built once
+per text.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 _NON_WORD = re.compile(r"\W")
+_WORD = re.compile(r"\w+")
 
 
 def _is_word(char: str) -> bool:
@@ -34,6 +39,7 @@ class Keyword:
     body: str  # lower-case, single spaces
     any_start: bool  # "*word": may start inside a word
     any_end: bool  # "word*": may end inside a word
+    one_word: bool = False  # the body is word characters only (looked up in the words)
 
 
 @lru_cache(maxsize=16384)
@@ -43,17 +49,21 @@ def parse_keyword(keyword: str) -> Keyword:
     body = " ".join(word.strip("*").lower().split())
     if not body:
         raise ValueError(f"empty taxonomy keyword {keyword!r}")
-    return Keyword(body, word.startswith("*"), word.endswith("*"))
+    one_word = all(_is_word(char) for char in body)
+    return Keyword(body, word.startswith("*"), word.endswith("*"), one_word)
 
 
 class Text:
     """A text prepared once for many keyword look-ups (lower-cased, whitespace collapsed)."""
 
-    __slots__ = ("_seen", "value")
+    __slots__ = ("_ends", "_seen", "_starts", "_words", "value")
 
     def __init__(self, text: str) -> None:
         self.value = " ".join(text.lower().split())
-        self._seen: dict[Keyword, bool] = {}
+        self._seen: dict[str, bool] = {}  # by the keyword as written
+        self._words: set[str] | None = None
+        self._starts: list[str] | None = None  # the words, sorted
+        self._ends: list[str] | None = None  # the words reversed, sorted
 
     def word_end(self, start: int) -> int:
         """The index after the word that contains ``start`` (or ``start`` itself)."""
@@ -61,14 +71,23 @@ class Text:
         return match.start() if match else len(self.value)
 
     def has(self, keyword: Keyword) -> bool:
-        """Whether the keyword occurs with its word boundaries (remembered per keyword)."""
-        found = self._seen.get(keyword)
-        if found is None:
-            found = self._seen[keyword] = self._find(keyword)
-        return found
-
-    def _find(self, keyword: Keyword) -> bool:
-        return next(self.positions(keyword), None) is not None
+        """Whether the keyword occurs with its word boundaries."""
+        body = keyword.body
+        if not keyword.one_word:  # (most phrases do not occur at all: one substring test)
+            return body in self.value and next(self.positions(keyword), None) is not None
+        if keyword.any_start and keyword.any_end:
+            return body in self.value  # a word-only body occurs inside some word
+        if self._words is None:
+            self._words = set(_WORD.findall(self.value))
+        if not keyword.any_start and not keyword.any_end:
+            return body in self._words
+        if keyword.any_end:  # "word*": a word starts with the body
+            if self._starts is None:
+                self._starts = sorted(self._words)
+            return _has_prefix(self._starts, body)
+        if self._ends is None:  # "*word": a word ends with the body
+            self._ends = sorted(word[::-1] for word in self._words)
+        return _has_prefix(self._ends, body[::-1])
 
     def positions(self, keyword: Keyword) -> Iterator[int]:
         """Where the keyword occurs with its word boundaries (start indexes, ascending)."""
@@ -95,8 +114,22 @@ class Text:
                 i = text.find(body, i + 1)
 
     def has_any(self, keywords: Iterable[str]) -> bool:
-        """Whether any of the (unparsed) keywords occurs."""
-        return any(self.has(parse_keyword(k)) for k in keywords)
+        """Whether any of the (unparsed) keywords occurs (remembered per keyword)."""
+        seen = self._seen
+        for keyword in keywords:
+            found = seen.get(keyword)
+            if found is None:
+                found = seen[keyword] = self.has(parse_keyword(keyword))
+            if found:
+                return True
+        return False
+
+
+def _has_prefix(ordered: list[str], prefix: str) -> bool:
+    """Whether a string of the sorted list starts with ``prefix`` (the first one not below it
+    does, if any does: the strings with a prefix are one run of the order)."""
+    at = bisect_left(ordered, prefix)
+    return at < len(ordered) and ordered[at].startswith(prefix)
 
 
 @lru_cache(maxsize=64)
