@@ -26,6 +26,7 @@ from aggregator.pipeline import Pipeline
 from aggregator.removal_guard import Hold, check_listing
 from aggregator.store import StoreCounts, store_drafts, sync_sources
 from aggregator.submissions import with_approved_feeds
+from aggregator.unchanged_records import RecordKey, RecordSkip, source_key, stored_input_hashes
 from crawlers.crawl import CrawlOptions, warm_up
 from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
 from crawlers.read import read_source, same_window_day
@@ -139,16 +140,19 @@ def _store_listing(
     now: datetime,
     window: Window,
     created_in_run: set[str] | None,
+    skip: RecordSkip | None = None,
 ) -> tuple[StoreCounts, Hold | None]:
     """Store a read listing behind the removal guard; return the counts and any hold.
 
     A partial read (crawl or budget) never removes; a listing that shrank too much is held
     (stored without removals). Neither keeps its fingerprint: the next harvest reads the
-    source again (and confirms a hold, or processes the rest).
+    source again (and confirms a hold, or processes the rest). ``skip`` names the records
+    that skipped the pipeline (listed, unchanged) and the input hashes of the others.
     """
     hold = None
+    unchanged: list[RecordKey] = skip.unchanged if skip else []
     if not partial:
-        keys = [(d.raw.uid, d.raw.recurrence_id or "") for d in drafts]
+        keys = [(d.raw.uid, d.raw.recurrence_id or "") for d in drafts] + unchanged
         hold = check_listing(session=session, source_id=source.id, keys=keys, window=window)
     counts = store_drafts(
         session=session,
@@ -158,6 +162,8 @@ def _store_listing(
         window=window,
         created_in_run=created_in_run,
         remove_vanished=not partial and hold is None,
+        unchanged=unchanged,
+        input_hashes=skip.hashes if skip else None,
     )
     if hold is None and not partial:  # a part or a hold is read again next time
         state = session.get(Source, source.id)
@@ -174,6 +180,7 @@ class _Started:
     run_id: int
     validators: Validators
     previous_fingerprint: str | None
+    input_hashes: dict[RecordKey, str]  # of the stored records (aggregator.unchanged_records)
 
 
 def _begin_run(
@@ -196,8 +203,13 @@ def _begin_run(
             else Validators()
         )
         pipeline.load_caches(session=session)
+        hashes = (
+            stored_input_hashes(session=session, source_id=source.id)
+            if pipeline.key is not None
+            else {}
+        )
     assert run_id is not None
-    return _Started(run_id, validators, previous_fingerprint)
+    return _Started(run_id, validators, previous_fingerprint, hashes)
 
 
 @dataclass(slots=True)
@@ -213,6 +225,7 @@ class _Processed:
     drafts: list[EventDraft] | None = None
     partial: bool = False
     fingerprint: str | None = None
+    skip: RecordSkip | None = None
 
 
 def _read_and_process(
@@ -250,8 +263,10 @@ def _read_and_process(
         for warning in parsed.warnings:
             log.info("%s", warning)
         budget = Budget(source.id, seconds=process_budget)
+        skip = RecordSkip(started.input_hashes, source_key(pipeline.key, source))
+        records = skip.split(budget.records(parsed.events), listing=parsed.events)
         drafts = []
-        for processed in pipeline.run(budget.records(parsed.events), source):
+        for processed in pipeline.run(records, source):
             if processed.dropped:
                 outcome.skipped += 1
             else:
@@ -260,7 +275,7 @@ def _read_and_process(
         outcome.problems = len(parsed.problems) + len(budget.problems)
         for problem in [*parsed.problems, *budget.problems]:
             log.warning("%s", problem)
-        done.drafts, done.fingerprint = drafts, read.fingerprint
+        done.drafts, done.fingerprint, done.skip = drafts, read.fingerprint, skip
         done.partial = parsed.partial or budget.exhausted
     except (FetchError, FeedError) as exc:
         outcome.outcome = "failed"
@@ -300,6 +315,7 @@ def _store_and_finish(
                     now=now,
                     window=window,
                     created_in_run=created_in_run,
+                    skip=done.skip,
                 )
                 pipeline.save_caches(session=session)
             outcome.outcome = "success" if hold is None else "held"

@@ -14,6 +14,7 @@ kept here (``_OwnEvents``).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,7 +54,9 @@ class Stored:
     removed_at: datetime | None
     has_fields: bool
     event_start: datetime | None
+    input_hash: str | None = None  # aggregator.unchanged_records
     values: dict[str, Any] | None = None  # columns to write (new or changed record)
+    rehashed: bool = False  # content unchanged, input hash changed: only it is written
     removed_now: bool = False  # marked removed by this listing
     moved: bool = False  # re-minted under a new UID but an older version: only the key moves
 
@@ -128,6 +131,7 @@ def load_stored(*, session: Session, source_id: str) -> dict[tuple[str, str], St
             col(SourceRecord.removed_at),
             has_fields,
             col(Event.start_at),
+            col(SourceRecord.input_hash),
         )
         .outerjoin(Event, col(Event.id) == col(SourceRecord.event_id))
         .where(col(SourceRecord.source_id) == source_id)
@@ -147,9 +151,12 @@ class ListingStore:
         window: Window,
         created: set[str],
         remove_vanished: bool,
+        input_hashes: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self.session, self.source_id, self.now, self.window = session, source_id, now, window
         self.created, self.remove_vanished = created, remove_vanished
+        self.input_hashes = input_hashes or {}
+        self.kept: set[tuple[str, str]] = set()  # listed, skipped as unchanged
         self.outcome = Outcome()
         self.stored = load_stored(session=session, source_id=source_id)
         self.own = _OwnEvents()
@@ -162,8 +169,19 @@ class ListingStore:
 
     # -- deciding ----------------------------------------------------------------------
 
-    def decide(self, latest: dict[tuple[str, str], EventDraft]) -> None:
-        """Decide every record of the listing and the removals, in memory."""
+    def decide(
+        self,
+        latest: dict[tuple[str, str], EventDraft],
+        unchanged: Collection[tuple[str, str]] = (),
+    ) -> None:
+        """Decide every record of the listing and the removals, in memory.
+
+        ``unchanged`` are listed records that skipped the pipeline (the same input as
+        stored): seen and unchanged, nothing to decide.
+        """
+        self.kept = set(unchanged) - latest.keys()
+        self.outcome.counts.seen += len(self.kept)
+        self.outcome.counts.unchanged += len(self.kept)
         order = sorted(latest, key=lambda k: (str(latest[k].start), k))
         listed = {key: self._prepare(key, latest[key]) for key in order}
         self.index = CandidateIndex.read(
@@ -174,7 +192,10 @@ class ListingStore:
         vanished = {
             key: record
             for key, record in self.stored.items()
-            if key not in latest and record.removed_at is None and record.has_fields
+            if key not in latest
+            and key not in self.kept
+            and record.removed_at is None
+            and record.has_fields
         }
         if vanished and any(key not in self.stored for key in latest):
             self._remint = RemintIndex.read(
@@ -229,9 +250,12 @@ class ListingStore:
             and not was_removed
             and record.has_fields
         ):
-            counts.unchanged += 1  # nothing written
+            counts.unchanged += 1  # nothing written (but a new input hash)
+            fresh_hash = self.input_hashes.get(key)
+            if fresh_hash is not None and fresh_hash != record.input_hash:
+                record.input_hash, record.rehashed = fresh_hash, True
             return
-        record.values = record_values(item.draft, item.fields, item.content_hash, self.now)
+        record.values = self._values(key, item)
         record.content_hash, record.has_fields, record.removed_at = item.content_hash, True, None
         if was_removed:
             self.own.add(record.event_id)
@@ -260,12 +284,18 @@ class ListingStore:
             removed_at=None,
             has_fields=True,
             event_start=None,
-            values=record_values(item.draft, item.fields, item.content_hash, self.now),
+            values=self._values(key, item),
         )
         self.stored[key] = record
         self.own.add(event_id)
         self.outcome.counts.new += 1
         self.outcome.touched.add(event_id)
+
+    def _values(self, key: tuple[str, str], item: Listed) -> dict[str, Any]:
+        """The columns of a record written from a listed item, its input hash included."""
+        values = record_values(item.draft, item.fields, item.content_hash, self.now)
+        values["input_hash"] = self.input_hashes.get(key)
+        return values
 
     def _shared_events(self) -> set[str]:
         """Events of this source's records that a live record of another source feeds too."""
@@ -310,7 +340,7 @@ class ListingStore:
         if not self.remove_vanished:
             return
         for key, record in self.stored.items():
-            if key in latest or record.removed_at is not None:
+            if key in latest or key in self.kept or record.removed_at is not None:
                 continue
             if record.event_start is not None and record.event_start < self.window.start:
                 continue  # outside the harvest window, not gone from the source
@@ -432,11 +462,22 @@ class ListingStore:
             if r.values is None and r.removed_now
         )
         moved = (
-            {"id": r.id, "uid": r.uid, "recurrence_id": r.recurrence_id, "content_hash": ""}
+            {
+                "id": r.id,
+                "uid": r.uid,
+                "recurrence_id": r.recurrence_id,
+                "content_hash": "",
+                "input_hash": None,
+            }
             for r in stored()
             if r.values is None and not r.removed_now and r.moved
         )
-        for rows in (changed, removed, moved):
+        rehashed = (
+            {"id": r.id, "input_hash": r.input_hash}
+            for r in stored()
+            if r.values is None and r.rehashed and not r.moved
+        )
+        for rows in (changed, removed, moved, rehashed):
             update_by_id(self.session, SourceRecord, rows)
 
     @staticmethod
