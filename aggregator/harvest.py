@@ -27,7 +27,7 @@ from aggregator.removal_guard import Hold, check_listing
 from aggregator.store import StoreCounts, store_drafts, sync_sources
 from aggregator.submissions import with_approved_feeds
 from aggregator.unchanged_records import RecordKey, RecordSkip, source_key, stored_input_hashes
-from crawlers.crawl import CrawlOptions, warm_up
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
 from crawlers.read import read_source, same_window_day
 from crawlers.records import FeedError, Window
@@ -407,12 +407,11 @@ def harvest_many(
     it is stored. SIGTERM or Ctrl-C records every begun run as interrupted, then re-raises.
     Crawled sources take the crawl slots of ``limits`` and start at once, whatever their
     place in the order (they wait on the politeness delays of their sites, not on the
-    CPU); the crawl process is started in the background before the first of them.
+    CPU); the crawl process is started by the first of them that needs a crawl (an
+    unchanged site needs none: ``crawlers.crawl.crawl_unchanged``).
     """
     created = created_in_run if created_in_run is not None else set()
     batch = _Batch(sources, limits)
-    if any(batch.crawled):
-        warm_up(crawl_options)
 
     def read(index: int, started: _Started) -> _Processed:
         return _read_and_process(
