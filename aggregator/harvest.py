@@ -180,7 +180,9 @@ class _Started:
     run_id: int
     validators: Validators
     previous_fingerprint: str | None
-    input_hashes: dict[RecordKey, str]  # of the stored records (aggregator.unchanged_records)
+    # the stored records' input hashes (aggregator.unchanged_records), read only when the
+    # source gave something to process (a 304 or an unchanged body reads nothing more)
+    input_hashes: Callable[[], dict[RecordKey, str]]
 
 
 def _begin_run(
@@ -203,12 +205,14 @@ def _begin_run(
             else Validators()
         )
         pipeline.load_caches(session=session)
-        hashes = (
-            stored_input_hashes(session=session, source_id=source.id)
-            if pipeline.key is not None
-            else {}
-        )
     assert run_id is not None
+
+    def hashes() -> dict[RecordKey, str]:
+        if pipeline.key is None:
+            return {}
+        with Session(engine) as session:  # a read: no write lock, no transaction to commit
+            return stored_input_hashes(session=session, source_id=source.id)
+
     return _Started(run_id, validators, previous_fingerprint, hashes)
 
 
@@ -239,7 +243,11 @@ def _read_and_process(
     window: Window,
     process_budget: float,
 ) -> _Processed:
-    """Fetch (or crawl), parse and run the pipeline: no database, safe in any thread."""
+    """Fetch (or crawl), parse and run the pipeline, safe in any thread.
+
+    No database write; one read of the stored records' input hashes when the source gave
+    records to process.
+    """
     outcome = HarvestOutcome(source.id, "failed")
     done = _Processed(outcome)
     try:
@@ -263,7 +271,7 @@ def _read_and_process(
         for warning in parsed.warnings:
             log.info("%s", warning)
         budget = Budget(source.id, seconds=process_budget)
-        skip = RecordSkip(started.input_hashes, source_key(pipeline.key, source))
+        skip = RecordSkip(started.input_hashes(), source_key(pipeline.key, source))
         records = skip.split(budget.records(parsed.events), listing=parsed.events)
         drafts = []
         for processed in pipeline.run(records, source):

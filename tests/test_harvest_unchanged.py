@@ -4,7 +4,8 @@ A feed read again after one of its events changed runs the stages for that event
 the events, records, ids and history equal those of a harvest that ran every record
 through the stages. A change of the taxonomy (the pipeline's key) or of the source's
 configuration makes every record go through the stages again; a UID listed twice is
-never skipped.
+never skipped. A source that answers 304 costs its request and its run record: no parse,
+no stage, no read of the stored records, no write to them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from aggregator.config import AppConfig
@@ -29,6 +30,7 @@ from config import bundled
 from crawlers.records import RawEvent
 from crawlers.source import SourceConfig
 from tests.conftest import SAMPLE_NOW, config_for, write_sources
+from tests.feedserver import Answer, feed_server
 from tests.harvesting import harvest_once
 from tests.test_harvest_concurrent import snapshot
 
@@ -161,3 +163,40 @@ def test_a_source_setting_or_a_version_field_and_a_twice_listed_uid() -> None:
     assert skip.unchanged == [("b", "")]
     nothing = RecordSkip({("b", ""): input_hash(single, key)}, None)
     assert list(nothing.split([single], listing=[single])) == [single]
+
+
+def test_a_304_costs_its_request_and_the_run_record_only(engine: Engine, tmp_path: Path) -> None:
+    body = bundled(f"{UTRECHT}.v2.ics").read_bytes()
+    statements: list[str] = []
+    with feed_server() as server:
+        server.set("/ua.ics", Answer(body, headers={"ETag": '"v2"'}))
+        sources = write_sources(
+            tmp_path / "sources.yaml",
+            [
+                {
+                    "id": "ua",
+                    "name": "U&A",
+                    "kind": "ics",
+                    "url": server.url("/ua.ics"),
+                    "region": "regio-utrecht",
+                }
+            ],
+        )
+        config = config_for(sources)
+        harvest_once(engine, config)
+        server.set("/ua.ics", Answer(b"", status=304, headers={"ETag": '"v2"'}))
+        pipeline, counter = counted(config)
+
+        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            (outcome,) = harvest_once(engine, config, pipeline=pipeline)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert outcome.outcome == "unchanged" and counter.seen == []
+    assert not [s for s in statements if "input_hash" in s]  # nothing read to skip
+    writes = ("INSERT INTO EVENT", "UPDATE EVENT", "INSERT INTO SOURCERECORD", "UPDATE SOURCER")
+    assert not [s for s in statements if s.lstrip().upper().startswith(writes)]
+    assert any("harvestrun" in s.lower() for s in statements)  # the run is recorded
