@@ -28,9 +28,10 @@ import time
 from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from crawlers.fetch import FetchError, FetchResult, Validators
+if TYPE_CHECKING:  # the crawl process imports this module too: it needs no HTTP client
+    from crawlers.fetch import FetchResult, Validators
 
 MANIFEST = "revalidate.json"
 
@@ -135,6 +136,8 @@ def unchanged(
     only for the crawl that produced it. A detail page counts as cached at most
     ``detail_max_age`` seconds (the crawl's setting now, whatever it was then).
     """
+    from crawlers.fetch import FetchError, Validators
+
     if path is None or fingerprint is None:
         return False
     data = _load(path)
