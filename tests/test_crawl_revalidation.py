@@ -21,6 +21,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from crawlers import crawl_revalidate
 from crawlers.crawl import CrawlOptions, crawl_source
 from crawlers.crawl_worker import CrawlWorker
 from crawlers.fetch import Fetcher
@@ -281,3 +282,33 @@ def test_past_the_detail_age_or_after_a_partial_crawl_the_site_is_crawled(
         site.requests()
         again = read(site, tmp_path, partial.fingerprint, worker)  # the manifest is gone
         assert again.result is not None and ("/agenda/e3.html", 200) in site.requests()
+
+
+def test_the_check_spaces_its_requests_as_a_crawl_does(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    site = Site(httpserver, details=2, sitemap=True)
+    with CrawlWorker() as worker:
+        first = read(site, tmp_path, None, worker)
+    waits: list[float] = []
+    manifest = crawl_revalidate.manifest_path(str(tmp_path / "cache" / "site"))
+    assert manifest is not None and manifest.is_file()
+    key = json.loads(manifest.read_text())["key"]
+    with Fetcher(user_agent=UA, timeout=5) as fetcher:
+        check = {"key": key, "fetcher": fetcher, "delay": 2.0, "revalidated_share": 0.25}
+        same = crawl_revalidate.unchanged(
+            manifest,
+            fingerprint=first.fingerprint,
+            detail_max_age=3600,
+            sleep=waits.append,
+            **check,
+        )
+        assert same and waits == [0.5]  # two 304s: a quarter of the delay between them
+        waits.clear()
+        site.titles["agenda/e1.html"] = "Stil gewijzigd"  # asked when no longer young
+        changed = crawl_revalidate.unchanged(
+            manifest, fingerprint=first.fingerprint, detail_max_age=0, sleep=waits.append, **check
+        )
+    # the sitemap and the list answer 304, then the detail pages in the crawl's order
+    # until the changed one (the check stops at the first change)
+    assert not changed and waits in ([0.5, 0.5], [0.5, 0.5, 0.5])
