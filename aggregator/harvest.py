@@ -26,8 +26,9 @@ from aggregator.pipeline import Pipeline
 from aggregator.removal_guard import Hold, check_listing
 from aggregator.store import StoreCounts, store_drafts, sync_sources
 from aggregator.submissions import with_approved_feeds
+from aggregator.unchanged_records import RecordKey, RecordSkip, source_key, stored_input_hashes
 from crawlers import deadline
-from crawlers.crawl import CrawlOptions, warm_up
+from crawlers.crawl import CrawlOptions
 from crawlers.fetch import Fetcher, FetchError, FetchResult, Validators
 from crawlers.read import read_source, same_window_day
 from crawlers.records import FeedError, Window
@@ -140,16 +141,19 @@ def _store_listing(
     now: datetime,
     window: Window,
     created_in_run: set[str] | None,
+    skip: RecordSkip | None = None,
 ) -> tuple[StoreCounts, Hold | None]:
     """Store a read listing behind the removal guard; return the counts and any hold.
 
     A partial read (crawl or budget) never removes; a listing that shrank too much is held
     (stored without removals). Neither keeps its fingerprint: the next harvest reads the
-    source again (and confirms a hold, or processes the rest).
+    source again (and confirms a hold, or processes the rest). ``skip`` names the records
+    that skipped the pipeline (listed, unchanged) and the input hashes of the others.
     """
     hold = None
+    unchanged: list[RecordKey] = skip.unchanged if skip else []
     if not partial:
-        keys = [(d.raw.uid, d.raw.recurrence_id or "") for d in drafts]
+        keys = [(d.raw.uid, d.raw.recurrence_id or "") for d in drafts] + unchanged
         hold = check_listing(session=session, source_id=source.id, keys=keys, window=window)
     counts = store_drafts(
         session=session,
@@ -159,6 +163,8 @@ def _store_listing(
         window=window,
         created_in_run=created_in_run,
         remove_vanished=not partial and hold is None,
+        unchanged=unchanged,
+        input_hashes=skip.hashes if skip else None,
     )
     if hold is None and not partial:  # a part or a hold is read again next time
         state = session.get(Source, source.id)
@@ -175,6 +181,9 @@ class _Started:
     run_id: int
     validators: Validators
     previous_fingerprint: str | None
+    # the stored records' input hashes (aggregator.unchanged_records), read only when the
+    # source gave something to process (a 304 or an unchanged body reads nothing more)
+    input_hashes: Callable[[], dict[RecordKey, str]]
 
 
 def _begin_run(
@@ -198,7 +207,14 @@ def _begin_run(
         )
         pipeline.load_caches(session=session)
     assert run_id is not None
-    return _Started(run_id, validators, previous_fingerprint)
+
+    def hashes() -> dict[RecordKey, str]:
+        if pipeline.key is None:
+            return {}
+        with Session(engine) as session:  # a read: no write lock, no transaction to commit
+            return stored_input_hashes(session=session, source_id=source.id)
+
+    return _Started(run_id, validators, previous_fingerprint, hashes)
 
 
 @dataclass(slots=True)
@@ -214,6 +230,7 @@ class _Processed:
     drafts: list[EventDraft] | None = None
     partial: bool = False
     fingerprint: str | None = None
+    skip: RecordSkip | None = None
 
 
 def _read_and_process(
@@ -227,7 +244,11 @@ def _read_and_process(
     window: Window,
     process_budget: float,
 ) -> _Processed:
-    """Fetch (or crawl), parse and run the pipeline: no database, safe in any thread."""
+    """Fetch (or crawl), parse and run the pipeline, safe in any thread.
+
+    No database write; one read of the stored records' input hashes when the source gave
+    records to process.
+    """
     outcome = HarvestOutcome(source.id, "failed")
     done = _Processed(outcome)
     budget = Budget(source.id, seconds=process_budget)
@@ -252,8 +273,10 @@ def _read_and_process(
             parsed = read.result
             for warning in parsed.warnings:
                 log.info("%s", warning)
+            skip = RecordSkip(started.input_hashes(), source_key(pipeline.key, source))
+            records = skip.split(budget.records(parsed.events), listing=parsed.events)
             drafts = []
-            for processed in pipeline.run(budget.records(parsed.events), source):
+            for processed in pipeline.run(records, source):
                 if processed.overrun:
                     budget.overrun(processed.draft.raw.uid, processed.overrun)
                 elif processed.dropped:
@@ -264,7 +287,7 @@ def _read_and_process(
             outcome.problems = len(parsed.problems) + len(budget.problems)
             for problem in [*parsed.problems, *budget.problems]:
                 log.warning("%s", problem)
-            done.drafts, done.fingerprint = drafts, read.fingerprint
+            done.drafts, done.fingerprint, done.skip = drafts, read.fingerprint, skip
             done.partial = parsed.partial or budget.exhausted
     except (FetchError, FeedError) as exc:
         outcome.outcome = "failed"
@@ -304,6 +327,7 @@ def _store_and_finish(
                     now=now,
                     window=window,
                     created_in_run=created_in_run,
+                    skip=done.skip,
                 )
                 pipeline.save_caches(session=session)
             outcome.outcome = "success" if hold is None else "held"
@@ -395,12 +419,11 @@ def harvest_many(
     it is stored. SIGTERM or Ctrl-C records every begun run as interrupted, then re-raises.
     Crawled sources take the crawl slots of ``limits`` and start at once, whatever their
     place in the order (they wait on the politeness delays of their sites, not on the
-    CPU); the crawl process is started in the background before the first of them.
+    CPU); the crawl process is started by the first of them that needs a crawl (an
+    unchanged site needs none: ``crawlers.crawl.crawl_unchanged``).
     """
     created = created_in_run if created_in_run is not None else set()
     batch = _Batch(sources, limits)
-    if any(batch.crawled):
-        warm_up(crawl_options)
 
     def read(index: int, started: _Started) -> _Processed:
         return _read_and_process(

@@ -142,6 +142,9 @@ class SourceRecord(SQLModel, table=True):
     title: str
     url: str | None = None
     content_hash: str = Field(max_length=64)
+    # the raw record and the pipeline's version it was processed with: the same again
+    # skips the pipeline (aggregator.unchanged_records); None: always processed
+    input_hash: str | None = Field(default=None, max_length=64)
     sequence: int | None = None
     source_last_modified: datetime | None = None
     # this record's own canonical fields (normalised, classified, geocoded), for merging

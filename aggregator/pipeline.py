@@ -8,6 +8,8 @@ built once by the composition root (``agenda.wiring``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,9 @@ from crawlers.records import RawEvent
 from crawlers.source import SourceConfig
 
 DEFAULT_STAGES = ("normalise", "classify", "geocode")
+# Bump when a stage gives other output for the same input (its code or bundled data
+# changed): every stored record is then processed again on its next harvest.
+STAGES_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,10 @@ class Pipeline:
 
     stages: tuple[Stage, ...]
     caches: tuple[StageCache, ...] = ()
+    # what the stages' output depends on besides the record (their names, the taxonomy,
+    # the regions, STAGES_VERSION); None: not a pure function of the record (an online
+    # geocoder's answers change), so no record may skip the stages
+    key: str | None = None
 
     def run(self, records: Iterable[RawEvent], source: SourceConfig) -> Iterator[Processed]:
         """Run every record through the stages; dropped records are yielded with their reason."""
@@ -108,8 +117,27 @@ def build_pipeline(
     it remembers, loaded and saved by whoever runs the pipeline.
     """
     context = StageContext(config=config, online_geocoder=online_geocoder)
-    stages = tuple(STAGE_FACTORIES[name](context) for name in parse_stage_names(names))
-    return Pipeline(stages=stages, caches=tuple(caches))
+    parsed = parse_stage_names(names)
+    stages = tuple(STAGE_FACTORIES[name](context) for name in parsed)
+    key = None if online_geocoder is not None else pipeline_key(config, parsed)
+    return Pipeline(stages=stages, caches=tuple(caches), key=key)
+
+
+def pipeline_key(config: AppConfig, names: Sequence[str]) -> str:
+    """A hash of what the named stages' output depends on besides the record itself.
+
+    The stage names in order, the taxonomy (labels, keywords, rules), the regions and
+    their municipalities, and :data:`STAGES_VERSION`: a change of any of them makes
+    every record go through the stages again (``aggregator.unchanged_records``).
+    """
+    payload = {
+        "version": STAGES_VERSION,
+        "stages": list(names),
+        "taxonomy": config.taxonomy.model_dump(mode="json"),
+        "regions": [region.model_dump(mode="json") for region in config.regions],
+    }
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def run_pipeline(

@@ -7,7 +7,7 @@ that was read successfully is marked removed, never deleted; a failed source cha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -122,11 +122,16 @@ def store_drafts(
     created_in_run: set[str] | None = None,
     remove_vanished: bool = True,
     chunk: int = CHUNK,
+    unchanged: Collection[tuple[str, str]] = (),
+    input_hashes: Mapping[tuple[str, str], str] | None = None,
 ) -> StoreCounts:
     """Insert or update one successful harvest of a source; mark vanished records removed.
 
     ``remove_vanished=False`` (a partial crawl, a held listing: see
     ``aggregator.removal_guard``) stores what was read and marks nothing removed.
+    ``unchanged`` are the keys of records listed but not processed, their input the same
+    as stored (``aggregator.unchanged_records``): seen, unchanged, never removed.
+    ``input_hashes`` (by key) are stored with the drafts' records.
 
     ``created_in_run`` collects the events created during one harvest run (all sources);
     such an event has not been published yet, so a later source joining it in the same
@@ -162,8 +167,9 @@ def store_drafts(
         window=window,
         created=created_in_run if created_in_run is not None else set(),
         remove_vanished=remove_vanished,
+        input_hashes=input_hashes or {},
     )
-    changed = listing.store(latest, chunk=chunk)
+    changed = listing.store(latest, chunk=chunk, unchanged=unchanged)
     counts = listing.outcome.counts
     counts.changed_event_ids = changed
     return counts

@@ -21,6 +21,7 @@ kept here (``_OwnEvents``).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,7 +64,9 @@ class Stored:
     removed_at: datetime | None
     has_fields: bool
     event_start: datetime | None
+    input_hash: str | None = None  # aggregator.unchanged_records
     values: dict[str, Any] | None = None  # columns to write (new or changed record)
+    rehashed: bool = False  # content unchanged, input hash changed: only it is written
     removed_now: bool = False  # marked removed by this listing
     moved: bool = False  # re-minted under a new UID but an older version: only the key moves
 
@@ -138,6 +141,7 @@ def load_stored(*, session: Session, source_id: str) -> dict[tuple[str, str], St
             col(SourceRecord.removed_at),
             has_fields,
             col(Event.start_at),
+            col(SourceRecord.input_hash),
         )
         .outerjoin(Event, col(Event.id) == col(SourceRecord.event_id))
         .where(col(SourceRecord.source_id) == source_id)
@@ -157,9 +161,12 @@ class ListingStore:
         window: Window,
         created: set[str],
         remove_vanished: bool,
+        input_hashes: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self.session, self.source_id, self.now, self.window = session, source_id, now, window
         self.created, self.remove_vanished = created, remove_vanished
+        self.input_hashes = input_hashes or {}
+        self.kept: set[tuple[str, str]] = set()  # listed, skipped as unchanged
         self.outcome = Outcome()
         self.stored = load_stored(session=session, source_id=source_id)
         self.own = _OwnEvents()
@@ -178,8 +185,17 @@ class ListingStore:
 
     # -- the listing, chunk by chunk ----------------------------------------------------
 
-    def store(self, latest: dict[tuple[str, str], EventDraft], *, chunk: int = CHUNK) -> set[str]:
+    def store(
+        self,
+        latest: dict[tuple[str, str], EventDraft],
+        *,
+        chunk: int = CHUNK,
+        unchanged: Collection[tuple[str, str]] = (),
+    ) -> set[str]:
         """Decide and write the listing ``chunk`` records at a time; return the changed events.
+
+        ``unchanged`` are listed records that skipped the pipeline (the same input as
+        stored): seen and unchanged, nothing to decide, never removed.
 
         The records are taken in one order for the whole listing (by start, then identity)
         and cut into consecutive chunks: each is prepared, decided and its records written,
@@ -193,8 +209,11 @@ class ListingStore:
         """
         if chunk < 1:
             raise ValueError("a chunk holds at least one record")
+        self.kept = set(unchanged) - latest.keys()
+        self.outcome.counts.seen += len(self.kept)
+        self.outcome.counts.unchanged += len(self.kept)
         order = sorted(latest, key=lambda k: (str(latest[k].start), k))
-        listed = frozenset(order)
+        listed = frozenset(order) | self.kept  # every key the source still lists
         self._begin(listed)
         for at in range(0, len(order), chunk):
             part = {key: self._prepare(key, latest.pop(key)) for key in order[at : at + chunk]}
@@ -274,9 +293,13 @@ class ListingStore:
             and not was_removed
             and record.has_fields
         ):
-            counts.unchanged += 1  # nothing written
+            counts.unchanged += 1  # nothing written (but a new input hash)
+            fresh_hash = self.input_hashes.get(key)
+            if fresh_hash is not None and fresh_hash != record.input_hash:
+                record.input_hash, record.rehashed = fresh_hash, True
+                self._pending.append(record)
             return
-        record.values = record_values(item.draft, item.fields, item.content_hash, self.now)
+        record.values = self._values(key, item)
         record.content_hash, record.has_fields, record.removed_at = item.content_hash, True, None
         self._pending.append(record)
         if was_removed:
@@ -308,13 +331,19 @@ class ListingStore:
             removed_at=None,
             has_fields=True,
             event_start=None,
-            values=record_values(item.draft, item.fields, item.content_hash, self.now),
+            values=self._values(key, item),
         )
         self.stored[key] = record
         self._pending.append(record)
         self.own.add(event_id)
         self.outcome.counts.new += 1
         self.outcome.touched.add(event_id)
+
+    def _values(self, key: tuple[str, str], item: Listed) -> dict[str, Any]:
+        """The columns of a record written from a listed item, its input hash included."""
+        values = record_values(item.draft, item.fields, item.content_hash, self.now)
+        values["input_hash"] = self.input_hashes.get(key)
+        return values
 
     def _shared_events(self) -> set[str]:
         """Events of this source's records that a live record of another source feeds too."""
@@ -406,14 +435,25 @@ class ListingStore:
             if r.values is not None and r.id is not None
         )
         moved = (
-            {"id": r.id, "uid": r.uid, "recurrence_id": r.recurrence_id, "content_hash": ""}
+            {
+                "id": r.id,
+                "uid": r.uid,
+                "recurrence_id": r.recurrence_id,
+                "content_hash": "",
+                "input_hash": None,
+            }
             for r in pending
             if r.values is None and r.moved
         )
-        for rows in (changed, moved):
+        rehashed = (
+            {"id": r.id, "input_hash": r.input_hash}
+            for r in pending
+            if r.values is None and r.rehashed and not r.moved
+        )
+        for rows in (changed, moved, rehashed):
             update_by_id(self.session, SourceRecord, rows)
         for record in pending:
-            record.values, record.moved = None, False
+            record.values, record.moved, record.rehashed = None, False, False
         self._pending, self._new_in_chunk = [], []
 
     def _write_removals(self) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawlers import selectors
+from crawlers import crawl_revalidate, selectors
 from crawlers.crawl_worker import CrawlRun, CrawlWorker, WorkerFailed, shared_worker
 from crawlers.fetch import FetchError, is_remote, local_path
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
@@ -80,6 +80,8 @@ class CrawlStats:
     page_events: int = 0
     start_url: str = ""
     listed: list[dict[str, Any]] = field(default_factory=list)
+    # every answer read from the site, for the next harvest's check (crawl_revalidate)
+    answers: list[dict[str, Any]] = field(default_factory=list)
 
 
 def start_url(source: SourceConfig) -> str:
@@ -155,6 +157,60 @@ def crawl_job(
     }
 
 
+def _manifest(job: dict[str, Any]) -> Path | None:
+    """The manifest of a remote crawl with an HTTP cache (a local file: always crawled)."""
+    if not str(job["url"]).startswith(("http://", "https://")):
+        return None
+    return crawl_revalidate.manifest_path(job["settings"].get("HTTPCACHE_DIR"))
+
+
+def crawl_unchanged(
+    source: SourceConfig,
+    *,
+    now: datetime,
+    window: Window,
+    options: CrawlOptions,
+    fetcher: crawl_revalidate.Fetches,
+    fingerprint: str | None,
+) -> bool:
+    """Whether the site answers as at the crawl that gave ``fingerprint``: no crawl needed.
+
+    Asked with ``fetcher``, without the crawl process (:mod:`crawlers.crawl_revalidate`).
+    """
+    job = crawl_job(source, now=now, window=window, options=options)
+    return crawl_revalidate.unchanged(
+        _manifest(job),
+        key=crawl_revalidate.job_key(job),
+        fingerprint=fingerprint,
+        fetcher=fetcher,
+        delay=options.delay,
+        revalidated_share=REVALIDATED_DELAY_SHARE,
+        detail_max_age=options.detail_max_age,
+    )
+
+
+def remember_crawl(
+    source: SourceConfig,
+    *,
+    now: datetime,
+    window: Window,
+    options: CrawlOptions,
+    result: ParseResult,
+    stats: CrawlStats,
+    fingerprint: str,
+) -> None:
+    """Keep a complete crawl's answers for the next :func:`crawl_unchanged` (a partial
+    one: forget the last, the next harvest crawls)."""
+    job = crawl_job(source, now=now, window=window, options=options)
+    path = _manifest(job)
+    if result.partial:
+        crawl_revalidate.forget(path)
+        return
+    crawl_revalidate.save(
+        path, key=crawl_revalidate.job_key(job), fingerprint=fingerprint, answers=stats.answers
+    )
+
+
 def warm_up(options: CrawlOptions) -> None:
     """Start the crawl process in the background, so that the first crawl need not wait.
 
@@ -226,7 +282,10 @@ def interpret(
             raise FeedError(reason)
         if kind == "listed":
             stats.listed.append(item)
+        elif kind == "fetched":
+            stats.answers.append(item)
         elif kind == "page":
+            stats.answers.append(item)
             reached.update(item.get("reached") or [item.get("url")])
             stats.pages += 1
             stats.cached += bool(item.get("cached"))

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from crawlers import deadline
-from crawlers.crawl import CrawlOptions, crawl_source
+from crawlers.crawl import CrawlOptions, crawl_source, crawl_unchanged, remember_crawl
 from crawlers.fetch import FetchResult, Validators
 from crawlers.records import FeedError, ParseResult, Window
 from crawlers.registry import source_kind
@@ -112,14 +112,34 @@ def read_source(
 
     Document kinds are fetched once with ``validators`` (``fetched``, when the caller
     already has the body, skips that fetch). Crawled kinds run a Scrapy crawl when
-    ``crawl_options`` are given; without them only their start page is parsed (the test
+    ``crawl_options`` are given, unless the site answers as at the crawl that gave
+    ``previous_fingerprint`` (``crawl.crawl_unchanged``: asked with ``fetcher``, no
+    crawl); without them only their start page is parsed (the test
     read of a proposed feed). A truncated document raises TruncatedFeed unless
     ``allow_truncated`` (a preview may show what was readable; a harvest must not store it).
     """
     kind = source_kind(source.kind)
     if kind.crawled and crawl_options is not None:
+        if crawl_unchanged(
+            source,
+            now=now,
+            window=window,
+            options=crawl_options,
+            fetcher=fetcher,
+            fingerprint=previous_fingerprint,
+        ):
+            return SourceRead(result=None, fingerprint=previous_fingerprint, http_status=304)
         result, stats = crawl_source(source, now=now, window=window, options=crawl_options)
         fingerprint = records_fingerprint(result)
+        remember_crawl(
+            source,
+            now=now,
+            window=window,
+            options=crawl_options,
+            result=result,
+            stats=stats,
+            fingerprint=fingerprint,
+        )
         return SourceRead(
             result=None if fingerprint == previous_fingerprint else result,
             fingerprint=fingerprint,

@@ -18,4 +18,4 @@ def test_quick_bench_runs_full_unchanged_and_changed(capsys: pytest.CaptureFixtu
     assert "floors: fetch at concurrency 8" in printed and "; load " in printed
     rows = [line.split() for line in printed.splitlines()[-4:]]
     assert [row[0] for row in rows] == ["full", "unchanged", "no-valid", "changed"]
-    assert all(row[9] in ("ok", "no") for row in rows)  # each row's goal, met or not
+    assert all(row[10] in ("ok", "no") for row in rows)  # each row's goal, met or not

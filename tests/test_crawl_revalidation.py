@@ -1,7 +1,9 @@
 """A re-crawl costs what changed: list pages revalidated, unchanged detail pages from the cache.
 
 A real loopback site (pytest-httpserver) whose pages carry ETags and ``Cache-Control:
-no-cache``; the requests it logs are what the crawl cost.
+no-cache``; the requests it logs are what the crawl cost. Before a crawl, a harvest asks
+the site with its own fetcher whether the last crawl's answers changed
+(``crawlers.crawl_revalidate``): an unchanged site needs no crawl and no crawl process.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from crawlers import crawl_revalidate
 from crawlers.crawl import CrawlOptions, crawl_source
+from crawlers.crawl_worker import CrawlWorker
+from crawlers.fetch import Fetcher
+from crawlers.read import SourceRead, read_source
 from crawlers.records import ParseResult, Window
 from crawlers.source import SourceConfig
 from crawlers.spiders.cache import prune
@@ -200,3 +206,109 @@ def test_a_sitemap_lastmod_shows_a_change_the_list_does_not(
         ("/agenda/e2.html", 200),
     ]
     assert "Stil gewijzigd" in titles(changed) and len(changed.events) == 4
+
+
+def read(
+    site: Site, tmp_path: Path, fingerprint: str | None, worker: CrawlWorker, **changes: Any
+) -> SourceRead:
+    """Read the site as a harvest does (crawlers.read), with the harvest's own fetcher."""
+    options = CrawlOptions(
+        **{
+            "user_agent": UA,
+            "delay": 0.0,
+            "retries": 0,
+            "cache_dir": str(tmp_path / "cache"),
+            "worker": worker,
+        }
+        | changes
+    )
+    src = SourceConfig(
+        id="site", name="Site", kind="jsonld", url=site.server.url_for("/agenda.html"), region="x"
+    )
+    with Fetcher(user_agent=UA, timeout=5) as fetcher:
+        return read_source(
+            src,
+            fetcher=fetcher,
+            now=SAMPLE_NOW,
+            window=Window.around(SAMPLE_NOW),
+            crawl_options=options,
+            previous_fingerprint=fingerprint,
+        )
+
+
+def test_an_unchanged_site_is_asked_before_a_crawl_and_needs_none(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    site = Site(httpserver, details=4, sitemap=True)
+    with CrawlWorker() as worker:
+        first = read(site, tmp_path, None, worker)
+        assert first.result is not None and len(first.result.events) == 4
+        assert worker.starts == 1
+        worker.close()  # a crawl would have to start the process again
+        site.requests()
+        again = read(site, tmp_path, first.fingerprint, worker, delay=0.2)
+        # the harvest's fetcher revalidates what the crawl would: the sitemap and the
+        # list (robots.txt and the detail pages the crawl would take from its cache)
+        assert again.unchanged and again.fingerprint == first.fingerprint
+        assert sorted(site.requests()) == [("/agenda.html", 304), ("/sitemap.xml", 304)]
+        assert (worker.pid, worker.starts) == (None, 1)  # no crawl process started
+        site.titles["agenda/e2.html"] = "Stil gewijzigd"
+        site.lastmods["agenda/e2.html"] = "2027-01-03"  # the sitemap changed: crawl
+        changed = read(site, tmp_path, first.fingerprint, worker)
+        assert changed.result is not None and "Stil gewijzigd" in titles(changed.result)
+        assert worker.starts == 2
+        site.requests()
+        # another stored fingerprint (a held listing, a partial crawl): crawled again
+        other = read(site, tmp_path, "another", worker)
+        assert other.result is not None and ("/sitemap.xml", 304) in site.requests()
+        assert read(site, tmp_path, other.fingerprint, worker).unchanged
+
+
+def test_past_the_detail_age_or_after_a_partial_crawl_the_site_is_crawled(
+    site: Site, tmp_path: Path
+) -> None:
+    with CrawlWorker() as worker:
+        first = read(site, tmp_path, None, worker)
+        assert read(site, tmp_path, first.fingerprint, worker).unchanged
+        site.titles["agenda/e2.html"] = "Stil gewijzigd"  # its list entry says nothing new
+        assert read(site, tmp_path, first.fingerprint, worker).unchanged  # as a crawl would
+        # a detail page counts as cached only while it is young enough: then it is asked
+        stale = read(site, tmp_path, first.fingerprint, worker, detail_max_age=0.0)
+        assert stale.result is not None and "Stil gewijzigd" in titles(stale.result)
+        missing = site.titles.pop("agenda/e3.html")
+        partial = read(site, tmp_path, stale.fingerprint, worker, detail_max_age=0.0)
+        assert partial.result is not None and partial.result.partial
+        site.titles["agenda/e3.html"] = missing
+        site.requests()
+        again = read(site, tmp_path, partial.fingerprint, worker)  # the manifest is gone
+        assert again.result is not None and ("/agenda/e3.html", 200) in site.requests()
+
+
+def test_the_check_spaces_its_requests_as_a_crawl_does(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    site = Site(httpserver, details=2, sitemap=True)
+    with CrawlWorker() as worker:
+        first = read(site, tmp_path, None, worker)
+    waits: list[float] = []
+    manifest = crawl_revalidate.manifest_path(str(tmp_path / "cache" / "site"))
+    assert manifest is not None and manifest.is_file()
+    key = json.loads(manifest.read_text())["key"]
+    with Fetcher(user_agent=UA, timeout=5) as fetcher:
+        check = {"key": key, "fetcher": fetcher, "delay": 2.0, "revalidated_share": 0.25}
+        same = crawl_revalidate.unchanged(
+            manifest,
+            fingerprint=first.fingerprint,
+            detail_max_age=3600,
+            sleep=waits.append,
+            **check,
+        )
+        assert same and waits == [0.5]  # two 304s: a quarter of the delay between them
+        waits.clear()
+        site.titles["agenda/e1.html"] = "Stil gewijzigd"  # asked when no longer young
+        changed = crawl_revalidate.unchanged(
+            manifest, fingerprint=first.fingerprint, detail_max_age=0, sleep=waits.append, **check
+        )
+    # the sitemap and the list answer 304, then the detail pages in the crawl's order
+    # until the changed one (the check stops at the first change)
+    assert not changed and waits in ([0.5, 0.5], [0.5, 0.5, 0.5])

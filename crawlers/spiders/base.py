@@ -14,6 +14,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawlers.crawl_revalidate import body_hash
 from crawlers.records import RawEvent
 from crawlers.source import SourceConfig
 from crawlers.spiders import cache
@@ -82,8 +83,16 @@ class SourceSpider(scrapy.Spider):
             "start": bool(response.meta.get("start")),
             # every URL this answer stands for: the one asked for and the redirects it took
             "reached": [*response.meta.get("redirect_urls", []), response.url],
+            **answer_facts(response),
             **counts,
         }
+
+    @staticmethod
+    def fetched_item(response: Response, reuse: float | None = None) -> dict[str, Any]:
+        """An answer that is no page of events (a sitemap, robots.txt), for the manifest
+        of :mod:`crawlers.crawl_revalidate`; ``reuse``: seconds the next crawl takes it
+        from its cache without asking."""
+        return {"type": "fetched", "url": response.url, "reuse": reuse, **answer_facts(response)}
 
     @staticmethod
     def listed_item(url: str) -> dict[str, Any]:
@@ -117,6 +126,23 @@ class SourceSpider(scrapy.Spider):
             }
         else:
             yield {**self.problem_item(request.url, reason), "unreached": True}
+
+
+def answer_facts(response: Response) -> dict[str, Any]:
+    """What the next harvest needs to ask whether an answer changed: status, validators,
+    the copy's Date and a hash of the body (:mod:`crawlers.crawl_revalidate`)."""
+
+    def header(name: bytes) -> str | None:
+        value = response.headers.get(name)
+        return value.decode("latin-1") if value else None
+
+    return {
+        "status": response.status,
+        "etag": header(b"ETag"),
+        "last_modified": header(b"Last-Modified"),
+        "date": header(b"Date"),
+        "sha": body_hash(response.body),
+    }
 
 
 def _failure_reason(failure: Failure, url: str) -> str:

@@ -27,7 +27,12 @@ from twisted.python.failure import Failure
 from crawlers import schemaorg
 from crawlers.records import ParseResult
 from crawlers.spiders.base import SourceSpider, absolute, below, rebase, same_site
-from crawlers.spiders.cache import REUSE_MAX_AGE, ListEntries, entry_fingerprint
+from crawlers.spiders.cache import (
+    REUSE_MAX_AGE,
+    ROBOTS_MAX_AGE,
+    ListEntries,
+    entry_fingerprint,
+)
 from crawlers.spiders.sitemaps import MAX_SITEMAPS, page_key, read_sitemap, sitemaps_of
 
 _NEXT_TEXT = re.compile(r"^\s*(volgende|next)\b|^\s*[›»→]\s*$", re.IGNORECASE)
@@ -65,6 +70,7 @@ class SchemaOrgSpider(SourceSpider):
     def parse_robots(self, response: Response) -> Iterator[Any]:
         """Ask for the sitemaps robots.txt names on this site; without any, the start page."""
         found = [u for u in sitemaps_of(response.body, response.url) if same_site(u, response.url)]
+        yield self.fetched_item(response, reuse=ROBOTS_MAX_AGE)
         yield from self._sitemap_requests(found)
         if not self.sitemaps_open:
             yield self.start_request()
@@ -72,6 +78,7 @@ class SchemaOrgSpider(SourceSpider):
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """Keep a sitemap's lastmods (an index: ask for its parts); the last one: the start."""
         data = read_sitemap(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        yield self.fetched_item(response)
         self.lastmods.update(data.lastmods)
         yield from self._sitemap_requests([u for u in data.sitemaps if same_site(u, response.url)])
         yield from self.no_sitemap(None)
@@ -148,11 +155,13 @@ class SchemaOrgSpider(SourceSpider):
             yield self.problem_item(response.url, "not an HTML page")
             return
         page, items = self._events(response)
-        yield self.page_item(response, events=len(page.events), role="detail")
+        remembered = bool(page.events and response.meta.get("entry"))
+        if remembered:  # the next crawl takes it from the cache while its entry stays
+            self.entries.read(response.meta["entry_url"], response.meta["entry"])
+        reuse = self.detail_max_age if remembered and self.detail_max_age > 0 else None
+        yield self.page_item(response, events=len(page.events), role="detail", reuse=reuse)
         if not page.events:
             yield self.problem_item(response.url, schemaorg.no_events_reason(page))
-        elif response.meta.get("entry"):
-            self.entries.read(response.meta["entry_url"], response.meta["entry"])
         yield from items
 
     def _follow(self, url: str, callback: Any, entry: str | None = None) -> Iterator[Any]:
