@@ -287,11 +287,12 @@ def _day(value: date) -> str:
 def event_lines(event: VeventFields, provenance: str, *, base_url: str) -> list[str]:
     """The content lines of one canonical event's VEVENT, unfolded (``provenance``: the
     'Bron:' line)."""
+    modified = _utc(event.last_modified)
     lines = [
         "BEGIN:VEVENT",
         f"UID:{escape_text(event_uid(event.id))}",
-        f"DTSTAMP:{_utc(event.last_modified)}",
-        f"LAST-MODIFIED:{_utc(event.last_modified)}",
+        f"DTSTAMP:{modified}",
+        f"LAST-MODIFIED:{modified}",
         f"CREATED:{_utc(event.first_seen)}",
         f"SEQUENCE:{int(event.sequence)}",
         f"SUMMARY:{escape_text(event_summary(event))}",
@@ -333,8 +334,15 @@ def event_lines(event: VeventFields, provenance: str, *, base_url: str) -> list[
 
 def vevent_text(event: VeventFields, provenance: str, *, base_url: str) -> bytes:
     """One event's VEVENT, folded, its lines joined by CRLF (no trailing CRLF): from a
-    loaded event or a row of :data:`VEVENT_COLUMNS`, and its 'Bron:' line."""
-    return b"\r\n".join(fold(line) for line in event_lines(event, provenance, base_url=base_url))
+    loaded event or a row of :data:`VEVENT_COLUMNS`, and its 'Bron:' line.
+
+    Most lines are short ASCII and need no folding: they are joined as text and encoded
+    once, and only the others go through :func:`fold`.
+    """
+    return "\r\n".join(
+        line if len(line) <= 75 and line.isascii() else fold(line).decode()
+        for line in event_lines(event, provenance, base_url=base_url)
+    ).encode()
 
 
 def vevent_bytes(
