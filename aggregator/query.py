@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Text, and_, cast, func, or_, text, type_coerce
+from sqlalchemy import Connection, Row, Text, and_, cast, func, or_, text, type_coerce
 from sqlalchemy.orm import defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -465,18 +465,40 @@ def event_stamps(
     Two narrow queries instead of loading each event: an export can then reuse what it
     rendered before for every event whose stamp is unchanged (``feeds.ical_export``).
     """
+    stamps, _ = stamped_rows(session=session, filters=filters, regions=regions, version=version)
+    return stamps
+
+
+def stamped_rows(
+    *,
+    session: Session,
+    filters: EventFilters,
+    regions: Regions,
+    version: int | None = None,
+    columns: Sequence[Any] = (),
+) -> tuple[list[EventStamp], dict[str, Row[Any]]]:
+    """The stamps of every event matching ``filters`` (as ``event_stamps``) and, read in
+    the same pass, each event's ``columns`` of the event table as plain rows by id
+    (``columns`` include ``id``, ``last_modified`` and ``sequence``).
+
+    What an export that has rendered nothing yet reads: the stamps key what it renders,
+    the rows are what it renders from, without building ORM objects.
+    """
     found = matching_ids(
         session=session, filters=filters, regions=regions, paginate=False, version=version
     )
     connection = session.connection()
     versions: dict[str, tuple[datetime, int]] = {}
+    rows: dict[str, Row[Any]] = {}
     records: dict[str, list[tuple[str, str | None, bool]]] = {}
-    for start in range(0, len(found.ids), 1000):
-        chunk = found.ids[start : start + 1000]
-        for event_id, modified, sequence in connection.execute(
-            select(Event.id, Event.last_modified, Event.sequence).where(col(Event.id).in_(chunk))
-        ):
-            versions[event_id] = (modified, sequence)
+    selected = columns or (col(Event.id), col(Event.last_modified), col(Event.sequence))
+    for start in range(0, len(found.ids), 2000):
+        chunk = found.ids[start : start + 2000]
+        among = col(Event.id).in_(chunk)
+        for row in connection.execute(select(*selected).where(among)):
+            versions[row.id] = (row.last_modified, row.sequence)
+            if columns:
+                rows[row.id] = row
         for event_id, source_id, url, removed_at in connection.execute(
             select(
                 SourceRecord.event_id,
@@ -497,7 +519,19 @@ def event_stamps(
         shown = live_or_all(kept, lambda record: record[2])
         provenance = tuple((source, url) for source, url, _ in shown)
         stamps.append(EventStamp(event_id, modified, int(sequence), provenance))
-    return stamps
+    return stamps, rows
+
+
+def event_rows(*, session: Session, ids: list[str], columns: Sequence[Any]) -> dict[str, Row[Any]]:
+    """The ``columns`` of the events of ``ids`` as plain rows by id (no ORM objects);
+    ``columns`` include ``id``."""
+    connection = session.connection()
+    rows: dict[str, Row[Any]] = {}
+    for start in range(0, len(ids), 2000):
+        among = col(Event.id).in_(ids[start : start + 2000])
+        for row in connection.execute(select(*columns).where(among)):
+            rows[row.id] = row
+    return rows
 
 
 def live_or_all(records: list[_R], is_live: Callable[[_R], bool]) -> list[_R]:
@@ -718,6 +752,23 @@ class StoreSnapshot:
         return event_stamps(
             session=self.session, filters=filters, regions=regions, version=self.version
         )
+
+    def stamped_rows(
+        self, filters: EventFilters, regions: Regions, columns: Sequence[Any]
+    ) -> tuple[list[EventStamp], dict[str, Row[Any]]]:
+        """The stamps and the ``columns`` of the events matching ``filters``, in one pass
+        (``stamped_rows``)."""
+        return stamped_rows(
+            session=self.session,
+            filters=filters,
+            regions=regions,
+            version=self.version,
+            columns=columns,
+        )
+
+    def event_rows(self, ids: list[str], columns: Sequence[Any]) -> dict[str, Row[Any]]:
+        """The ``columns`` of the events of ``ids`` by id (``event_rows``)."""
+        return event_rows(session=self.session, ids=ids, columns=columns)
 
     def events_by_id(self, ids: list[str]) -> EventPage:
         """The events of ``ids`` with their provenance, in that order (``load_page``)."""

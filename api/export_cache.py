@@ -22,7 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, datetime
 
 from fastapi import Request, Response
@@ -42,12 +42,36 @@ GZIP_MIN_BYTES = 1024
 RENDER_VERSION = "3"
 
 
-@dataclass(frozen=True, slots=True)
 class CachedBody:
-    """A rendered export and its gzip encoding (None when too small to be worth it)."""
+    """A rendered export and, once a client has asked for it, its gzip encoding.
 
-    body: bytes
-    gzipped: bytes | None
+    Compressed on first demand, not when rendered: the gzip of a 10k-event calendar cost
+    ~130 ms of CPU, which an identity request (the first after a change) need not pay.
+    """
+
+    __slots__ = ("_gzipped", "_lock", "body")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self._gzipped: bytes | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def compressible(self) -> bool:
+        """True when the body is large enough to be worth a gzip encoding."""
+        return len(self.body) >= GZIP_MIN_BYTES
+
+    def gzipped(self) -> bytes:
+        """The gzip encoding (made once, whichever request asks first)."""
+        with self._lock:
+            if self._gzipped is None:
+                self._gzipped = gzip.compress(self.body, compresslevel=6)
+            return self._gzipped
+
+    @property
+    def size(self) -> int:
+        """The bytes held: the body and its gzip encoding once made."""
+        return len(self.body) + len(self._gzipped or b"")
 
 
 class ExportCache:
@@ -124,20 +148,33 @@ class ExportCache:
             return item
 
     def put(self, etag: str, body: bytes) -> CachedBody:
-        """Store a rendered body (and its gzip encoding) under its ETag."""
-        gzipped = gzip.compress(body, compresslevel=6) if len(body) >= GZIP_MIN_BYTES else None
-        item = CachedBody(body, gzipped)
-        size = len(body) + len(gzipped or b"")
-        if size > self.max_bytes:
+        """Store a rendered body under its ETag (its gzip encoding comes on demand:
+        :meth:`gzipped`)."""
+        item = CachedBody(body)
+        if item.size > self.max_bytes:
             return item
         with self._lock:
             if etag not in self._items:
                 self._items[etag] = item
-                self._size += size
-            while self._size > self.max_bytes and self._items:
-                _, old = self._items.popitem(last=False)
-                self._size -= len(old.body) + len(old.gzipped or b"")
+                self._size += item.size
+            self._evict()
         return item
+
+    def gzipped(self, etag: str, item: CachedBody) -> bytes:
+        """The gzip encoding of the body :meth:`put` under ``etag``, counted in the bound
+        once made."""
+        before = item.size
+        encoded = item.gzipped()
+        with self._lock:
+            if self._items.get(etag) is item:
+                self._size += item.size - before
+                self._evict()
+        return encoded
+
+    def _evict(self) -> None:
+        while self._size > self.max_bytes and self._items:
+            _, old = self._items.popitem(last=False)
+            self._size -= old.size
 
 
 def make_etag(*parts: object) -> str:
@@ -283,10 +320,10 @@ class Exports:
             if etag_matches(request, etag):
                 return not_modified(etag, gzipped=gzip)
             item = self.cache.get(etag) or self.cache.put(etag, render(snapshot))
-        if item.gzipped is not None and gzip:
+        if item.compressible and gzip:
             headers = export_headers(representation_etag(etag, gzipped=True))
             headers["Content-Encoding"] = "gzip"
-            return Response(item.gzipped, media_type=media_type, headers=headers)
+            return Response(self.cache.gzipped(etag, item), media_type=media_type, headers=headers)
         return Response(item.body, media_type=media_type, headers=export_headers(etag))
 
 

@@ -15,16 +15,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
 
 import icalendar
 
 from aggregator.config import Regions
 from aggregator.localtime import LOCAL_TZ
 from aggregator.models import Event, Source, SourceRecord
-from aggregator.query import EventFilters, EventPage, EventStamp, StoreSnapshot
+from aggregator.query import EventFilters, EventStamp, StoreSnapshot
 from crawlers.html_text import html_to_text
-from feeds.jsonld import event_page_url, organizer_email, organizer_web
-from feeds.location import location_text
+from feeds.jsonld import Organiser, event_page_url, organizer_email, organizer_web
+from feeds.location import Place, location_text
 
 PRODID = "-//Overstap Agenda//Nationale activiteitenkalender//NL"
 UID_DOMAIN = "overstap-agenda"
@@ -50,6 +51,68 @@ RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
 END:STANDARD
 END:VTIMEZONE
 """
+
+
+class VeventFields(Place, Organiser, Protocol):
+    """What a VEVENT is rendered from: a loaded :class:`Event`, or a row of the columns
+    :data:`VEVENT_COLUMNS` (read without building ORM objects)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def description_html(self) -> str | None: ...
+    @property
+    def start_at(self) -> datetime: ...
+    @property
+    def end_at(self) -> datetime | None: ...
+    @property
+    def all_day(self) -> bool: ...
+    @property
+    def start_date(self) -> date | None: ...
+    @property
+    def end_date(self) -> date | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
+    @property
+    def registration_url(self) -> str | None: ...
+    @property
+    def organizer_name(self) -> str | None: ...
+    @property
+    def activity_type(self) -> str | None: ...
+    @property
+    def sectors(self) -> list[str]: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def first_seen(self) -> datetime: ...
+    @property
+    def last_modified(self) -> datetime: ...
+    @property
+    def removed_at(self) -> datetime | None: ...
+
+
+def _properties(protocol: type) -> list[str]:
+    """The property names a protocol (and the protocols it extends) declares."""
+    return sorted(
+        {
+            name
+            for cls in protocol.__mro__
+            for name, v in vars(cls).items()
+            if isinstance(v, property)
+        }
+    )
+
+
+# the event table's columns a VEVENT reads: every property of VeventFields
+VEVENT_COLUMNS: tuple[Any, ...] = tuple(getattr(Event, name) for name in _properties(VeventFields))
 
 
 _VTIMEZONE_BYTES = _VTIMEZONE.rstrip("\n").replace("\n", "\r\n").encode()
@@ -83,6 +146,33 @@ def provenance_line(records: list[SourceRecord], sources: dict[str, Source]) -> 
     return line
 
 
+def provenance_text(
+    provenance: tuple[tuple[str, str | None], ...],
+    labels: dict[str, tuple[str | None, str | None, str | None]],
+) -> str:
+    """The 'Bron:' line of :func:`provenance_line` from an event's stamp
+    (``EventStamp.provenance``) and the source labels of :func:`source_labels`, without
+    loading records or sources."""
+    parts: dict[str, str] = {}
+    last: str | None = None
+    for source_id, record_url in provenance:
+        label = labels.get(source_id)
+        name = (label[0] if label else None) or source_id
+        source_url = label[1] if label else None
+        url = record_url or (source_url if source_url and source_url.startswith("http") else None)
+        parts.setdefault(name, f"{name} ({url})" if url else name)
+        day = label[2] if label else None
+        if day and (last is None or day > last):
+            last = day
+    if not parts:
+        return ""
+    line = "Bron: " + "; ".join(parts.values())
+    if last:
+        year, month, day_of_month = last.split("-")
+        line += f", opgehaald {day_of_month}-{month}-{year}"
+    return line
+
+
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 
 
@@ -93,7 +183,7 @@ def plain_text(value: str) -> str:
     return html_to_text(value)
 
 
-def event_summary(event: Event) -> str:
+def event_summary(event: VeventFields) -> str:
     """The SUMMARY: the title, marked when cancelled or removed.
 
     Several clients show a subscribed STATUS:CANCELLED event like any other, so the
@@ -104,8 +194,9 @@ def event_summary(event: Event) -> str:
     return event.title
 
 
-def event_description(event: Event, records: list[SourceRecord], sources: dict[str, Source]) -> str:
-    """Plain-text description with registration link, organiser and the 'Bron:' line."""
+def event_description(event: VeventFields, provenance: str) -> str:
+    """Plain-text description with registration link, organiser and the 'Bron:' line
+    (``provenance``: :func:`provenance_line` or :func:`provenance_text`)."""
     parts = [plain_text(event.description or "").strip()]
     if event.removed_at is not None:
         parts.append("Deze activiteit staat niet meer in de agenda van de bron.")
@@ -116,7 +207,7 @@ def event_description(event: Event, records: list[SourceRecord], sources: dict[s
         if web := organizer_web(event):
             organiser += f" ({web})"
         parts.append(f"Organisator: {organiser}")
-    parts.append(provenance_line(records, sources))
+    parts.append(provenance)
     return "\n\n".join(p for p in parts if p)
 
 
@@ -193,15 +284,15 @@ def _day(value: date) -> str:
     return f"VALUE=DATE:{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
-def event_lines(
-    event: Event, records: list[SourceRecord], sources: dict[str, Source], *, base_url: str
-) -> list[str]:
-    """The content lines of one canonical event's VEVENT, unfolded."""
+def event_lines(event: VeventFields, provenance: str, *, base_url: str) -> list[str]:
+    """The content lines of one canonical event's VEVENT, unfolded (``provenance``: the
+    'Bron:' line)."""
+    modified = _utc(event.last_modified)
     lines = [
         "BEGIN:VEVENT",
         f"UID:{escape_text(event_uid(event.id))}",
-        f"DTSTAMP:{_utc(event.last_modified)}",
-        f"LAST-MODIFIED:{_utc(event.last_modified)}",
+        f"DTSTAMP:{modified}",
+        f"LAST-MODIFIED:{modified}",
         f"CREATED:{_utc(event.first_seen)}",
         f"SEQUENCE:{int(event.sequence)}",
         f"SUMMARY:{escape_text(event_summary(event))}",
@@ -216,7 +307,7 @@ def event_lines(
         lines.append(f"DTSTART;{_local_time(event.start_at)}")
         if event.end_at and event.end_at > event.start_at:
             lines.append(f"DTEND;{_local_time(event.end_at)}")
-    description = event_description(event, records, sources)
+    description = event_description(event, provenance)
     if description:
         lines.append(f"DESCRIPTION:{escape_text(description)}")
     if event.description_html:
@@ -241,13 +332,24 @@ def event_lines(
     return lines
 
 
+def vevent_text(event: VeventFields, provenance: str, *, base_url: str) -> bytes:
+    """One event's VEVENT, folded, its lines joined by CRLF (no trailing CRLF): from a
+    loaded event or a row of :data:`VEVENT_COLUMNS`, and its 'Bron:' line.
+
+    Most lines are short ASCII and need no folding: they are joined as text and encoded
+    once, and only the others go through :func:`fold`.
+    """
+    return "\r\n".join(
+        line if len(line) <= 75 and line.isascii() else fold(line).decode()
+        for line in event_lines(event, provenance, base_url=base_url)
+    ).encode()
+
+
 def vevent_bytes(
     event: Event, records: list[SourceRecord], sources: dict[str, Source], *, base_url: str
 ) -> bytes:
-    """One event's VEVENT, folded, its lines joined by CRLF (no trailing CRLF)."""
-    return b"\r\n".join(
-        fold(line) for line in event_lines(event, records, sources, base_url=base_url)
-    )
+    """One loaded event's VEVENT (:func:`vevent_text`) with the 'Bron:' line of its records."""
+    return vevent_text(event, provenance_line(records, sources), base_url=base_url)
 
 
 def _calendar_head(
@@ -381,16 +483,6 @@ def source_labels(
     }
 
 
-def _stamp_of(event: Event, records: list[SourceRecord]) -> EventStamp:
-    """The stamp of a loaded event (as ``StoreSnapshot.stamps`` reads it from the store)."""
-    return EventStamp(
-        event.id,
-        event.last_modified,
-        int(event.sequence),
-        tuple((record.source_id, record.url) for record in records),
-    )
-
-
 def render_ics_from_store(
     snapshot: StoreSnapshot,
     filters: EventFilters,
@@ -404,34 +496,33 @@ def render_ics_from_store(
     subscription: bool = True,
 ) -> bytes:
     """The calendar of the events matching ``filters``, rendering only the events whose
-    stamp ``cache`` has not seen; the same bytes as :func:`render_ics` on those events."""
+    stamp ``cache`` has not seen; the same bytes as :func:`render_ics` on those events.
+
+    Events are rendered from plain rows of :data:`VEVENT_COLUMNS` and their stamp's
+    provenance, never from ORM objects: a fresh process renders its first calendar with
+    one read of the rows beside the stamps.
+    """
     labels = source_labels(snapshot.source_names())
-    page: EventPage | None = None
+    rows: dict[str, Any] | None = None
     if len(cache):
         stamps = snapshot.stamps(filters, regions)
-    else:  # a fresh process has nothing to reuse: load everything at once, no stamps first
-        page = snapshot.events(filters, regions, paginate=False)
-        stamps = [_stamp_of(event, page.records.get(event.id, [])) for event in page.items]
+    else:  # a fresh process has nothing to reuse: read the rows with the stamps, at once
+        stamps, rows = snapshot.stamped_rows(filters, regions, VEVENT_COLUMNS)
     keys = [stamp_key(stamp, labels, base_url) for stamp in stamps]
     texts = cache.get_many(keys)
     missing = [i for i, text in enumerate(texts) if text is None]
     if missing:
-        if page is None:
-            page = snapshot.events_by_id([stamps[i].id for i in missing])
-        wanted = {stamps[i].id for i in missing}
-        rendered = {
-            event.id: vevent_bytes(
-                event, page.records.get(event.id, []), page.sources, base_url=base_url
-            )
-            for event in page.items
-            if event.id in wanted
-        }
+        if rows is None:
+            rows = snapshot.event_rows([stamps[i].id for i in missing], VEVENT_COLUMNS)
         fresh = []
         for i in missing:
-            found = rendered.get(stamps[i].id)
-            if found is not None:  # gone between the two reads: left out
-                texts[i] = found
-                fresh.append((keys[i], found))
+            stamp = stamps[i]
+            row = rows.get(stamp.id)
+            if row is None:  # gone between the two reads: left out
+                continue
+            text = vevent_text(row, provenance_text(stamp.provenance, labels), base_url=base_url)
+            texts[i] = text
+            fresh.append((keys[i], text))
         cache.put_many(fresh)
     head = _calendar_head(
         calendar_name=calendar_name,

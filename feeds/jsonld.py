@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aggregator.localtime import local_iso
 from aggregator.models import Event, Source, SourceRecord
@@ -35,12 +35,21 @@ def event_page_url(event_id: str, *, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/events/{event_id}"
 
 
-def organizer_email(event: Event) -> str | None:
+class Organiser(Protocol):
+    """How to reach an event's organiser, as the event table has it (an event or a row)."""
+
+    @property
+    def organizer_url(self) -> str | None: ...
+    @property
+    def organizer_email(self) -> str | None: ...
+
+
+def organizer_email(event: Organiser) -> str | None:
     """The organiser's e-mail address (a ``mailto:`` of the source ends up here)."""
     return event.organizer_email or None
 
 
-def organizer_web(event: Event) -> str | None:
+def organizer_web(event: Organiser) -> str | None:
     """The organiser's web address (http or https), else None."""
     url = (event.organizer_url or "").strip()
     return url if url.lower().startswith(("http://", "https://")) else None

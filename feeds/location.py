@@ -8,17 +8,33 @@ piece of it is already said by an earlier part (compared without case and spaces
 
 from __future__ import annotations
 
-from aggregator.models import Event
+from typing import Protocol
+
+
+class Place(Protocol):
+    """Where an event is, as the event table has it (a loaded ``Event`` or a row)."""
+
+    @property
+    def location_name(self) -> str | None: ...
+    @property
+    def address(self) -> str | None: ...
+    @property
+    def postcode(self) -> str | None: ...
+    @property
+    def city(self) -> str | None: ...
+    @property
+    def attendance(self) -> str: ...
 
 
 def _squash(text: str) -> str:
     return "".join(text.casefold().split())
 
 
-def place_lines(event: Event) -> list[str]:
+def place_lines(event: Place) -> list[str]:
     """Venue, street address and 'postcode city' as lines, each only when it adds something.
 
     >>> from datetime import UTC, datetime
+    >>> from aggregator.models import Event
     >>> place_lines(Event(id="x", title="t", start_at=datetime.now(UTC),
     ...     location_name="Zernike, 9747 AG Groningen, Nederland", postcode="9747 AG",
     ...     city="Groningen"))
@@ -37,7 +53,7 @@ def place_lines(event: Event) -> list[str]:
     return lines
 
 
-def location_text(event: Event) -> str:
+def location_text(event: Place) -> str:
     """The place in one line (iCal LOCATION, feeds, calendar links), or '' when unknown.
 
     An online event without a place reads 'Online'.
@@ -48,7 +64,7 @@ def location_text(event: Event) -> str:
     return text
 
 
-def where_text(event: Event) -> str:
+def where_text(event: Place) -> str:
     """The place for people reading a summary: the place, 'Online', or both for mixed."""
     place = ", ".join(place_lines(event))
     if event.attendance == "online":

@@ -450,13 +450,13 @@ def test_reused_vevents_follow_every_change(client, engine, monkeypatch) -> None
     import feeds.ical_export as ical_export
 
     calls: list[str] = []
-    original = ical_export.vevent_bytes
+    original = ical_export.vevent_text
 
     def counting(event, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(event.id)
         return original(event, *args, **kwargs)
 
-    monkeypatch.setattr(ical_export, "vevent_bytes", counting)
+    monkeypatch.setattr(ical_export, "vevent_text", counting)
 
     def check() -> list[str]:
         calls.clear()
