@@ -18,8 +18,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import extruct
-
 from crawlers.records import FeedError, ParseProblem, ParseResult, RawEvent, Window
 from crawlers.source import SourceConfig
 from crawlers.timevalues import inclusive_end, parse_timevalue
@@ -93,6 +91,10 @@ def extract_page(body: bytes | str, base_url: str) -> PageData:
     for syntax in SYNTAXES:
         if not _MARKERS[syntax].search(text):
             continue  # mf2py takes seconds on a large page: only parse what is there
+        # imported on first use: extruct (mf2py, lxml's html5 parser, bs4) costs every
+        # process that never reads a page, `agenda run` and each CLI child, a second of CPU
+        import extruct
+
         try:
             found = extruct.extract(text, base_url=base_url, syntaxes=[syntax], uniform=True)
         except Exception as exc:  # extruct raises parser-specific errors per syntax

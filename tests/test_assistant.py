@@ -33,6 +33,10 @@ from tests.js_packages import JS_DIR, npm_package_problem
 from tests.live_server import serve_in_thread
 from tests.publishing_data import seed
 
+# one worker runs the whole module (``make test`` uses ``--dist loadgroup``): each worker
+# would otherwise start its own ``agenda mcp`` child for the module-scoped conversation
+pytestmark = pytest.mark.xdist_group("assistant")
+
 TOOLS = {"search_events", "get_event", "list_regions", "list_taxonomy", "subscription_url"}
 STDIO_BASE = "https://agenda.example.nl"
 NIJMEGEN = (51.8426, 5.8528)  # Nijmegen centre (GeoNames), independent of the gazetteer

@@ -164,12 +164,8 @@ def test_a_killed_process_fails_its_crawls_and_a_warm_up_starts_another(
 def test_the_crawl_process_dies_with_its_parent(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
-        import sys, time
-        from crawlers.crawl import CrawlOptions, crawl_source
-        from crawlers.crawl_worker import CrawlWorker, shared_worker
-        from crawlers.records import Window
-        from crawlers.source import SourceConfig
-        from tests.conftest import SAMPLE_NOW
+        import time
+        from crawlers.crawl_worker import CrawlWorker  # only what starting the child needs
         print(CrawlWorker().start(), flush=True)
         time.sleep(60)
         """
