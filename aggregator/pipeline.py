@@ -8,11 +8,13 @@ built once by the composition root (``agenda.wiring``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -27,9 +29,12 @@ from crawlers.records import RawEvent
 from crawlers.source import SourceConfig
 
 DEFAULT_STAGES = ("normalise", "classify", "geocode")
-# Bump when a stage gives other output for the same input (its code or bundled data
-# changed): every stored record is then processed again on its next harvest.
-STAGES_VERSION = 1
+# What the stages' code and bundled data are read from: a change in any of these files
+# (a new release, an edited gazetteer) gives another key, so every stored record is
+# processed again on its next harvest (one full re-processing per deploy, never a stale
+# draft kept because someone forgot to bump a version)
+_ROOT = Path(__file__).resolve().parent.parent
+CODE_PATHS = (("aggregator", "*.py"), ("crawlers", "*.py"), ("config/geo", "*"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,7 @@ class Pipeline:
     stages: tuple[Stage, ...]
     caches: tuple[StageCache, ...] = ()
     # what the stages' output depends on besides the record (their names, the taxonomy,
-    # the regions, STAGES_VERSION); None: not a pure function of the record (an online
+    # the regions, the code); None: not a pure function of the record (an online
     # geocoder's answers change), so no record may skip the stages
     key: str | None = None
 
@@ -127,17 +132,30 @@ def pipeline_key(config: AppConfig, names: Sequence[str]) -> str:
     """A hash of what the named stages' output depends on besides the record itself.
 
     The stage names in order, the taxonomy (labels, keywords, rules), the regions and
-    their municipalities, and :data:`STAGES_VERSION`: a change of any of them makes
-    every record go through the stages again (``aggregator.unchanged_records``).
+    their municipalities, and the code and bundled data (:func:`code_fingerprint`): a
+    change of any of them makes every record go through the stages again
+    (``aggregator.unchanged_records``).
     """
     payload = {
-        "version": STAGES_VERSION,
+        "code": code_fingerprint(),
         "stages": list(names),
         "taxonomy": config.taxonomy.model_dump(mode="json"),
         "regions": [region.model_dump(mode="json") for region in config.regions],
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the files the stages' output can depend on (:data:`CODE_PATHS`), read once."""
+    digest = hashlib.sha256()
+    for folder, pattern in CODE_PATHS:
+        for path in sorted((_ROOT / folder).rglob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(_ROOT)).encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def run_pipeline(

@@ -2,11 +2,11 @@
 
 A record is processed by the stages and stored with its *input hash*: a hash of the raw
 record as the source gave it (after the field limits of ``aggregator.budget``), keyed by
-the pipeline's key (stage names, taxonomy, regions, ``pipeline.STAGES_VERSION``) and the
-source's configuration (its defaults, relevance, region). Stages are pure functions of
-exactly these, so a record whose input hash equals the stored one would give the same
-draft again: it is not processed, and the store counts it as seen and unchanged (no
-write, never removed).
+the pipeline's key (stage names, taxonomy, regions, the code and bundled data:
+``pipeline.code_fingerprint``) and the source's configuration (its defaults, relevance,
+region). Stages are pure functions of exactly these, so a record whose input hash equals
+the stored one would give the same draft again: it is not processed, and the store
+counts it as seen and unchanged (no write, never removed).
 
 The version fields (SEQUENCE, LAST-MODIFIED) are left out of the hash: no stage reads
 them, and the store writes nothing for a record whose content is unchanged whatever its
