@@ -3,7 +3,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # pytest-xdist workers for `make test` (auto: one per CPU core; 0 runs in this process);
-# loadgroup keeps the tests of one xdist_group (the browser module) on one worker
+# loadgroup keeps the tests of one xdist_group (a browser module and its live server) on one worker
 TEST_WORKERS ?= auto
 
 .PHONY: setup run test test-browser audit chromium lint bench clean

@@ -1,4 +1,5 @@
-"""Fixtures for the web tests: a harvested sample database and a client with a session."""
+"""Fixtures for the web tests: a harvested sample database, a client with a session, and
+Debian's Chromium (one per test process, open only while browser tests run)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +21,66 @@ from tests.conftest import Seed, config_for, write_sources
 from tests.harvesting import harvest_once
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class _SharedChromium:
+    """Chromium under Playwright, launched on first use and shared by consecutive browser
+    tests of this process (contexts stay per test).
+
+    Playwright's sync API keeps its event loop set on the main thread while it runs, which
+    breaks ``asyncio.run`` in later tests: so it is stopped as soon as the next test is not
+    a browser test (``pytest_runtest_teardown`` below) and launched again when needed.
+    """
+
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def get(self) -> Any:
+        """The running browser (launched now when it is not)."""
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+            )
+        return self._browser
+
+    def stop(self) -> None:
+        """Close the browser and stop Playwright (nothing to do when not running)."""
+        if self._browser is not None:
+            self._browser.close()
+            self._playwright.stop()
+            self._browser = self._playwright = None
+
+
+_CHROMIUM = _SharedChromium()
+
+
+@pytest.fixture
+def browser() -> Any:
+    """Debian's Chromium (Playwright), shared with the neighbouring browser tests."""
+    return _CHROMIUM.get()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the fixtures' teardown: stop Chromium unless the next test is a browser test."""
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or nextitem.get_closest_marker("browser") is None:
+            _CHROMIUM.stop()
 
 
 def sample_config(tmp_path: Path, sample_dir: Path) -> AppConfig:

@@ -18,9 +18,7 @@ from tests.conftest import DatabaseTemplates
 from tests.web.audit import assert_axe_clean, assert_nu_clean, axe_violations, nu_errors
 from tests.web.conftest import add_user
 from tests.web.public_samples import public_sources  # noqa: F401 (a fixture)
-
-# browser: test_browser's Chromium fixture, asked for by name below
-from tests.web.test_browser import ADMIN, CHROMIUM, SCREENSHOTS, browser  # noqa: F401
+from tests.web.test_browser import ADMIN, CHROMIUM, SCREENSHOTS
 from tests.web.test_public_browser import _tiles_load, public_site
 
 _BAD = (
@@ -40,6 +38,13 @@ def test_nu_checker_reports_errors_and_passes_a_clean_document() -> None:
     assert_nu_clean(_GOOD)
     with pytest.raises(AssertionError, match="alt"):
         assert_nu_clean(_BAD)
+
+
+def test_the_parts_cover_every_public_page() -> None:
+    names = [name for part in PARTS.values() for name in part]
+    assert sorted(names) == sorted(
+        _public_pages({"series": "", "online": "", "cancelled": "", "removed": "", "past": ""})
+    )
 
 
 @pytest.mark.browser
@@ -228,30 +233,29 @@ def _log_in(page: Any, base: str, account: tuple[str, str]) -> None:
     page.wait_for_url("**/dashboard")
 
 
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed")
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
-def test_every_page_passes_axe_and_nu(
-    request: pytest.FixtureRequest, audited_site: dict[str, Any], viewport: dict[str, int]
-) -> None:
-    base = audited_site["base"]
-    context = request.getfixturevalue("browser").new_context(viewport=viewport, locale="nl-NL")
-    request.addfinalizer(context.close)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _tiles_load(page)  # the map and its controls are audited too
-    audit = _Audit(page, viewport["width"])
-    status = {
-        name: audit.visit(name, base + path) for name, path in _public_pages(audited_site).items()
+def _audit_public(audit: _Audit, site: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Audit these public pages; check the statuses of the error and gone pages among them."""
+    pages = _public_pages(site)
+    status = {name: audit.visit(name, site["base"] + pages[name]) for name in names}
+    expected = {
+        "event-removed": 410,
+        "error-404": 404,
+        "error-404-en": 404,
+        "error-422": 422,
+        "embed-list-422": 422,
     }
-    assert status["event-removed"] == 410 and status["error-404"] == status["error-404-en"] == 404
-    assert status["error-422"] == status["embed-list-422"] == 422
-    page.goto(base + f"/events/{audited_site['past']}")
-    assert "Deze activiteit is voorbij" in page.content()  # the past event's own state
-    # the submission form with its messages, then a submission and its thank-you page
+    for name, code in expected.items():
+        if name in status:
+            assert status[name] == code, (name, status[name])
+    if "event-past" in status:
+        audit.page.goto(site["base"] + f"/events/{site['past']}")
+        assert "Deze activiteit is voorbij" in audit.page.content()  # the past event's state
+
+
+def _audit_forms(audit: _Audit, site: dict[str, Any]) -> None:
+    """The submission form with its messages, a submission and its thank-you page, a
+    region editor's pages with the submission's moderation page, and the admin's pages."""
+    page, base = audit.page, site["base"]
     page.goto(base + "/submit")
     page.click("#submit-form button[type=submit]")
     page.wait_for_selector(".error-summary")
@@ -265,7 +269,6 @@ def test_every_page_passes_axe_and_nu(
     page.click("#submit-form button[type=submit]")
     page.wait_for_selector("#edit-url")
     audit.here("submit-done", page.content() if audit.width == 1280 else None)
-    # a region editor's pages, and the submission's moderation page
     _log_in(page, base, EDITOR)
     for name, path in EDITOR_PAGES.items():
         audit.visit(name, base + path)
@@ -273,9 +276,68 @@ def test_every_page_passes_axe_and_nu(
     page.click(f"text=Proefles natuurkunde ({audit.width} px) >> xpath=ancestor::tr//a")
     page.wait_for_selector("#approve-form")
     audit.here("moderation-item", page.content() if audit.width == 1280 else None)
-    context.clear_cookies()
+    page.context.clear_cookies()
     _log_in(page, base, ADMIN)
     for name, path in ADMIN_PAGES.items():
         audit.visit(name, base + path)
+
+
+# the audit in parts of about equal cost, so that the test processes can share them out
+PARTS: dict[str, tuple[str, ...]] = {
+    "search": ("home", "search-filters", "search-near-en", "search-bad-input", "search-empty"),
+    "events-regions": (
+        "event-series",
+        "event-online",
+        "event-cancelled-en",
+        "event-removed",
+        "event-past",
+        "regions",
+        "region",
+        "region-en",
+        "sources",
+        "sources-en",
+    ),
+    "coverage-forms-errors": (
+        "coverage",
+        "coverage-region",
+        "coverage-en",
+        "submit",
+        "submit-en",
+        "submit-feed",
+        "embed-builder",
+        "embed-builder-en",
+        "embed-list",
+        "embed-list-422",
+        "login",
+        "error-404",
+        "error-404-en",
+        "error-422",
+    ),
+    "docs": ("docs", "redoc"),
+}
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed")
+@pytest.mark.parametrize("part", [*PARTS, "editors"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_every_page_passes_axe_and_nu(
+    request: pytest.FixtureRequest,
+    audited_site: dict[str, Any],
+    viewport: dict[str, int],
+    part: str,
+) -> None:
+    context = request.getfixturevalue("browser").new_context(viewport=viewport, locale="nl-NL")
+    request.addfinalizer(context.close)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _tiles_load(page)  # the map and its controls are audited too
+    audit = _Audit(page, viewport["width"])
+    if part == "editors":
+        _audit_forms(audit, audited_site)
+    else:
+        _audit_public(audit, audited_site, PARTS[part])
     assert not audit.findings, "\n\n".join(audit.findings)
     assert errors == [], f"JavaScript errors on the pages: {errors}"

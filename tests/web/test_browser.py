@@ -23,23 +23,14 @@ from agenda.web import create_app
 from aggregator.db import make_engine
 from aggregator.localtime import today_local
 from tests.conftest import DatabaseTemplates, config_for
-from tests.web.conftest import add_user, samples_seed, web_settings
+from tests.web.conftest import CHROMIUM, add_user, samples_seed, web_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ADMIN = ("admin@example.org", "correct horse battery")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),  # one worker keeps the module's browser and server
+    pytest.mark.xdist_group("browser-pages"),  # one worker keeps the module's server
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
@@ -98,16 +89,6 @@ def serving(app: object, port: int) -> Iterator[None]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

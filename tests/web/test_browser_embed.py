@@ -20,13 +20,12 @@ from tests.web.test_browser import (  # noqa: F401 (pytest fixtures, used by nam
     _free_port,
     _HostSite,
     _shot,
-    browser,
     live_server,
 )
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),
+    pytest.mark.xdist_group("browser-embed"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed"),
 ]
 WIDTHS = (1280, 390)

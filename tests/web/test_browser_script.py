@@ -24,8 +24,7 @@ from tests.web.conftest import harvest_samples, sample_config, web_settings
 from tests.web.test_browser import _free_port, serving
 
 pytestmark = browser_tests.pytestmark
-browser = browser_tests.browser  # the module's Chromium and a page per test (fixtures)
-page = browser_tests.page
+page = browser_tests.page  # a page per test (a fixture)
 
 HOSTILE_LINK = "javascript:window.__pwned=1//{i}"
 

@@ -12,18 +12,17 @@ from agenda.web import create_app
 from aggregator.db import make_engine
 from tests.conftest import DatabaseTemplates, config_for
 from tests.live_server import serve_in_thread
-from tests.web.conftest import add_user, samples_seed, web_settings
+from tests.web.conftest import CHROMIUM, add_user, samples_seed, web_settings
 
 audit = pytest.importorskip("tests.web.audit", reason="tests/web/audit.py (task webpub) not merged")
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 ADMIN = ("bureau@example.org", "correct horse battery")
 WIDTHS = (1280, 390)
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),
+    pytest.mark.xdist_group("browser-coverage"),
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="Debian's Chromium is not at /usr/bin/chromium"
     ),
@@ -48,16 +47,10 @@ def site(
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
+@pytest.fixture
+def chromium(browser):  # type: ignore[no-untyped-def]
+    """The process's shared Chromium (tests/web/conftest.py)."""
+    return browser
 
 
 def _open(chromium, width: int):  # type: ignore[no-untyped-def]

@@ -19,9 +19,7 @@ from fastapi.testclient import TestClient
 from agenda.web import create_app
 from aggregator.db import make_engine, upgrade
 from tests.web.conftest import sample_config, web_settings
-
-# browser: test_browser's Chromium fixture, asked for by name below
-from tests.web.test_browser import CHROMIUM, _free_port, browser, serving  # noqa: F401
+from tests.web.test_browser import CHROMIUM, _free_port, serving
 
 _METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 

@@ -23,19 +23,11 @@ from aggregator.db import make_engine
 from tests.conftest import DatabaseTemplates, config_for
 from tests.web.conftest import web_settings
 from tests.web.public_samples import KEY, public_seed, public_sources  # noqa: F401
-
-# browser: test_browser's Chromium fixture, asked for by name below
-from tests.web.test_browser import (  # noqa: F401
-    CHROMIUM,
-    SCREENSHOTS,
-    _free_port,
-    browser,
-    serving,
-)
+from tests.web.test_browser import CHROMIUM, SCREENSHOTS, _free_port, serving
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),
+    pytest.mark.xdist_group("browser-public"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed"),
 ]
 TILES = "http://127.0.0.1:9/"  # web_settings' tile server: nothing listens there

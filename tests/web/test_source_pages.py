@@ -16,13 +16,12 @@ from tests.harvesting import harvest_once
 from tests.web.audit import assert_axe_clean, assert_nu_clean
 from tests.web.conftest import web_settings
 
-# browser, serving: test_browser's Chromium and uvicorn helpers, asked for by name below
+# serving: test_browser's uvicorn helper
 from tests.web.test_browser import CHROMIUM, _free_port, serving
-from tests.web.test_browser import browser as browser
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),
+    pytest.mark.xdist_group("browser-sources"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed"),
 ]
 
